@@ -1,0 +1,302 @@
+package s3kit
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
+)
+
+// Config configures a Client. Its zero value works: credentials, region and
+// endpoint come from the standard AWS chain (environment, shared config and
+// credentials files, SSO, web identity, EC2/ECS metadata).
+type Config struct {
+	// Region of the buckets. Empty: AWS_REGION, then the profile's region,
+	// then "us-east-1" (which S3-compatible stores usually accept).
+	Region string
+
+	// Endpoint is the base URL of an S3-compatible store, such as
+	// "http://127.0.0.1:7070". Empty: AWS_ENDPOINT_URL_S3, then
+	// AWS_ENDPOINT_URL, then the profile's endpoint_url, then Amazon S3.
+	// It must not contain credentials.
+	Endpoint string
+
+	// PathStyle addresses buckets as endpoint/bucket/key instead of
+	// bucket.endpoint/key. It is turned on automatically when the endpoint
+	// host is an IP address or localhost, where virtual-hosted names cannot
+	// resolve.
+	PathStyle bool
+
+	// Profile selects a profile of the shared config and credentials files
+	// (as AWS_PROFILE does).
+	Profile string
+
+	// AccessKeyID, SecretAccessKey and SessionToken, when AccessKeyID is
+	// set, are used instead of the credential chain. Prefer the environment
+	// or a profile: secrets in source code end up in version control.
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+
+	// Anonymous sends unsigned requests, for public buckets.
+	Anonymous bool
+
+	// MaxAttempts is how many times a request is tried in all; 0 means
+	// DefaultMaxAttempts and 1 turns retries off.
+	MaxAttempts int
+
+	// RetryBaseDelay and RetryMaxDelay bound the exponential back-off with
+	// full jitter between attempts; 0 means DefaultRetryBaseDelay and
+	// DefaultRetryMaxDelay.
+	RetryBaseDelay time.Duration
+	RetryMaxDelay  time.Duration
+
+	// Concurrency is how many requests batch operations and transfers run
+	// at once when their options do not say; 0 means DefaultConcurrency.
+	// The HTTP transport keeps at least this many idle connections per host.
+	Concurrency int
+
+	// HTTPClient, if set, is used as it is instead of the tuned client s3kit
+	// builds; InsecureSkipVerify then has no effect.
+	HTTPClient *http.Client
+
+	// Logger receives debug records of retries and warnings. nil: nothing
+	// is logged. Records never contain credentials or signatures.
+	Logger *slog.Logger
+
+	// InsecureSkipVerify DISABLES TLS CERTIFICATE VERIFICATION: anyone on
+	// the network path can then read and alter every request, credentials'
+	// signatures and object data included. Use it only against a test
+	// store with a self-signed certificate, never against real data. A
+	// warning is logged when it is set.
+	InsecureSkipVerify bool
+}
+
+// Client is a connection to S3 or an S3-compatible store: the resolved
+// configuration, one tuned HTTP transport, one SDK client and the retry
+// policy, shared by every Bucket made from it. A Client is safe for
+// concurrent use and should be reused; making one per request throws away
+// the connection pool.
+type Client struct {
+	s3          *s3.Client
+	presign     *s3.PresignClient
+	region      string
+	endpoint    *url.URL // nil for Amazon S3 itself
+	pathStyle   bool
+	concurrency int
+	log         *slog.Logger
+}
+
+// New returns a Client for cfg. It resolves credentials lazily: New itself
+// sends no request, and a missing credential shows as ErrPermission on the
+// first operation.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	if cfg.MaxAttempts < 0 {
+		return nil, &Error{Op: "New", Err: invalidf("MaxAttempts %d is negative", cfg.MaxAttempts)}
+	}
+	if cfg.RetryBaseDelay < 0 || cfg.RetryMaxDelay < 0 {
+		return nil, &Error{Op: "New", Err: invalidf("retry delays must not be negative")}
+	}
+	if cfg.Concurrency < 0 {
+		return nil, &Error{Op: "New", Err: invalidf("Concurrency %d is negative", cfg.Concurrency)}
+	}
+	if cfg.AccessKeyID != "" && cfg.SecretAccessKey == "" {
+		return nil, &Error{Op: "New", Err: invalidf("AccessKeyID is set but SecretAccessKey is empty")}
+	}
+	c := &Client{concurrency: cfg.Concurrency, log: cfg.Logger}
+	if c.concurrency == 0 {
+		c.concurrency = DefaultConcurrency
+	}
+	maxAttempts := cfg.MaxAttempts
+	if maxAttempts == 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	base, maxDelay := cfg.RetryBaseDelay, cfg.RetryMaxDelay
+	if base == 0 {
+		base = DefaultRetryBaseDelay
+	}
+	if maxDelay == 0 {
+		maxDelay = DefaultRetryMaxDelay
+	}
+	if maxDelay < base {
+		maxDelay = base
+	}
+
+	var opts []func(*config.LoadOptions) error
+	if cfg.Region != "" {
+		opts = append(opts, config.WithRegion(cfg.Region))
+	}
+	if cfg.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(cfg.Profile))
+	}
+	switch {
+	case cfg.Anonymous:
+		opts = append(opts, config.WithCredentialsProvider(aws.AnonymousCredentials{}))
+	case cfg.AccessKeyID != "":
+		opts = append(opts, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken)))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		// The SDK's message names the file or profile at fault; it holds no
+		// secret.
+		return nil, &Error{Op: "New", Err: fmt.Errorf("loading AWS configuration: %w", err)}
+	}
+	c.region = awsCfg.Region
+	if c.region == "" {
+		c.region = "us-east-1"
+	}
+
+	endpoint := cfg.Endpoint
+	if endpoint == "" && !strings.EqualFold(os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
+		endpoint = os.Getenv("AWS_ENDPOINT_URL_S3")
+		if endpoint == "" {
+			endpoint = os.Getenv("AWS_ENDPOINT_URL")
+		}
+		if endpoint == "" && awsCfg.BaseEndpoint != nil {
+			endpoint = *awsCfg.BaseEndpoint
+		}
+	}
+	if endpoint != "" {
+		u, err := parseEndpoint(endpoint)
+		if err != nil {
+			return nil, &Error{Op: "New", Err: err}
+		}
+		c.endpoint = u
+	}
+	c.pathStyle = cfg.PathStyle || (c.endpoint != nil && isLocalHost(c.endpoint.Hostname()))
+
+	if cfg.InsecureSkipVerify && cfg.Logger != nil {
+		cfg.Logger.Warn("s3kit: TLS certificate verification is DISABLED (Config.InsecureSkipVerify); use this only for testing")
+	}
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Transport: newTransport(c.concurrency, cfg.InsecureSkipVerify)}
+	}
+
+	var sdkLog logging.Logger = logging.Nop{}
+	if cfg.Logger != nil {
+		sdkLog = slogAdapter{cfg.Logger}
+	}
+	c.s3 = s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		o.Region = c.region
+		o.UsePathStyle = c.pathStyle
+		if c.endpoint != nil {
+			o.BaseEndpoint = aws.String(c.endpoint.String())
+		}
+		o.HTTPClient = httpClient
+		o.Retryer = newRetryer(maxAttempts, base, maxDelay, cfg.Logger)
+		o.Logger = sdkLog
+		o.ClientLogMode = 0
+		// The SDK would otherwise add a CRC32 trailer to every upload and
+		// check one on every download: CPU spent twice once s3kit checks its
+		// own, and headers that several S3-compatible stores reject. It still
+		// sends the checksums operations require (DeleteObjects).
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
+	c.presign = s3.NewPresignClient(c.s3)
+	return c, nil
+}
+
+// S3 returns the SDK client the Client uses, configured as the Client is
+// (endpoint, credentials, retries, transport), for operations s3kit does
+// not cover. Errors it returns are the SDK's, not *Error.
+func (c *Client) S3() *s3.Client { return c.s3 }
+
+// Region returns the region the Client signs requests for.
+func (c *Client) Region() string { return c.region }
+
+// parseEndpoint checks an endpoint URL: http or https, a host, no
+// credentials, no query.
+func parseEndpoint(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, invalidf("endpoint %q is not a URL", redactURL(s))
+	}
+	if u.User != nil {
+		return nil, invalidf("endpoint %q contains credentials; use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile instead", redactURL(s))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, invalidf("endpoint %q must start with http:// or https://", s)
+	}
+	if u.Host == "" {
+		return nil, invalidf("endpoint %q has no host", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, invalidf("endpoint %q must not have a query or fragment", s)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+// redactURL removes anything between "://" and "@" so that a password
+// typed into an endpoint never reaches an error message.
+func redactURL(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		if j := strings.LastIndex(s[i+3:], "@"); j >= 0 {
+			return s[:i+3] + "REDACTED@" + s[i+3+j+1:]
+		}
+	}
+	return s
+}
+
+func isLocalHost(host string) bool {
+	return net.ParseIP(host) != nil || host == "localhost" || strings.HasSuffix(host, ".localhost")
+}
+
+// newTransport returns the Client's HTTP transport: enough idle
+// connections per host for its concurrency (net/http keeps 2 by default, so
+// parallel requests would otherwise open and close connections), and no
+// transparent gzip, which would hand out decompressed bytes of objects
+// stored with Content-Encoding: gzip.
+func newTransport(concurrency int, insecure bool) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	idle := max(2*concurrency, 64)
+	t.MaxIdleConns = idle
+	t.MaxIdleConnsPerHost = idle
+	t.IdleConnTimeout = 90 * time.Second
+	t.DisableCompression = true
+	t.ExpectContinueTimeout = time.Second
+	if insecure {
+		if t.TLSClientConfig == nil {
+			t.TLSClientConfig = &tls.Config{}
+		}
+		t.TLSClientConfig.InsecureSkipVerify = true
+	}
+	return t
+}
+
+// slogAdapter passes the SDK's own log lines (warnings such as a skipped
+// checksum validation) to the Client's Logger.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Logf(class logging.Classification, format string, v ...any) {
+	if class == logging.Warn {
+		a.l.Warn("s3kit: aws-sdk: " + fmt.Sprintf(format, v...))
+		return
+	}
+	a.l.Debug("s3kit: aws-sdk: " + fmt.Sprintf(format, v...))
+}
+
+// Bucket returns a handle on the named bucket. It sends no request; an
+// invalid name is reported with ErrInvalid by every operation of the
+// handle.
+func (c *Client) Bucket(name string) *Bucket {
+	return &Bucket{c: c, name: name, err: validBucketName(name)}
+}
+

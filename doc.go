@@ -1,0 +1,75 @@
+// Package s3kit is a client for Amazon S3 and S3-compatible object stores
+// (MinIO, versitygw, Ceph RGW, Cloudflare R2, …) whose API reads like the
+// standard library.
+//
+// A [Client] holds everything expensive and shared: configuration,
+// credentials, one tuned HTTP transport and the retry policy. A [Bucket] is
+// a cheap handle on a bucket, optionally scoped under a key prefix with
+// [Bucket.Prefix]; making one sends no request.
+//
+//	c, err := s3kit.New(ctx, s3kit.Config{})   // the standard AWS chain
+//	b := c.Bucket("photos").Prefix("2025")      // keys under "2025/"
+//	err = b.PutString(ctx, "hello.txt", "hi", nil)
+//	for obj, err := range b.List(ctx, &s3kit.ListOptions{Delimiter: "/"}) { … }
+//
+// Every operation that talks to the store takes a context first.
+//
+// # Errors
+//
+// Every failed operation returns an [*Error] naming the operation, bucket
+// and key, with the HTTP status, the S3 error code and the request ID
+// where the store sent them. Its Err field, reachable with errors.Is, says
+// what kind of failure it was:
+//
+//   - [ErrNotExist] (also fs.ErrNotExist): no such object. HeadObject's bare
+//     404 is told apart from a missing bucket with one HeadBucket.
+//   - [ErrBucketNotExist] (also fs.ErrNotExist): no such bucket, on every
+//     operation.
+//   - [ErrPermission] (also fs.ErrPermission): missing or wrong credentials,
+//     or access denied.
+//   - [ErrExist] (also fs.ErrExist) and [ErrPreconditionFailed]: a
+//     create-only or compare-and-swap write lost.
+//   - [ErrInvalid] (also fs.ErrInvalid): a bad bucket name, key, option,
+//     size or expiry. s3kit checks these before sending any request, and
+//     the message says what was wrong.
+//   - errors.ErrUnsupported: the store does not implement the operation.
+//   - context.Canceled and context.DeadlineExceeded.
+//
+// Batch operations (DeleteMany, DeleteAll, CopyMany) report each failed key
+// in their result and return a non-nil error whenever anything failed.
+//
+// # Retries
+//
+// Requests that fail with HTTP 500, 502, 503 or 504, SlowDown and other
+// throttling codes, RequestTimeout, InternalError (also when S3 sends it
+// with status 200, as it does for failed copies), or a broken connection
+// are retried up to Config.MaxAttempts times in all (default 5), with
+// exponential back-off and full jitter between Config.RetryBaseDelay and
+// Config.RetryMaxDelay. Request bodies are replayed byte for byte. Client
+// errors (4xx) are never retried, and a cancelled context stops at once,
+// also during a back-off. The SDK's client-side retry quota is off, so a
+// burst of throttling across parallel requests backs off instead of
+// failing.
+//
+// # Consistency
+//
+// Amazon S3 gives strong read-after-write consistency for every operation;
+// some S3-compatible stores do not, and [Bucket.WaitExists] polls for an
+// object there. Writes are atomic: an object is visible in full or not at
+// all, and a failed write leaves the previous object in place. Create-only
+// writes (PutOptions.IfNoneMatch "*") and compare-and-swap writes
+// (PutOptions.IfMatch) let concurrent writers coordinate without locks.
+// [Bucket.SetMetadata] and copies with replaced metadata are guarded by the
+// source's ETag, so they never undo a concurrent write.
+//
+// # Security
+//
+// No error string or log record contains a secret key, session token,
+// signature or presigned URL. Credentials in an endpoint URL are refused,
+// because URLs end up in logs; use the environment (AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), a profile, SSO, web identity or
+// instance metadata instead. A presigned URL is a bearer credential until
+// it expires (at most 7 days): share it like a password. TLS certificates
+// are verified unless Config.InsecureSkipVerify is set, which is for
+// testing only.
+package s3kit

@@ -1,0 +1,117 @@
+package s3kit
+
+import (
+	"regexp"
+	"strings"
+)
+
+// A glob is a compiled key pattern:
+//
+//	*      any run of characters other than "/"
+//	?      one character other than "/"
+//	**     any run of characters, "/" included; "a/**/b" also matches "a/b"
+//	[abc]  one of the characters listed; [a-z] a range; [!a] or [^a] negated
+//	\x     the character x itself
+//
+// The pattern matches the whole key.
+type glob struct {
+	re     *regexp.Regexp
+	prefix string // the literal text before the first wildcard
+}
+
+// compileGlob compiles pattern, or says why it is malformed (ErrInvalid).
+func compileGlob(pattern string) (*glob, error) {
+	var re, lit strings.Builder
+	literal := true // still in the leading literal part
+	p := []rune(pattern)
+	re.WriteString(`^`)
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch c {
+		case '*':
+			literal = false
+			if i+1 < len(p) && p[i+1] == '*' {
+				i++
+				if i+1 < len(p) && p[i+1] == '/' {
+					i++
+					re.WriteString(`(?:.*/)?`)
+				} else {
+					re.WriteString(`.*`)
+				}
+			} else {
+				re.WriteString(`[^/]*`)
+			}
+		case '?':
+			literal = false
+			re.WriteString(`[^/]`)
+		case '[':
+			literal = false
+			end := classEnd(p, i)
+			if end < 0 {
+				return nil, invalidf("pattern %q has an unterminated [", pattern)
+			}
+			class := p[i+1 : end]
+			re.WriteByte('[')
+			if class[0] == '!' || class[0] == '^' {
+				re.WriteString(`^/`)
+				class = class[1:]
+			}
+			for j := 0; j < len(class); j++ {
+				switch class[j] {
+				case '\\':
+					j++
+					re.WriteString(regexp.QuoteMeta(string(class[j])))
+				case '-':
+					re.WriteByte('-')
+				default:
+					re.WriteString(regexp.QuoteMeta(string(class[j])))
+				}
+			}
+			re.WriteByte(']')
+			i = end
+		case '\\':
+			if i+1 == len(p) {
+				return nil, invalidf("pattern %q ends with a lone \\", pattern)
+			}
+			i++
+			re.WriteString(regexp.QuoteMeta(string(p[i])))
+			if literal {
+				lit.WriteRune(p[i])
+			}
+		default:
+			re.WriteString(regexp.QuoteMeta(string(c)))
+			if literal {
+				lit.WriteRune(c)
+			}
+		}
+	}
+	re.WriteString(`$`)
+	r, err := regexp.Compile(re.String())
+	if err != nil {
+		return nil, invalidf("pattern %q: %v", pattern, err)
+	}
+	return &glob{re: r, prefix: lit.String()}, nil
+}
+
+// classEnd returns the index of the "]" closing the class opened at
+// pattern[open], or -1. A "]" right after "[" or "[!" is a member.
+func classEnd(p []rune, open int) int {
+	j := open + 1
+	if j < len(p) && (p[j] == '!' || p[j] == '^') {
+		j++
+	}
+	if j < len(p) && p[j] == ']' {
+		j++
+	}
+	for ; j < len(p); j++ {
+		switch p[j] {
+		case '\\':
+			j++
+		case ']':
+			return j
+		}
+	}
+	return -1
+}
+
+func (g *glob) match(key string) bool { return g.re.MatchString(key) }

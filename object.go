@@ -1,0 +1,748 @@
+package s3kit
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// Server-side encryption modes for PutOptions.SSE.
+const (
+	SSES3      = "AES256"       // keys managed by S3 (SSE-S3)
+	SSEKMS     = "aws:kms"      // keys in AWS KMS (SSE-KMS); see PutOptions.SSEKMSKeyID
+	SSEKMSDSSE = "aws:kms:dsse" // dual-layer SSE-KMS
+)
+
+// ObjectInfo describes an object, or a directory of a delimited listing.
+type ObjectInfo struct {
+	// Key is relative to the handle it came from. A directory's key ends
+	// in the delimiter.
+	Key string
+	// IsDir marks a common prefix of a delimited listing, or a zero-byte
+	// directory marker whose key ends in "/".
+	IsDir        bool
+	Size         int64
+	ETag         string // as the server sent it, quotes included
+	LastModified time.Time
+	StorageClass string
+
+	// Set by Head and by writes where the server reports them.
+	VersionID          string
+	ContentType        string
+	CacheControl       string
+	ContentDisposition string
+	ContentEncoding    string
+	ContentLanguage    string
+	Metadata           map[string]string // user metadata, names in lower case
+	Tags               map[string]string // only with HeadOptions.WithTags
+	SSE                string
+	SSEKMSKeyID        string
+	// Checksums maps an algorithm ("CRC32", "CRC32C", "CRC64NVME", "SHA1",
+	// "SHA256") to its base64 value, for those the server reported.
+	Checksums    map[string]string
+	ChecksumType string // "FULL_OBJECT" or "COMPOSITE", if reported
+}
+
+// PutOptions are the options of Put and its typed variants. nil means
+// defaults. Every field is checked before a request is sent.
+type PutOptions struct {
+	// ContentType of the object. Empty: by the key's extension, else by
+	// the Go type written (PutJSON: application/json; PutString: text/plain;
+	// charset=utf-8; otherwise application/octet-stream).
+	ContentType        string
+	CacheControl       string
+	ContentDisposition string
+	ContentEncoding    string
+	ContentLanguage    string
+
+	// Metadata is the user metadata (x-amz-meta-*), at most 2 KiB of
+	// printable US-ASCII names and values.
+	Metadata map[string]string
+	// Tags are the object's tags, at most 10.
+	Tags map[string]string
+
+	// ACL is a canned ACL such as "private" or "public-read". Many buckets
+	// have ACLs disabled and refuse any but "private" or none.
+	ACL string
+	// StorageClass such as "STANDARD_IA"; empty means the bucket's default.
+	StorageClass string
+	// SSE is the server-side encryption: SSES3, SSEKMS or SSEKMSDSSE;
+	// empty means the bucket's default.
+	SSE string
+	// SSEKMSKeyID is the KMS key for SSEKMS; empty means the account's
+	// default key.
+	SSEKMSKeyID string
+
+	// IfNoneMatch "*" makes the write create-only: if the key exists, the
+	// write fails with an error matching ErrExist and ErrPreconditionFailed
+	// and the object is unchanged.
+	IfNoneMatch string
+	// IfMatch makes the write a compare-and-swap: it succeeds only while
+	// the object's ETag is this one, else it fails with
+	// ErrPreconditionFailed and the object is unchanged.
+	IfMatch string
+}
+
+func (o *PutOptions) validate() error {
+	if o == nil {
+		return nil
+	}
+	for _, h := range []struct{ name, v string }{
+		{"ContentType", o.ContentType}, {"CacheControl", o.CacheControl},
+		{"ContentDisposition", o.ContentDisposition}, {"ContentEncoding", o.ContentEncoding},
+		{"ContentLanguage", o.ContentLanguage}, {"IfMatch", o.IfMatch},
+	} {
+		if err := validHeaderValue(h.name, h.v); err != nil {
+			return err
+		}
+	}
+	if o.IfNoneMatch != "" && o.IfNoneMatch != "*" {
+		return invalidf("IfNoneMatch is %q; S3 accepts only \"*\" (create-only)", o.IfNoneMatch)
+	}
+	if o.IfNoneMatch != "" && o.IfMatch != "" {
+		return invalidf("IfNoneMatch and IfMatch cannot both be set")
+	}
+	if err := validMetadata(o.Metadata); err != nil {
+		return err
+	}
+	if err := validTags(o.Tags); err != nil {
+		return err
+	}
+	if err := validACL(o.ACL); err != nil {
+		return err
+	}
+	if err := validStorageClass(o.StorageClass); err != nil {
+		return err
+	}
+	return validSSE(o.SSE, o.SSEKMSKeyID)
+}
+
+// putInput builds the PutObject request for full with the options applied.
+func (b *Bucket) putInput(full string, o *PutOptions, fallbackType string) *s3.PutObjectInput {
+	if o == nil {
+		o = &PutOptions{}
+	}
+	in := &s3.PutObjectInput{
+		Bucket:      aws.String(b.name),
+		Key:         aws.String(full),
+		ContentType: aws.String(detectContentType(o.ContentType, full, fallbackType)),
+		Metadata:    o.Metadata,
+	}
+	in.CacheControl = optString(o.CacheControl)
+	in.ContentDisposition = optString(o.ContentDisposition)
+	in.ContentEncoding = optString(o.ContentEncoding)
+	in.ContentLanguage = optString(o.ContentLanguage)
+	in.IfNoneMatch = optString(o.IfNoneMatch)
+	in.IfMatch = optString(o.IfMatch)
+	in.SSEKMSKeyId = optString(o.SSEKMSKeyID)
+	in.ACL = types.ObjectCannedACL(o.ACL)
+	in.StorageClass = types.StorageClass(o.StorageClass)
+	in.ServerSideEncryption = types.ServerSideEncryption(o.SSE)
+	if len(o.Tags) > 0 {
+		in.Tagging = aws.String(encodeTags(o.Tags))
+	}
+	return in
+}
+
+// Put writes the body read from r to key, replacing any object there, and
+// returns what the server reported of the new object. The object is
+// visible only if Put returns nil; on error nothing was written.
+//
+// A body that is an io.ReadSeeker (an *os.File, *bytes.Reader,
+// *strings.Reader) is sent from where it stands as one request of known
+// length, replayed from there on retry; it may be up to MaxPutSize. Any
+// other reader is read into memory first, and may be up to DefaultPartSize.
+func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts *PutOptions) (ObjectInfo, error) {
+	return b.put(ctx, "Put", key, r, typeBinary, opts)
+}
+
+// PutBytes writes data to key; see Put.
+func (b *Bucket) PutBytes(ctx context.Context, key string, data []byte, opts *PutOptions) error {
+	_, err := b.put(ctx, "PutBytes", key, bytes.NewReader(data), typeBinary, opts)
+	return err
+}
+
+// PutString writes s to key, as text/plain; charset=utf-8 unless the key's
+// extension or opts say otherwise; see Put.
+func (b *Bucket) PutString(ctx context.Context, key, s string, opts *PutOptions) error {
+	_, err := b.put(ctx, "PutString", key, strings.NewReader(s), typeText, opts)
+	return err
+}
+
+// PutJSON writes v encoded as JSON to key, as application/json unless opts
+// say otherwise; see Put. A value json.Marshal refuses is ErrInvalid.
+func (b *Bucket) PutJSON(ctx context.Context, key string, v any, opts *PutOptions) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		full, _ := b.key(key)
+		return b.fail("PutJSON", full, invalidf("encoding JSON: %v", err))
+	}
+	_, err = b.put(ctx, "PutJSON", key, bytes.NewReader(data), typeJSON, opts)
+	return err
+}
+
+func (b *Bucket) put(ctx context.Context, op, key string, r io.Reader, fallbackType string, opts *PutOptions) (ObjectInfo, error) {
+	full, err := b.key(key)
+	if err == nil {
+		err = opts.validate()
+	}
+	if err != nil {
+		return ObjectInfo{}, b.fail(op, full, err)
+	}
+	body, size, err := sizedBody(r)
+	if err != nil {
+		return ObjectInfo{}, b.fail(op, full, err)
+	}
+	in := b.putInput(full, opts, fallbackType)
+	in.Body = body
+	in.ContentLength = aws.Int64(size)
+	out, err := b.c.s3.PutObject(ctx, in)
+	if err != nil {
+		return ObjectInfo{}, b.putErr(op, full, opts, err)
+	}
+	info := ObjectInfo{
+		Key:         b.rel(full),
+		Size:        size,
+		ETag:        aws.ToString(out.ETag),
+		VersionID:   aws.ToString(out.VersionId),
+		ContentType: aws.ToString(in.ContentType),
+		SSE:         string(out.ServerSideEncryption),
+		SSEKMSKeyID: aws.ToString(out.SSEKMSKeyId),
+	}
+	info.Checksums, info.ChecksumType = checksums(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumType)
+	return info, nil
+}
+
+// putErr wraps the error of a write, so that a create-only write that
+// found an object is ErrExist as well as ErrPreconditionFailed.
+func (b *Bucket) putErr(op, full string, opts *PutOptions, err error) error {
+	err = b.fail(op, full, err)
+	var e *Error
+	if opts != nil && opts.IfNoneMatch != "" && errors.As(err, &e) && e.Err == ErrPreconditionFailed {
+		e.Err = errCreateConflict
+	}
+	return err
+}
+
+// sizedBody returns r as a body of known length: an io.ReadSeeker as it
+// is (from its current offset), anything else read into memory, up to
+// DefaultPartSize.
+func sizedBody(r io.Reader) (io.Reader, int64, error) {
+	if r == nil {
+		return bytes.NewReader(nil), 0, nil
+	}
+	if rs, ok := r.(io.ReadSeeker); ok {
+		if cur, err := rs.Seek(0, io.SeekCurrent); err == nil {
+			end, err := rs.Seek(0, io.SeekEnd)
+			if err != nil {
+				return nil, 0, err
+			}
+			if _, err := rs.Seek(cur, io.SeekStart); err != nil {
+				return nil, 0, err
+			}
+			size := end - cur
+			if size > MaxPutSize {
+				return nil, 0, invalidf("body is %d bytes; one PUT takes at most %d (5 GiB)", size, int64(MaxPutSize))
+			}
+			if size < 0 {
+				size = 0
+			}
+			return io.NewSectionReader(readerAtOf(rs), cur, size), size, nil
+		}
+		// Not seekable after all (a pipe behind *os.File): buffer it.
+	}
+	data, err := io.ReadAll(io.LimitReader(r, DefaultPartSize+1))
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(data) > DefaultPartSize {
+		return nil, 0, invalidf("body of unknown size is larger than %d bytes (DefaultPartSize), the most Put buffers; pass an io.ReadSeeker such as *os.File", DefaultPartSize)
+	}
+	return bytes.NewReader(data), int64(len(data)), nil
+}
+
+// readerAtOf returns rs as an io.ReaderAt, directly if it is one, else by
+// seeking, which is safe because the SDK reads the body sequentially from
+// one goroutine.
+func readerAtOf(rs io.ReadSeeker) io.ReaderAt {
+	if ra, ok := rs.(io.ReaderAt); ok {
+		return ra
+	}
+	return &seekReaderAt{rs: rs}
+}
+
+type seekReaderAt struct{ rs io.ReadSeeker }
+
+func (s *seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if _, err := s.rs.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return io.ReadFull(s.rs, p)
+}
+
+// GetBytes returns the content of the object at key.
+func (b *Bucket) GetBytes(ctx context.Context, key string) ([]byte, error) {
+	full, body, size, err := b.get(ctx, "GetBytes", key)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, max(size, 0)+bytes.MinRead))
+	if _, err := buf.ReadFrom(body); err != nil {
+		return nil, b.fail("GetBytes", full, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// GetString returns the content of the object at key as a string.
+func (b *Bucket) GetString(ctx context.Context, key string) (string, error) {
+	data, err := b.GetBytes(ctx, key)
+	return string(data), err
+}
+
+// GetJSON decodes the JSON object at key into v, as json.Unmarshal does,
+// streaming it from the response. Content that is not valid JSON for v is
+// an error wrapping the json package's error.
+func (b *Bucket) GetJSON(ctx context.Context, key string, v any) error {
+	full, body, _, err := b.get(ctx, "GetJSON", key)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	dec := json.NewDecoder(body)
+	if err := dec.Decode(v); err != nil {
+		return b.fail("GetJSON", full, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return b.fail("GetJSON", full, errors.New("invalid JSON: data after the top-level value"))
+	}
+	return nil
+}
+
+// Lines returns the lines of the object at key as they stream in, without
+// their "\n" or "\r\n" endings, and without holding the whole object in
+// memory. A failure (including a missing object) is yielded once as the
+// last pair. Breaking out of the loop closes the response.
+func (b *Bucket) Lines(ctx context.Context, key string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		full, body, _, err := b.get(ctx, "Lines", key)
+		if err != nil {
+			yield("", err)
+			return
+		}
+		defer body.Close()
+		br := bufio.NewReaderSize(body, 64<<10)
+		for {
+			line, err := br.ReadString('\n')
+			if line != "" {
+				line = strings.TrimSuffix(line, "\n")
+				line = strings.TrimSuffix(line, "\r")
+				if !yield(line, nil) {
+					return
+				}
+			}
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				yield("", b.fail("Lines", full, err))
+				return
+			}
+		}
+	}
+}
+
+// get opens the body of key; the caller closes it.
+func (b *Bucket) get(ctx context.Context, op, key string) (string, io.ReadCloser, int64, error) {
+	full, err := b.key(key)
+	if err != nil {
+		return full, nil, 0, b.fail(op, full, err)
+	}
+	out, err := b.c.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.name), Key: aws.String(full)})
+	if err != nil {
+		return full, nil, 0, b.fail(op, full, err)
+	}
+	return full, out.Body, aws.ToInt64(out.ContentLength), nil
+}
+
+// HeadOptions are the options of Head. nil means defaults.
+type HeadOptions struct {
+	// WithTags also fetches the object's tags (one more request).
+	WithTags bool
+	// VersionID selects a version of the object; empty means the current.
+	VersionID string
+}
+
+// Head returns the metadata of the object at key without its content. A
+// missing object is ErrNotExist, a missing bucket ErrBucketNotExist.
+func (b *Bucket) Head(ctx context.Context, key string, opts *HeadOptions) (ObjectInfo, error) {
+	full, err := b.key(key)
+	if err != nil {
+		return ObjectInfo{}, b.fail("Head", full, err)
+	}
+	if opts == nil {
+		opts = &HeadOptions{}
+	}
+	info, err := b.head(ctx, "Head", full, opts.VersionID)
+	if err != nil {
+		return info, err
+	}
+	if opts.WithTags {
+		in := &s3.GetObjectTaggingInput{Bucket: aws.String(b.name), Key: aws.String(full), VersionId: optString(opts.VersionID)}
+		out, err := b.c.s3.GetObjectTagging(ctx, in)
+		if err != nil {
+			return info, b.fail("Head", full, err)
+		}
+		info.Tags = tagMap(out.TagSet)
+	}
+	return info, nil
+}
+
+func (b *Bucket) head(ctx context.Context, op, full, version string) (ObjectInfo, error) {
+	out, err := b.c.s3.HeadObject(ctx, &s3.HeadObjectInput{
+		Bucket:       aws.String(b.name),
+		Key:          aws.String(full),
+		VersionId:    optString(version),
+		ChecksumMode: types.ChecksumModeEnabled,
+	})
+	if err != nil {
+		return ObjectInfo{}, b.headErr(ctx, op, full, err)
+	}
+	info := ObjectInfo{
+		Key:                b.rel(full),
+		IsDir:              strings.HasSuffix(full, "/") && aws.ToInt64(out.ContentLength) == 0,
+		Size:               aws.ToInt64(out.ContentLength),
+		ETag:               aws.ToString(out.ETag),
+		LastModified:       aws.ToTime(out.LastModified),
+		StorageClass:       string(out.StorageClass),
+		VersionID:          aws.ToString(out.VersionId),
+		ContentType:        aws.ToString(out.ContentType),
+		CacheControl:       aws.ToString(out.CacheControl),
+		ContentDisposition: aws.ToString(out.ContentDisposition),
+		ContentEncoding:    aws.ToString(out.ContentEncoding),
+		ContentLanguage:    aws.ToString(out.ContentLanguage),
+		Metadata:           out.Metadata,
+		SSE:                string(out.ServerSideEncryption),
+		SSEKMSKeyID:        aws.ToString(out.SSEKMSKeyId),
+	}
+	if info.StorageClass == "" {
+		info.StorageClass = string(types.StorageClassStandard)
+	}
+	info.Checksums, info.ChecksumType = checksums(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumType)
+	return info, nil
+}
+
+// headErr wraps the error of a HEAD request. A HEAD response has no body,
+// so a 404 does not say whether the key or the bucket is missing; one
+// HeadBucket tells, so that a missing bucket is ErrBucketNotExist here as
+// on every other operation.
+func (b *Bucket) headErr(ctx context.Context, op, full string, err error) error {
+	err = b.fail(op, full, err)
+	var e *Error
+	if errors.As(err, &e) && e.Err == ErrNotExist && e.Code != "NoSuchKey" && e.Code != "NoSuchVersion" {
+		_, berr := b.c.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b.name)})
+		var be *Error
+		if errors.As(wrapErr(op, b.name, "", berr), &be) && be.Err == ErrNotExist {
+			e.Err = ErrBucketNotExist
+		}
+	}
+	return err
+}
+
+// Exists reports whether an object is at key. A missing bucket is an
+// error, not false.
+func (b *Bucket) Exists(ctx context.Context, key string) (bool, error) {
+	full, err := b.key(key)
+	if err != nil {
+		return false, b.fail("Exists", full, err)
+	}
+	_, err = b.head(ctx, "Exists", full, "")
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, ErrNotExist) {
+		return false, nil
+	}
+	return false, err
+}
+
+// Delete removes the object at key. Deleting a key that does not exist is
+// not an error; a missing bucket is.
+func (b *Bucket) Delete(ctx context.Context, key string) error {
+	full, err := b.key(key)
+	if err != nil {
+		return b.fail("Delete", full, err)
+	}
+	_, err = b.c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.name), Key: aws.String(full)})
+	if err != nil {
+		err = b.fail("Delete", full, err)
+		if errors.Is(err, ErrNotExist) && !errors.Is(err, ErrBucketNotExist) {
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
+// SetTags replaces the tags of the object at key; an empty map removes
+// them all.
+func (b *Bucket) SetTags(ctx context.Context, key string, tags map[string]string) error {
+	full, err := b.key(key)
+	if err == nil {
+		err = validTags(tags)
+	}
+	if err != nil {
+		return b.fail("SetTags", full, err)
+	}
+	if len(tags) == 0 {
+		_, err = b.c.s3.DeleteObjectTagging(ctx, &s3.DeleteObjectTaggingInput{Bucket: aws.String(b.name), Key: aws.String(full)})
+	} else {
+		_, err = b.c.s3.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{
+			Bucket:  aws.String(b.name),
+			Key:     aws.String(full),
+			Tagging: &types.Tagging{TagSet: tagSet(tags)},
+		})
+	}
+	if err != nil {
+		return b.headErr(ctx, "SetTags", full, err)
+	}
+	return nil
+}
+
+// GetTags returns the tags of the object at key (an empty map if none).
+func (b *Bucket) GetTags(ctx context.Context, key string) (map[string]string, error) {
+	full, err := b.key(key)
+	if err != nil {
+		return nil, b.fail("GetTags", full, err)
+	}
+	out, err := b.c.s3.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(b.name), Key: aws.String(full)})
+	if err != nil {
+		return nil, b.headErr(ctx, "GetTags", full, err)
+	}
+	return tagMap(out.TagSet), nil
+}
+
+// SetMetadata replaces the user metadata of the object at key with meta
+// (nil or empty removes it), in place, by copying the object onto itself.
+// Content type, cache control, content disposition, encoding and language,
+// storage class, encryption and tags are kept. The copy is guarded by the
+// ETag read first: if the object changes in between, SetMetadata fails with
+// ErrPreconditionFailed rather than undo that change. The object gets a new
+// ETag, LastModified and (on versioned buckets) version; an object ACL is
+// reset to the bucket's default, as on any copy.
+func (b *Bucket) SetMetadata(ctx context.Context, key string, meta map[string]string) error {
+	full, err := b.key(key)
+	if err == nil {
+		err = validMetadata(meta)
+	}
+	if err != nil {
+		return b.fail("SetMetadata", full, err)
+	}
+	info, err := b.head(ctx, "SetMetadata", full, "")
+	if err != nil {
+		return err
+	}
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	in := &s3.CopyObjectInput{
+		Bucket:             aws.String(b.name),
+		Key:                aws.String(full),
+		CopySource:         aws.String(copySource(b.name, full, "")),
+		CopySourceIfMatch:  aws.String(info.ETag),
+		MetadataDirective:  types.MetadataDirectiveReplace,
+		Metadata:           meta,
+		ContentType:        optString(info.ContentType),
+		CacheControl:       optString(info.CacheControl),
+		ContentDisposition: optString(info.ContentDisposition),
+		ContentEncoding:    optString(info.ContentEncoding),
+		ContentLanguage:    optString(info.ContentLanguage),
+		SSEKMSKeyId:        optString(info.SSEKMSKeyID),
+	}
+	if info.StorageClass != "" && info.StorageClass != string(types.StorageClassStandard) {
+		in.StorageClass = types.StorageClass(info.StorageClass)
+	}
+	if info.SSE != "" && info.SSE != SSES3 {
+		in.ServerSideEncryption = types.ServerSideEncryption(info.SSE)
+	}
+	if _, err := b.c.s3.CopyObject(ctx, in); err != nil {
+		return b.fail("SetMetadata", full, err)
+	}
+	return nil
+}
+
+// WaitExists waits until an object is at key, polling with back-off, for
+// stores without read-after-write consistency or for objects another
+// process is writing. It gives up after timeout (0: only ctx bounds it)
+// with an error matching ErrNotExist and context.DeadlineExceeded.
+func (b *Bucket) WaitExists(ctx context.Context, key string, timeout time.Duration) error {
+	full, err := b.key(key)
+	if err == nil && timeout < 0 {
+		err = invalidf("timeout %v is negative", timeout)
+	}
+	if err != nil {
+		return b.fail("WaitExists", full, err)
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	for attempt := 1; ; attempt++ {
+		_, err := b.head(ctx, "WaitExists", full, "")
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if !errors.Is(err, ErrNotExist) || errors.Is(err, ErrBucketNotExist) {
+			return err
+		}
+		t := time.NewTimer(backoffDelay(attempt, 50*time.Millisecond, time.Second))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return &Error{Op: "WaitExists", Bucket: b.name, Key: full, Err: fmt.Errorf("%w (gave up waiting: %w)", ErrNotExist, context.Cause(ctx))}
+}
+
+// MakePublic gives the object at key the canned ACL "public-read", so that
+// URL(key) serves it to anyone. Buckets with ACLs disabled (the default on
+// Amazon S3 since 2023) refuse it; use a bucket policy there.
+func (b *Bucket) MakePublic(ctx context.Context, key string) error {
+	full, err := b.key(key)
+	if err != nil {
+		return b.fail("MakePublic", full, err)
+	}
+	_, err = b.c.s3.PutObjectAcl(ctx, &s3.PutObjectAclInput{
+		Bucket: aws.String(b.name), Key: aws.String(full), ACL: types.ObjectCannedACLPublicRead,
+	})
+	if err != nil {
+		return b.headErr(ctx, "MakePublic", full, err)
+	}
+	return nil
+}
+
+// URL returns the plain, unsigned URL of the object at key: what a browser
+// fetches if the object is public. It returns "" if the bucket name or key
+// is invalid. It sends no request.
+func (b *Bucket) URL(key string) string {
+	full, err := b.key(key)
+	if err != nil {
+		return ""
+	}
+	ek := escapeKey(full)
+	if b.c.endpoint == nil {
+		if b.c.pathStyle || strings.Contains(b.name, ".") {
+			// Dotted names break the wildcard TLS certificate of
+			// virtual-hosted addressing.
+			return "https://s3." + b.c.region + ".amazonaws.com/" + b.name + "/" + ek
+		}
+		return "https://" + b.name + ".s3." + b.c.region + ".amazonaws.com/" + ek
+	}
+	u := *b.c.endpoint
+	if b.c.pathStyle {
+		return u.Scheme + "://" + u.Host + u.Path + "/" + b.name + "/" + ek
+	}
+	return u.Scheme + "://" + b.name + "." + u.Host + u.Path + "/" + ek
+}
+
+// escapeKey percent-encodes a key for a URL path, keeping "/" and the
+// characters RFC 3986 leaves unreserved; unlike url.PathEscape it also
+// encodes "+", which some stores decode as a space.
+func escapeKey(key string) string {
+	const hex = "0123456789ABCDEF"
+	var sb strings.Builder
+	sb.Grow(len(key))
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == '~' || c == '/' {
+			sb.WriteByte(c)
+			continue
+		}
+		sb.WriteByte('%')
+		sb.WriteByte(hex[c>>4])
+		sb.WriteByte(hex[c&15])
+	}
+	return sb.String()
+}
+
+// copySource is the x-amz-copy-source value of bucket/key (and version).
+func copySource(bucket, key, version string) string {
+	s := bucket + "/" + escapeKey(key)
+	if version != "" {
+		s += "?versionId=" + url.QueryEscape(version)
+	}
+	return s
+}
+
+func encodeTags(tags map[string]string) string {
+	var sb strings.Builder
+	for k, v := range tags {
+		if sb.Len() > 0 {
+			sb.WriteByte('&')
+		}
+		sb.WriteString(strings.ReplaceAll(escapeKey(k), "/", "%2F"))
+		sb.WriteByte('=')
+		sb.WriteString(strings.ReplaceAll(escapeKey(v), "/", "%2F"))
+	}
+	return sb.String()
+}
+
+func tagSet(tags map[string]string) []types.Tag {
+	ts := make([]types.Tag, 0, len(tags))
+	for k, v := range tags {
+		ts = append(ts, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	return ts
+}
+
+func tagMap(ts []types.Tag) map[string]string {
+	m := make(map[string]string, len(ts))
+	for _, t := range ts {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
+func checksums(crc32, crc32c, crc64, sha1, sha256 *string, typ types.ChecksumType) (map[string]string, string) {
+	var m map[string]string
+	for _, c := range []struct {
+		name string
+		v    *string
+	}{{"CRC32", crc32}, {"CRC32C", crc32c}, {"CRC64NVME", crc64}, {"SHA1", sha1}, {"SHA256", sha256}} {
+		if c.v != nil && *c.v != "" {
+			if m == nil {
+				m = make(map[string]string, 1)
+			}
+			m[c.name] = *c.v
+		}
+	}
+	return m, string(typ)
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,248 @@
+package s3kit_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/s3kit/s3kit"
+)
+
+func TestRoundTrip(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, b := t.Context(), e.bucket
+
+		if err := b.PutBytes(ctx, "bytes", []byte{0, 1, 2, 255}, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.GetBytes(ctx, "bytes")
+		if err != nil || !bytes.Equal(got, []byte{0, 1, 2, 255}) {
+			t.Fatalf("GetBytes = %v, %v", got, err)
+		}
+
+		if err := b.PutString(ctx, "text", "héllo\nworld", nil); err != nil {
+			t.Fatal(err)
+		}
+		if s, err := b.GetString(ctx, "text"); err != nil || s != "héllo\nworld" {
+			t.Fatalf("GetString = %q, %v", s, err)
+		}
+
+		type doc struct {
+			Name string   `json:"name"`
+			Tags []string `json:"tags"`
+		}
+		in := doc{Name: "x", Tags: []string{"a", "b"}}
+		if err := b.PutJSON(ctx, "doc", in, nil); err != nil {
+			t.Fatal(err)
+		}
+		var out doc
+		if err := b.GetJSON(ctx, "doc", &out); err != nil || out.Name != "x" || len(out.Tags) != 2 {
+			t.Fatalf("GetJSON = %+v, %v", out, err)
+		}
+		var wrong int
+		if err := b.GetJSON(ctx, "doc", &wrong); err == nil {
+			t.Fatal("GetJSON into an int succeeded")
+		}
+
+		if err := b.PutBytes(ctx, "empty", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := b.GetBytes(ctx, "empty"); err != nil || len(got) != 0 {
+			t.Fatalf("GetBytes(empty) = %q, %v", got, err)
+		}
+
+		// A reader that is not seekable is buffered; one that is goes as is,
+		// from its current offset.
+		body := strings.Repeat("0123456789", 100_000)
+		info, err := b.Put(ctx, "stream", io.MultiReader(strings.NewReader(body[:5]), strings.NewReader(body[5:])), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Size != int64(len(body)) || info.ETag == "" || info.Key != "stream" {
+			t.Fatalf("Put info = %+v", info)
+		}
+		if s, err := b.GetString(ctx, "stream"); err != nil || s != body {
+			t.Fatalf("GetString(stream) = %d bytes, %v", len(s), err)
+		}
+		path := filepath.Join(t.TempDir(), "f")
+		if err := os.WriteFile(path, []byte("skip:payload"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		f.Seek(5, io.SeekStart)
+		if _, err := b.Put(ctx, "file", f, nil); err != nil {
+			t.Fatal(err)
+		}
+		if s, err := b.GetString(ctx, "file"); err != nil || s != "payload" {
+			t.Fatalf("GetString(file) = %q, %v", s, err)
+		}
+
+		// Too large for one buffered PUT: refused before anything is sent.
+		big := io.MultiReader(strings.NewReader("x"), bytes.NewReader(make([]byte, s3kit.DefaultPartSize)))
+		if _, err := b.Put(ctx, "big", big, nil); !errors.Is(err, s3kit.ErrInvalid) {
+			t.Fatalf("Put of an unseekable body > part size: %v, want ErrInvalid", err)
+		}
+		if ok, err := b.Exists(ctx, "big"); err != nil || ok {
+			t.Fatalf("Exists(big) = %v, %v after a refused Put", ok, err)
+		}
+	})
+}
+
+func TestContentTypes(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, b := t.Context(), e.bucket
+		for _, c := range []struct {
+			key  string
+			put  func(key string) error
+			want string
+		}{
+			{"a.json", func(k string) error { return b.PutString(ctx, k, "{}", nil) }, "application/json"},
+			{"a.html", func(k string) error { return b.PutBytes(ctx, k, []byte("<p>"), nil) }, "text/html; charset=utf-8"},
+			{"noext-string", func(k string) error { return b.PutString(ctx, k, "x", nil) }, "text/plain; charset=utf-8"},
+			{"noext-json", func(k string) error { return b.PutJSON(ctx, k, 1, nil) }, "application/json"},
+			{"noext-bytes", func(k string) error { return b.PutBytes(ctx, k, []byte("x"), nil) }, "application/octet-stream"},
+			{"explicit.json", func(k string) error {
+				return b.PutString(ctx, k, "x", &s3kit.PutOptions{ContentType: "text/x-custom"})
+			}, "text/x-custom"},
+		} {
+			if err := c.put(c.key); err != nil {
+				t.Fatalf("%s: %v", c.key, err)
+			}
+			info, err := b.Head(ctx, c.key, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.ContentType != c.want {
+				t.Errorf("%s: content type %q, want %q", c.key, info.ContentType, c.want)
+			}
+		}
+	})
+}
+
+func TestPutOptions(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, b := t.Context(), e.bucket
+		opts := &s3kit.PutOptions{
+			CacheControl:       "max-age=3600",
+			ContentDisposition: `attachment; filename="r.txt"`,
+			ContentEncoding:    "identity",
+			ContentLanguage:    "en",
+			Metadata:           map[string]string{"owner": "ann", "Run-Id": "42"},
+			Tags:               map[string]string{"team": "data", "tier": "hot one"},
+			ACL:                "private",
+		}
+		if err := b.PutString(ctx, "r.txt", "report", opts); err != nil {
+			t.Fatal(err)
+		}
+		info, err := b.Head(ctx, "r.txt", &s3kit.HeadOptions{WithTags: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Size != 6 || info.CacheControl != opts.CacheControl || info.ContentDisposition != opts.ContentDisposition ||
+			info.ContentEncoding != "identity" || info.ContentLanguage != "en" {
+			t.Errorf("Head = %+v", info)
+		}
+		if info.Metadata["owner"] != "ann" || info.Metadata["run-id"] != "42" {
+			t.Errorf("metadata = %v", info.Metadata)
+		}
+		if info.Tags["team"] != "data" || info.Tags["tier"] != "hot one" || len(info.Tags) != 2 {
+			t.Errorf("tags = %v", info.Tags)
+		}
+		if info.LastModified.IsZero() || info.ETag == "" || info.StorageClass == "" {
+			t.Errorf("Head misses basics: %+v", info)
+		}
+	})
+}
+
+func TestConditionalWrites(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, b := t.Context(), e.bucket
+		create := &s3kit.PutOptions{IfNoneMatch: "*"}
+		first, err := b.Put(ctx, "lock", strings.NewReader("one"), create)
+		if err != nil {
+			t.Fatalf("create-only on a new key: %v", err)
+		}
+		_, err = b.Put(ctx, "lock", strings.NewReader("two"), create)
+		if !errors.Is(err, s3kit.ErrPreconditionFailed) || !errors.Is(err, s3kit.ErrExist) || !errors.Is(err, fs.ErrExist) {
+			t.Fatalf("create-only on an existing key: %v, want ErrPreconditionFailed and ErrExist", err)
+		}
+		second, err := b.Put(ctx, "lock", strings.NewReader("three"), &s3kit.PutOptions{IfMatch: first.ETag})
+		if err != nil {
+			t.Fatalf("compare-and-swap with the current ETag: %v", err)
+		}
+		_, err = b.Put(ctx, "lock", strings.NewReader("four"), &s3kit.PutOptions{IfMatch: first.ETag})
+		if !errors.Is(err, s3kit.ErrPreconditionFailed) {
+			t.Fatalf("compare-and-swap with a stale ETag: %v, want ErrPreconditionFailed", err)
+		}
+		var se *s3kit.Error
+		if !errors.As(err, &se) || se.StatusCode != 412 || se.Key != "lock" || se.Op != "Put" {
+			t.Fatalf("error fields: %#v", se)
+		}
+		if s, _ := b.GetString(ctx, "lock"); s != "three" {
+			t.Fatalf("content after the lost writes = %q, want three", s)
+		}
+		if second.ETag == first.ETag {
+			t.Fatal("ETag did not change")
+		}
+	})
+}
+
+func TestMissing(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, b := t.Context(), e.bucket
+		_, err := b.GetBytes(ctx, "nope")
+		if !errors.Is(err, s3kit.ErrNotExist) || !errors.Is(err, fs.ErrNotExist) || errors.Is(err, s3kit.ErrBucketNotExist) {
+			t.Errorf("GetBytes missing key: %v", err)
+		}
+		_, err = b.Head(ctx, "nope", nil)
+		if !errors.Is(err, s3kit.ErrNotExist) || errors.Is(err, s3kit.ErrBucketNotExist) {
+			t.Errorf("Head missing key: %v", err)
+		}
+		var se *s3kit.Error
+		if !errors.As(err, &se) || se.StatusCode != 404 || se.Bucket != b.Name() || se.Key != "nope" {
+			t.Errorf("Head error fields: %#v", se)
+		}
+		if ok, err := b.Exists(ctx, "nope"); ok || err != nil {
+			t.Errorf("Exists missing = %v, %v", ok, err)
+		}
+		if err := b.Delete(ctx, "nope"); err != nil {
+			t.Errorf("Delete missing key: %v, want nil (idempotent)", err)
+		}
+		for _, err := range b.Lines(ctx, "nope") {
+			if !errors.Is(err, s3kit.ErrNotExist) {
+				t.Errorf("Lines missing: %v", err)
+			}
+		}
+
+		gone := e.client.Bucket("no-such-bucket-s3kit")
+		checks := map[string]error{}
+		checks["Put"] = gone.PutString(ctx, "k", "v", nil)
+		_, checks["GetBytes"] = gone.GetBytes(ctx, "k")
+		_, checks["Head"] = gone.Head(ctx, "k", nil)
+		_, checks["Exists"] = gone.Exists(ctx, "k")
+		checks["Delete"] = gone.Delete(ctx, "k")
+		_, checks["ListAll"] = gone.ListAll(ctx, nil)
+		_, checks["GetTags"] = gone.GetTags(ctx, "k")
+		checks["SetTags"] = gone.SetTags(ctx, "k", map[string]string{"a": "b"})
+		_, checks["DeleteMany"] = gone.DeleteMany(ctx, []string{"a", "b"})
+		_, checks["Copy"] = gone.Copy(ctx, "a", "b", nil)
+		checks["DeleteBucket"] = e.client.DeleteBucket(ctx, gone.Name(), nil)
+		for op, err := range checks {
+			if !errors.Is(err, s3kit.ErrBucketNotExist) || !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s on a missing bucket: %v, want ErrBucketNotExist", op, err)
+			}
+		}
+		if ok, err := e.client.BucketExists(ctx, gone.Name()); ok || err != nil {
+			t.Errorf("BucketExists(missing) = %v, %v", ok, err)
+		}
+	})
+}

@@ -1,0 +1,102 @@
+package s3kit
+
+import (
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+)
+
+// retryableCodes are S3 error codes worth another attempt beyond those the
+// SDK already retries (5xx statuses, throttling codes such as SlowDown,
+// RequestTimeout, connection errors). InternalError matters most: S3 sends
+// it with status 200 in the body of a failed CopyObject or
+// CompleteMultipartUpload, where no 5xx status gives it away.
+var retryableCodes = map[string]struct{}{
+	"InternalError":      {},
+	"ServiceUnavailable": {},
+	"SlowDown":           {},
+	"RequestTimeout":     {},
+	"OperationAborted":   {},
+}
+
+// newRetryer builds the retry policy of a Client: the SDK's standard
+// retryer with three changes.
+//
+//   - The back-off is exponential with full jitter between 0 and
+//     min(maxDelay, baseDelay·2^(attempt-1)); the SDK's own starts at one
+//     second, too slow for a local store and not configurable.
+//   - The client-side retry token bucket is off (ratelimit.None). With it,
+//     a burst of throttling across many parallel part uploads drains the
+//     bucket and the remaining parts fail at once with "retry quota
+//     exceeded" instead of backing off; S3 asks for back-off, and that is
+//     what every part does.
+//   - S3's InternalError and ServiceUnavailable codes are retried even when
+//     they arrive with status 200.
+//
+// A cancelled context is never retried, and the SDK's sleep between
+// attempts returns as soon as the context is done.
+func newRetryer(maxAttempts int, baseDelay, maxDelay time.Duration, log *slog.Logger) aws.RetryerV2 {
+	std := retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = maxAttempts
+		o.MaxBackoff = maxDelay
+		o.RateLimiter = ratelimit.None
+		o.Backoff = jitterBackoff{base: baseDelay, max: maxDelay}
+		o.Retryables = append(o.Retryables, retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			var e interface{ ErrorCode() string }
+			if errors.As(err, &e) {
+				if _, ok := retryableCodes[e.ErrorCode()]; ok {
+					return aws.TrueTernary
+				}
+			}
+			return aws.UnknownTernary
+		}))
+	})
+	return &loggingRetryer{RetryerV2: std, log: log}
+}
+
+// jitterBackoff is exponential back-off with full jitter ("Exponential
+// Backoff And Jitter", AWS Architecture Blog, 2015).
+type jitterBackoff struct{ base, max time.Duration }
+
+func (j jitterBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
+	return backoffDelay(attempt, j.base, j.max), nil
+}
+
+// backoffDelay returns a random delay in [0, min(max, base·2^(attempt-1))]
+// for the attempt-th retry (attempt ≥ 1).
+func backoffDelay(attempt int, base, max time.Duration) time.Duration {
+	ceiling := max
+	if attempt < 1 {
+		attempt = 1
+	}
+	if shift := attempt - 1; shift < 32 {
+		if d := base << shift; d > 0 && d < max {
+			ceiling = d
+		}
+	}
+	if ceiling <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(ceiling) + 1))
+}
+
+// loggingRetryer logs each retry at debug level. It logs the SDK's error
+// text, which names the operation and status but never a credential or a
+// signature.
+type loggingRetryer struct {
+	aws.RetryerV2
+	log *slog.Logger
+}
+
+func (r *loggingRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
+	d, derr := r.RetryerV2.RetryDelay(attempt, err)
+	if r.log != nil && derr == nil {
+		r.log.Debug("s3kit: retrying request", "attempt", attempt+1, "delay", d, "error", err)
+	}
+	return d, derr
+}

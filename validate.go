@@ -1,0 +1,181 @@
+package s3kit
+
+import (
+	"net"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// validBucketName reports why name is not a valid general purpose bucket
+// name (Amazon S3 "General purpose bucket naming rules"), or nil.
+func validBucketName(name string) error {
+	if name == "" {
+		return invalidf("bucket name is empty")
+	}
+	if n := len(name); n < minBucketNameLen || n > maxBucketNameLen {
+		return invalidf("bucket name %q is %d characters; it must be %d to %d", name, n, minBucketNameLen, maxBucketNameLen)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return invalidf("bucket name %q has %q; only lowercase letters, digits, '.' and '-' are allowed", name, string(rune(c)))
+		}
+	}
+	if !alnum(name[0]) || !alnum(name[len(name)-1]) {
+		return invalidf("bucket name %q must begin and end with a lowercase letter or digit", name)
+	}
+	if strings.Contains(name, "..") {
+		return invalidf("bucket name %q has two adjacent periods", name)
+	}
+	if ip := net.ParseIP(name); ip != nil {
+		return invalidf("bucket name %q is formatted as an IP address", name)
+	}
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(name, p) {
+			return invalidf("bucket name %q begins with the reserved prefix %q", name, p)
+		}
+	}
+	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+		if strings.HasSuffix(name, s) {
+			return invalidf("bucket name %q ends with the reserved suffix %q", name, s)
+		}
+	}
+	return nil
+}
+
+func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+
+// validKey reports why full, an object key with the handle's prefix
+// already prepended, is not a key S3 accepts, or nil. rel is the key as the
+// caller gave it, for the message.
+func validKey(full, rel string) error {
+	if rel == "" {
+		return invalidf("object key is empty")
+	}
+	if !utf8.ValidString(full) {
+		return invalidf("object key %q is not valid UTF-8", rel)
+	}
+	if len(full) > MaxKeyLength {
+		return invalidf("object key is %d bytes (prefix included); the limit is %d", len(full), MaxKeyLength)
+	}
+	return nil
+}
+
+// validExpiry reports why d is not a presigned URL lifetime, or nil.
+func validExpiry(d time.Duration) error {
+	if d <= 0 {
+		return invalidf("expiry %v is not positive", d)
+	}
+	if d > MaxPresignExpiry {
+		return invalidf("expiry %v is longer than the 7 days (%v) a SigV4 presigned URL may last", d, MaxPresignExpiry)
+	}
+	return nil
+}
+
+// validHeaderValue reports why v cannot be sent as the value of the header
+// named what: a CR or LF would split the request, and S3 accepts only
+// printable US-ASCII there.
+func validHeaderValue(what, v string) error {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 && c != '\t' || c >= 0x7f {
+			return invalidf("%s %q has a byte 0x%02x; only printable US-ASCII is allowed", what, v, c)
+		}
+	}
+	return nil
+}
+
+// validMetadata checks user metadata: names are HTTP tokens (sent as
+// x-amz-meta-NAME headers), values printable US-ASCII, at most 2 KiB in all.
+func validMetadata(m map[string]string) error {
+	total := 0
+	for k, v := range m {
+		if k == "" {
+			return invalidf("metadata name is empty")
+		}
+		for i := 0; i < len(k); i++ {
+			if !tokenChar(k[i]) {
+				return invalidf("metadata name %q has %q; names must be HTTP header tokens", k, string(rune(k[i])))
+			}
+		}
+		if err := validHeaderValue("metadata value of "+k, v); err != nil {
+			return err
+		}
+		total += len(k) + len(v)
+	}
+	if total > MaxMetadataSize {
+		return invalidf("metadata is %d bytes; the limit is %d", total, MaxMetadataSize)
+	}
+	return nil
+}
+
+func tokenChar(c byte) bool {
+	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// validTags checks object tags against S3's limits.
+func validTags(tags map[string]string) error {
+	if len(tags) > MaxTags {
+		return invalidf("%d tags; an object takes at most %d", len(tags), MaxTags)
+	}
+	for k, v := range tags {
+		if k == "" {
+			return invalidf("tag key is empty")
+		}
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return invalidf("tag %q is not valid UTF-8", k)
+		}
+		if n := utf8.RuneCountInString(k); n > maxTagKeyLen {
+			return invalidf("tag key %q is %d characters; the limit is %d", k, n, maxTagKeyLen)
+		}
+		if n := utf8.RuneCountInString(v); n > maxTagValueLen {
+			return invalidf("tag value of %q is %d characters; the limit is %d", k, n, maxTagValueLen)
+		}
+	}
+	return nil
+}
+
+// cannedACLs are the canned ACLs S3 defines (Amazon S3 "Access control list
+// (ACL) overview").
+var cannedACLs = []string{
+	"private", "public-read", "public-read-write", "authenticated-read",
+	"aws-exec-read", "bucket-owner-read", "bucket-owner-full-control",
+}
+
+func validACL(acl string) error {
+	if acl == "" {
+		return nil
+	}
+	for _, a := range cannedACLs {
+		if acl == a {
+			return nil
+		}
+	}
+	return invalidf("ACL %q is not a canned ACL (%s)", acl, strings.Join(cannedACLs, ", "))
+}
+
+// validStorageClass accepts any upper-case token: stores other than AWS
+// define their own classes, so only the form is checked.
+func validStorageClass(sc string) error {
+	for i := 0; i < len(sc); i++ {
+		if c := sc[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return invalidf("storage class %q must be upper-case letters, digits and '_' (such as STANDARD_IA)", sc)
+		}
+	}
+	return nil
+}
+
+func validSSE(sse, kmsKeyID string) error {
+	switch sse {
+	case "", SSES3, SSEKMS, SSEKMSDSSE:
+	default:
+		return invalidf("server-side encryption %q is not one of %q, %q, %q", sse, SSES3, SSEKMS, SSEKMSDSSE)
+	}
+	if kmsKeyID != "" && sse != SSEKMS && sse != SSEKMSDSSE {
+		return invalidf("a KMS key ID needs server-side encryption %q", SSEKMS)
+	}
+	return validHeaderValue("KMS key ID", kmsKeyID)
+}
