@@ -97,6 +97,10 @@ type Client struct {
 	pathStyle   bool
 	concurrency int
 	log         *slog.Logger
+
+	// The retry policy, also applied to resuming broken downloads.
+	maxAttempts         int
+	retryBase, retryMax time.Duration
 }
 
 // New returns a Client for cfg. It resolves credentials lazily: New itself
@@ -133,6 +137,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if maxDelay < base {
 		maxDelay = base
 	}
+	c.maxAttempts, c.retryBase, c.retryMax = maxAttempts, base, maxDelay
 
 	var opts []func(*config.LoadOptions) error
 	if cfg.Region != "" {

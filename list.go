@@ -70,6 +70,11 @@ func (b *Bucket) List(ctx context.Context, opts *ListOptions) iter.Seq2[ObjectIn
 					o := objs[0]
 					objs = objs[1:]
 					key := aws.ToString(o.Key)
+					if key == aws.ToString(in.Prefix) && strings.HasSuffix(key, "/") {
+						// The marker of the directory being listed is not
+						// an entry of it.
+						continue
+					}
 					info = ObjectInfo{
 						Key:          b.rel(key),
 						IsDir:        strings.HasSuffix(key, "/") && aws.ToInt64(o.Size) == 0,

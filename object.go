@@ -346,6 +346,11 @@ func (b *Bucket) Lines(ctx context.Context, key string) iter.Seq2[string, error]
 		br := bufio.NewReaderSize(body, 64<<10)
 		for {
 			line, err := br.ReadString('\n')
+			if err != nil && err != io.EOF {
+				// A partial line is not a line.
+				yield("", b.fail("Lines", full, err))
+				return
+			}
 			if line != "" {
 				line = strings.TrimSuffix(line, "\n")
 				line = strings.TrimSuffix(line, "\r")
@@ -354,10 +359,6 @@ func (b *Bucket) Lines(ctx context.Context, key string) iter.Seq2[string, error]
 				}
 			}
 			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				yield("", b.fail("Lines", full, err))
 				return
 			}
 		}
@@ -374,7 +375,7 @@ func (b *Bucket) get(ctx context.Context, op, key string) (string, io.ReadCloser
 	if err != nil {
 		return full, nil, 0, b.fail(op, full, err)
 	}
-	return full, out.Body, aws.ToInt64(out.ContentLength), nil
+	return full, b.newResumingBody(ctx, op, full, out), aws.ToInt64(out.ContentLength), nil
 }
 
 // HeadOptions are the options of Head. nil means defaults.

@@ -1,0 +1,200 @@
+package s3kit_test
+
+import (
+	"errors"
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/s3kit/s3kit"
+)
+
+func TestCopy(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, b := t.Context(), e.bucket
+		src := &s3kit.PutOptions{
+			CacheControl: "no-cache",
+			Metadata:     map[string]string{"origin": "camera"},
+			Tags:         map[string]string{"k": "v"},
+		}
+		if err := b.PutString(ctx, "src.txt", "payload", src); err != nil {
+			t.Fatal(err)
+		}
+
+		t.Run("keep metadata", func(t *testing.T) {
+			info, err := b.Copy(ctx, "src.txt", "dir/copy.txt", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Key != "dir/copy.txt" || info.ETag == "" {
+				t.Errorf("Copy info = %+v", info)
+			}
+			h, err := b.Head(ctx, "dir/copy.txt", &s3kit.HeadOptions{WithTags: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.Metadata["origin"] != "camera" || h.CacheControl != "no-cache" || h.ContentType != "text/plain; charset=utf-8" || h.Tags["k"] != "v" {
+				t.Errorf("copy lost metadata: %+v", h)
+			}
+		})
+
+		t.Run("replace metadata", func(t *testing.T) {
+			_, err := b.Copy(ctx, "src.txt", "replaced.txt", &s3kit.CopyOptions{
+				ReplaceMetadata: true,
+				Metadata:        map[string]string{"new": "1"},
+				Tags:            map[string]string{},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := b.Head(ctx, "replaced.txt", &s3kit.HeadOptions{WithTags: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(h.Metadata, map[string]string{"new": "1"}) {
+				t.Errorf("metadata %v, want only new=1", h.Metadata)
+			}
+			if h.ContentType != "text/plain; charset=utf-8" || h.CacheControl != "no-cache" {
+				t.Errorf("content headers not carried over: %+v", h)
+			}
+			if len(h.Tags) != 0 {
+				t.Errorf("tags %v, want none", h.Tags)
+			}
+			if s, _ := b.GetString(ctx, "replaced.txt"); s != "payload" {
+				t.Errorf("content %q", s)
+			}
+		})
+
+		t.Run("other bucket", func(t *testing.T) {
+			other := newBucket(t, e.client)
+			if _, err := b.Prefix("dir").Copy(ctx, "copy.txt", "in/other.txt", &s3kit.CopyOptions{DestBucket: other.Name()}); err != nil {
+				t.Fatal(err)
+			}
+			if s, err := other.GetString(ctx, "in/other.txt"); err != nil || s != "payload" {
+				t.Fatalf("copied across buckets: %q, %v", s, err)
+			}
+		})
+
+		t.Run("missing source", func(t *testing.T) {
+			_, err := b.Copy(ctx, "nope", "x", nil)
+			if !errors.Is(err, s3kit.ErrNotExist) {
+				t.Fatalf("got %v, want ErrNotExist", err)
+			}
+		})
+
+		t.Run("stale IfMatch", func(t *testing.T) {
+			_, err := b.Copy(ctx, "src.txt", "x", &s3kit.CopyOptions{IfMatch: `"0123456789abcdef0123456789abcdef"`})
+			if !errors.Is(err, s3kit.ErrPreconditionFailed) {
+				t.Fatalf("got %v, want ErrPreconditionFailed", err)
+			}
+		})
+
+		t.Run("move", func(t *testing.T) {
+			if err := b.PutString(ctx, "mv-src", "m", nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Move(ctx, "mv-src", "mv-dst", nil); err != nil {
+				t.Fatal(err)
+			}
+			if ok, _ := b.Exists(ctx, "mv-src"); ok {
+				t.Error("source still exists after Move")
+			}
+			if s, _ := b.GetString(ctx, "mv-dst"); s != "m" {
+				t.Errorf("destination = %q", s)
+			}
+		})
+	})
+}
+
+func TestCopyMany(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, b := t.Context(), e.bucket
+		putTree(t, b, []string{"s/1", "s/2", "s/3"})
+		pairs := []s3kit.CopyPair{
+			{Src: "s/1", Dst: "d/1"},
+			{Src: "s/missing-a", Dst: "d/a"},
+			{Src: "s/2", Dst: "d/2"},
+			{Src: "s/missing-b", Dst: "d/b"},
+			{Src: "s/3", Dst: "d/3"},
+		}
+		res, err := b.CopyMany(ctx, pairs, &s3kit.BatchOptions{Concurrency: 3})
+		if err == nil || !errors.Is(err, s3kit.ErrNotExist) {
+			t.Fatalf("CopyMany with missing sources: %v, want an ErrNotExist error", err)
+		}
+		if res.Copied != 3 || len(res.Failed) != 2 {
+			t.Fatalf("result %+v", res)
+		}
+		want := []s3kit.CopyPair{pairs[1], pairs[3]}
+		if !slices.Equal(res.Pairs(), want) {
+			t.Fatalf("failed pairs %v, want %v", res.Pairs(), want)
+		}
+		// Fix the cause and retry only what failed.
+		putTree(t, b, []string{"s/missing-a", "s/missing-b"})
+		res, err = b.CopyMany(ctx, res.Pairs(), nil)
+		if err != nil || res.Copied != 2 {
+			t.Fatalf("retry: %+v, %v", res, err)
+		}
+		got := keysOf(t, b, &s3kit.ListOptions{Prefix: "d/"})
+		if !slices.Equal(got, []string{"d/1", "d/2", "d/3", "d/a", "d/b"}) {
+			t.Fatalf("destinations %q", got)
+		}
+		if _, err := b.CopyMany(ctx, []s3kit.CopyPair{{Src: "a", Dst: ""}}, nil); !errors.Is(err, s3kit.ErrInvalid) {
+			t.Fatalf("empty destination: %v, want ErrInvalid", err)
+		}
+	})
+}
+
+func TestTagsAndMetadata(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, b := t.Context(), e.bucket
+		opts := &s3kit.PutOptions{
+			ContentType:  "text/csv",
+			CacheControl: "max-age=60",
+			Metadata:     map[string]string{"a": "1", "b": "2"},
+		}
+		if err := b.PutString(ctx, "data.csv", "x,y\n", opts); err != nil {
+			t.Fatal(err)
+		}
+		tags := map[string]string{"env": "prod", "owner": "ann smith"}
+		if err := b.SetTags(ctx, "data.csv", tags); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := b.GetTags(ctx, "data.csv"); err != nil || !maps.Equal(got, tags) {
+			t.Fatalf("GetTags = %v, %v", got, err)
+		}
+
+		before, _ := b.Head(ctx, "data.csv", nil)
+		if err := b.SetMetadata(ctx, "data.csv", map[string]string{"c": "3"}); err != nil {
+			t.Fatal(err)
+		}
+		h, err := b.Head(ctx, "data.csv", &s3kit.HeadOptions{WithTags: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(h.Metadata, map[string]string{"c": "3"}) {
+			t.Errorf("metadata %v, want only c=3", h.Metadata)
+		}
+		if h.ContentType != "text/csv" || h.CacheControl != "max-age=60" || h.Size != before.Size {
+			t.Errorf("SetMetadata did not keep the rest: %+v", h)
+		}
+		if !maps.Equal(h.Tags, tags) {
+			t.Errorf("SetMetadata lost tags: %v", h.Tags)
+		}
+		if s, _ := b.GetString(ctx, "data.csv"); s != "x,y\n" {
+			t.Errorf("content changed: %q", s)
+		}
+
+		if err := b.SetTags(ctx, "data.csv", nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := b.GetTags(ctx, "data.csv"); err != nil || len(got) != 0 {
+			t.Fatalf("tags after clearing = %v, %v", got, err)
+		}
+		if err := b.SetMetadata(ctx, "missing", nil); !errors.Is(err, s3kit.ErrNotExist) {
+			t.Fatalf("SetMetadata(missing) = %v", err)
+		}
+		if err := b.SetTags(ctx, "data.csv", map[string]string{"": "x"}); !errors.Is(err, s3kit.ErrInvalid) {
+			t.Fatalf("empty tag key: %v", err)
+		}
+	})
+}
