@@ -304,4 +304,3 @@ func (a slogAdapter) Logf(class logging.Classification, format string, v ...any)
 func (c *Client) Bucket(name string) *Bucket {
 	return &Bucket{c: c, name: name, err: validBucketName(name)}
 }
-

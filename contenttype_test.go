@@ -4,9 +4,9 @@ import "testing"
 
 func TestDetectContentType(t *testing.T) {
 	tests := []struct {
-		name                     string
-		explicit, key, fallback  string
-		want                     string
+		name                    string
+		explicit, key, fallback string
+		want                    string
 	}{
 		{"explicit wins over extension", "text/x-custom", "a.json", typeBinary, "text/x-custom"},
 		{"explicit wins over fallback", "image/png", "blob", typeJSON, "image/png"},

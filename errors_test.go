@@ -42,12 +42,12 @@ func sdkError(op string, status int, code, msg string) error {
 
 func TestWrapErrClassify(t *testing.T) {
 	tests := []struct {
-		name     string
-		status   int
-		code     string
-		want     error   // e.Err, compared with ==
-		is       []error // errors.Is must hold for each
-		isNot    []error // and fail for each
+		name   string
+		status int
+		code   string
+		want   error   // e.Err, compared with ==
+		is     []error // errors.Is must hold for each
+		isNot  []error // and fail for each
 	}{
 		{"NoSuchKey", 404, "NoSuchKey", ErrNotExist,
 			[]error{ErrNotExist, fs.ErrNotExist}, []error{ErrBucketNotExist, ErrPermission}},
@@ -262,10 +262,10 @@ func TestClassify(t *testing.T) {
 
 func TestErrorSentinels(t *testing.T) {
 	tests := []struct {
-		name   string
-		err    error
-		is     []error
-		isNot  []error
+		name  string
+		err   error
+		is    []error
+		isNot []error
 	}{
 		{"ErrNotExist", ErrNotExist, []error{fs.ErrNotExist}, []error{ErrBucketNotExist}},
 		{"ErrBucketNotExist", ErrBucketNotExist, []error{fs.ErrNotExist}, []error{ErrNotExist}},
@@ -368,8 +368,6 @@ func TestKeyErrorUnwrap(t *testing.T) {
 		{"*KeyError", &KeyError{Key: "k", Code: "AccessDenied", Err: inner}},
 		{"CopyError", CopyError{CopyPair: CopyPair{Src: "a", Dst: "b"}, Err: inner}},
 		{"*CopyError", &CopyError{CopyPair: CopyPair{Src: "a", Dst: "b"}, Err: inner}},
-		// batchErr wraps the first failure, so its kind shows through.
-		{"batchErr", batchErr("DeleteMany", "b", 1, 3, "k", inner)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -390,8 +388,17 @@ func TestKeyErrorUnwrap(t *testing.T) {
 			t.Errorf("batchErr(0 failed) = %v, want nil", err)
 		}
 	})
-	t.Run("batchErr counts", func(t *testing.T) {
+	// batchErr wraps the first failure, so its kind shows through the
+	// summary *Error.
+	t.Run("batchErr", func(t *testing.T) {
 		err := batchErr("CopyMany", "b", 2, 5, "src", inner)
+		if !errors.Is(err, ErrPermission) || !errors.Is(err, fs.ErrPermission) {
+			t.Errorf("errors.Is(%v, ErrPermission) = false", err)
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.Op != "CopyMany" || e.Bucket != "b" {
+			t.Errorf("errors.As(*Error) = %#v, want the summary error", e)
+		}
 		if !strings.Contains(err.Error(), `2 of 5 failed, the first at "src"`) {
 			t.Errorf("batchErr text = %q", err)
 		}

@@ -7,11 +7,11 @@ import (
 
 // A glob is a compiled key pattern:
 //
-//	*      any run of characters other than "/"
-//	?      one character other than "/"
-//	**     any run of characters, "/" included; "a/**/b" also matches "a/b"
-//	[abc]  one of the characters listed; [a-z] a range; [!a] or [^a] negated
-//	\x     the character x itself
+//   - any run of characters other than "/"
+//     ?      one character other than "/"
+//     **     any run of characters, "/" included; "a/**/b" also matches "a/b"
+//     [abc]  one of the characters listed; [a-z] a range; [!a] or [^a] negated
+//     \x     the character x itself
 //
 // The pattern matches the whole key.
 type glob struct {

@@ -17,7 +17,9 @@ type ListOptions struct {
 	Prefix string
 	// Delimiter, usually "/", groups keys that contain it after Prefix into
 	// one directory entry each (IsDir, key ending in Delimiter), as a
-	// directory listing does; empty lists recursively.
+	// directory listing does; empty lists recursively. A directory's own
+	// marker object ("docs/" when listing Prefix "docs/") is not listed
+	// among its entries.
 	Delimiter string
 	// StartAfter lists only keys after this one (relative to the handle),
 	// in S3's UTF-8 byte order.
@@ -70,9 +72,9 @@ func (b *Bucket) List(ctx context.Context, opts *ListOptions) iter.Seq2[ObjectIn
 					o := objs[0]
 					objs = objs[1:]
 					key := aws.ToString(o.Key)
-					if key == aws.ToString(in.Prefix) && strings.HasSuffix(key, "/") {
-						// The marker of the directory being listed is not
-						// an entry of it.
+					if key == b.prefix || delim != "" && key == aws.ToString(in.Prefix) && strings.HasSuffix(key, delim) {
+						// The marker of the directory being listed (or of
+						// the handle itself) is not an entry of it.
 						continue
 					}
 					info = ObjectInfo{

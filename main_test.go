@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/s3kit/s3kit"
 	"github.com/s3kit/s3kit/internal/s3test"
 )
@@ -156,10 +160,19 @@ func newBucket(t testing.TB, c *s3kit.Client) *s3kit.Bucket {
 // other failure fails the test.
 var lacks = map[string]map[string]string{
 	"versitygw": {
-		"object ACLs": "its posix backend answers PutObjectAcl with NotImplemented",
+		"object ACLs":                "its posix backend answers PutObjectAcl with NotImplemented",
+		"403 on a badly signed HEAD": "it answers a HEAD with a wrong signature with a bare 400 Bad Request",
+		// Its posix backend maps keys to file paths.
+		"key double slash":  "it stores a//b.txt as a/b.txt, so List does not return the key written",
+		"key leading slash": "it stores /leading.txt as leading.txt, so List does not return the key written",
+		"key dot dot":       "it refuses a key with a .. segment (400 Bad Request)",
 	},
 	"minio": {
 		"object ACLs": "MinIO answers PutObjectAcl with NotImplemented for any ACL but private",
+		// Its erasure-coded backend maps keys to file paths.
+		"key double slash":  "it refuses a key with an empty segment (XMinioInvalidObjectName)",
+		"key leading slash": "it stores /leading.txt as leading.txt, so List does not return the key written",
+		"key dot dot":       "it refuses a key with a .. segment (XMinioInvalidResourceName)",
 	},
 }
 
@@ -169,4 +182,27 @@ func (e *env) requireFeature(t *testing.T, feature string) {
 	if why, ok := lacks[e.name][feature]; ok {
 		t.Skipf("%s does not support %s: %s", e.name, feature, why)
 	}
+}
+
+var errDeadline = context.DeadlineExceeded
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET: HTTP %d: %s", resp.StatusCode, body)
+	}
+	return string(body)
+}
+
+func mpuInput(bucket, key string) *s3.CreateMultipartUploadInput {
+	return &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)}
 }
