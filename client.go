@@ -226,41 +226,51 @@ func (c *Client) S3() *s3.Client { return c.s3 }
 func (c *Client) Region() string { return c.region }
 
 // parseEndpoint checks an endpoint URL: http or https, a host, no
-// credentials, no query.
+// credentials, no query. Its errors quote the URL without user
+// information, query or fragment, where secrets would be.
 func parseEndpoint(s string) (*url.URL, error) {
+	shown := redactURL(s)
+	if i := strings.IndexAny(shown, "?#"); i >= 0 {
+		shown = shown[:i] + "…"
+	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, invalidf("endpoint %q is not a URL", redactURL(s))
+		return nil, invalidf("endpoint %q is not a URL", shown)
 	}
-	if u.User != nil {
-		return nil, invalidf("endpoint %q contains credentials; use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile instead", redactURL(s))
+	if u.User != nil || strings.Contains(u.Opaque, "@") {
+		return nil, invalidf("endpoint %q contains credentials; use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile instead", shown)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, invalidf("endpoint %q must start with http:// or https://", s)
+		return nil, invalidf("endpoint %q must start with http:// or https://", shown)
 	}
 	if u.Host == "" {
-		return nil, invalidf("endpoint %q has no host", s)
+		return nil, invalidf("endpoint %q has no host", shown)
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, invalidf("endpoint %q must not have a query or fragment", s)
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return nil, invalidf("endpoint %q must not have a query or fragment", shown)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
 	return u, nil
 }
 
-// redactURL removes anything between "://" and "@" so that a password
-// typed into an endpoint never reaches an error message.
+// redactURL replaces what stands before an "@" in the authority of a URL
+// (user and password) so that a password typed into an endpoint never
+// reaches an error message, whether or not the URL has a scheme.
 func redactURL(s string) string {
-	if i := strings.Index(s, "://"); i >= 0 {
-		if j := strings.LastIndex(s[i+3:], "@"); j >= 0 {
-			return s[:i+3] + "REDACTED@" + s[i+3+j+1:]
-		}
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return s
 	}
-	return s
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 && i < at {
+		start = i + 3
+	}
+	return s[:start] + "REDACTED@" + s[at+1:]
 }
 
 func isLocalHost(host string) bool {
+	host = strings.ToLower(host)
 	return net.ParseIP(host) != nil || host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 

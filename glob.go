@@ -1,6 +1,7 @@
 package s3kit
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -24,7 +25,7 @@ func compileGlob(pattern string) (*glob, error) {
 	var re, lit strings.Builder
 	literal := true // still in the leading literal part
 	p := []rune(pattern)
-	re.WriteString(`^`)
+	re.WriteString(`(?s)^`)
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		switch c {
@@ -32,7 +33,7 @@ func compileGlob(pattern string) (*glob, error) {
 			literal = false
 			if i+1 < len(p) && p[i+1] == '*' {
 				i++
-				if i+1 < len(p) && p[i+1] == '/' {
+				if i+1 < len(p) && p[i+1] == '/' && (i == 1 || p[i-2] == '/') {
 					i++
 					re.WriteString(`(?:.*/)?`)
 				} else {
@@ -60,11 +61,11 @@ func compileGlob(pattern string) (*glob, error) {
 				switch class[j] {
 				case '\\':
 					j++
-					re.WriteString(regexp.QuoteMeta(string(class[j])))
+					fmt.Fprintf(&re, `\x{%x}`, class[j])
 				case '-':
 					re.WriteByte('-')
 				default:
-					re.WriteString(regexp.QuoteMeta(string(class[j])))
+					fmt.Fprintf(&re, `\x{%x}`, class[j])
 				}
 			}
 			re.WriteByte(']')

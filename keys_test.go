@@ -62,18 +62,22 @@ func TestWeirdKeys(t *testing.T) {
 				if !found {
 					t.Fatal("List does not return the key")
 				}
-				dst := k.key + ".copy"
-				if len(dst) > s3kit.MaxKeyLength {
-					dst = "copy-of-long"
+				dst := "copies/" + k.key
+				if len(dst) > s3kit.MaxKeyLength || strings.HasSuffix(k.key, "/") {
+					dst = "copies/" + k.name
 				}
-				if _, err := b.Copy(ctx, k.key, dst, nil); err != nil {
-					t.Fatalf("Copy: %v", err)
-				}
-				if got, _ := b.GetString(ctx, dst); got != body {
-					t.Fatalf("copy holds %q", got)
-				}
-				if err := b.SetMetadata(ctx, k.key, map[string]string{"m": "1"}); err != nil {
-					t.Fatalf("SetMetadata: %v", err)
+				if why, no := lacks[e.name]["copy of a directory marker"]; no && strings.HasSuffix(k.key, "/") {
+					t.Logf("%s does not support copy of a directory marker: %s; Copy and SetMetadata not tested here", e.name, why)
+				} else {
+					if _, err := b.Copy(ctx, k.key, dst, nil); err != nil {
+						t.Fatalf("Copy: %v", err)
+					}
+					if got, _ := b.GetString(ctx, dst); got != body {
+						t.Fatalf("copy holds %q", got)
+					}
+					if err := b.SetMetadata(ctx, k.key, map[string]string{"m": "1"}); err != nil {
+						t.Fatalf("SetMetadata: %v", err)
+					}
 				}
 				url, err := b.PresignGet(ctx, k.key, time.Minute, nil)
 				if err != nil {

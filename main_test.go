@@ -163,9 +163,10 @@ var lacks = map[string]map[string]string{
 		"object ACLs":                "its posix backend answers PutObjectAcl with NotImplemented",
 		"403 on a badly signed HEAD": "it answers a HEAD with a wrong signature with a bare 400 Bad Request",
 		// Its posix backend maps keys to file paths.
-		"key double slash":  "it stores a//b.txt as a/b.txt, so List does not return the key written",
-		"key leading slash": "it stores /leading.txt as leading.txt, so List does not return the key written",
-		"key dot dot":       "it refuses a key with a .. segment (400 Bad Request)",
+		"key double slash":           "it stores a//b.txt as a/b.txt, so List does not return the key written",
+		"key leading slash":          "it stores /leading.txt as leading.txt, so List does not return the key written",
+		"key dot dot":                "it refuses a key with a .. segment (400 Bad Request)",
+		"copy of a directory marker": "CopyObject of a dir/ marker answers 500 InternalError",
 	},
 	"minio": {
 		"object ACLs": "MinIO answers PutObjectAcl with NotImplemented for any ACL but private",

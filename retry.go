@@ -3,6 +3,7 @@ package s3kit
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -68,19 +69,21 @@ func (j jitterBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error)
 }
 
 // backoffDelay returns a random delay in [0, min(max, base·2^(attempt-1))]
-// for the attempt-th retry (attempt ≥ 1).
+// for the attempt-th retry (attempt ≥ 1), without overflow for any input.
 func backoffDelay(attempt int, base, max time.Duration) time.Duration {
-	ceiling := max
-	if attempt < 1 {
-		attempt = 1
-	}
-	if shift := attempt - 1; shift < 32 {
-		if d := base << shift; d > 0 && d < max {
-			ceiling = d
-		}
-	}
-	if ceiling <= 0 {
+	if base <= 0 || max <= 0 {
 		return 0
+	}
+	ceiling := min(base, max)
+	for i := 1; i < attempt && ceiling < max; i++ {
+		if ceiling > max/2 {
+			ceiling = max
+			break
+		}
+		ceiling *= 2
+	}
+	if ceiling == math.MaxInt64 {
+		return time.Duration(rand.Int64N(int64(ceiling)))
 	}
 	return time.Duration(rand.Int64N(int64(ceiling) + 1))
 }

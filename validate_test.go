@@ -484,7 +484,13 @@ func TestParseEndpoint(t *testing.T) {
 		// Without a scheme, url.Parse takes "minio" as the scheme and the
 		// rest as opaque data: no User is parsed, but the text still holds
 		// the password and must not be echoed.
-		{"credentials without scheme", "minio:" + secret + "@localhost:9000", "", "http:// or https://"},
+		{"credentials without scheme", "minio:" + secret + "@localhost:9000", "", "contains credentials"},
+		// With "http:" but no "//", url.Parse sees no host and no user:
+		// it is still recognised as credentials, and not echoed.
+		{"credentials without slashes", "http:minio:" + secret + "@localhost:9000", "", "contains credentials"},
+		// A presigned URL pasted as the endpoint: its signature is a
+		// credential for that object and must not reach the error text.
+		{"presigned URL", "https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIAEXAMPLE&X-Amz-Signature=" + secret, "", "query or fragment"},
 		{"ftp", "ftp://host", "", "http:// or https://"},
 		{"no scheme", "localhost:9000", "", "http:// or https://"},
 		{"no host", "http://", "", "no host"},

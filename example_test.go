@@ -1,0 +1,227 @@
+package s3kit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/s3kit/s3kit"
+)
+
+// The examples find their store through the environment (AWS_ENDPOINT_URL,
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION), as any program
+// using a zero Config does. The tests point them at a local server.
+
+// exampleBucket creates a bucket for one example and returns a function
+// that deletes it with everything in it.
+func exampleBucket(ctx context.Context, c *s3kit.Client, name string) func() {
+	if err := c.CreateBucket(ctx, name, nil); err != nil && !errors.Is(err, s3kit.ErrExist) {
+		log.Fatal(err)
+	}
+	return func() {
+		if err := c.DeleteBucket(ctx, name, &s3kit.DeleteBucketOptions{Empty: true}); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+func Example() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-photos")()
+
+	b := c.Bucket("example-photos").Prefix("2025", "06")
+	if err := b.PutString(ctx, "notes.txt", "sunny\nwindy\n", nil); err != nil {
+		log.Fatal(err)
+	}
+	for line, err := range b.Lines(ctx, "notes.txt") {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(line)
+	}
+	info, err := b.Head(ctx, "notes.txt", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(info.Key, info.Size, info.ContentType)
+	// Output:
+	// sunny
+	// windy
+	// notes.txt 12 text/plain; charset=utf-8
+}
+
+func ExampleBucket_PutJSON() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-json")()
+	b := c.Bucket("example-json")
+
+	type Config struct {
+		Replicas int      `json:"replicas"`
+		Zones    []string `json:"zones"`
+	}
+	if err := b.PutJSON(ctx, "service/config.json", Config{Replicas: 3, Zones: []string{"a", "b"}}, nil); err != nil {
+		log.Fatal(err)
+	}
+	var got Config
+	if err := b.GetJSON(ctx, "service/config.json", &got); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%+v\n", got)
+	// Output: {Replicas:3 Zones:[a b]}
+}
+
+func ExampleBucket_List() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-list")()
+	b := c.Bucket("example-list")
+	for _, k := range []string{"logs/2025-01-01.gz", "logs/2025-01-02.gz", "logs/old/2024.gz", "readme.md"} {
+		if err := b.PutString(ctx, k, "x", nil); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	// One level, like a directory listing.
+	for obj, err := range b.List(ctx, &s3kit.ListOptions{Prefix: "logs/", Delimiter: "/"}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(obj.Key, obj.IsDir)
+	}
+	// A glob; "logs/2025-" is listed on the server, the rest matched here.
+	all, err := b.ListAll(ctx, &s3kit.ListOptions{Pattern: "logs/2025-*-02.gz"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(all), all[0].Key)
+	// Output:
+	// logs/2025-01-01.gz false
+	// logs/2025-01-02.gz false
+	// logs/old/ true
+	// 1 logs/2025-01-02.gz
+}
+
+func ExampleBucket_Put_conditional() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-cas")()
+	b := c.Bucket("example-cas")
+
+	// Create-only: the second writer loses.
+	create := &s3kit.PutOptions{IfNoneMatch: "*"}
+	first, err := b.Put(ctx, "leader", strings.NewReader("node-1"), create)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = b.Put(ctx, "leader", strings.NewReader("node-2"), create)
+	fmt.Println(errors.Is(err, s3kit.ErrExist))
+
+	// Compare-and-swap: replace only what was read.
+	_, err = b.Put(ctx, "leader", strings.NewReader("node-3"), &s3kit.PutOptions{IfMatch: first.ETag})
+	fmt.Println(err)
+	_, err = b.Put(ctx, "leader", strings.NewReader("node-4"), &s3kit.PutOptions{IfMatch: first.ETag})
+	fmt.Println(errors.Is(err, s3kit.ErrPreconditionFailed))
+	// Output:
+	// true
+	// <nil>
+	// true
+}
+
+func ExampleBucket_DeleteMany() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-delete")()
+	b := c.Bucket("example-delete")
+	var keys []string
+	for i := range 2500 {
+		keys = append(keys, fmt.Sprintf("tmp/%05d", i))
+	}
+	for _, k := range keys[:10] {
+		if err := b.PutString(ctx, k, "x", nil); err != nil {
+			log.Fatal(err)
+		}
+	}
+	// Three DeleteObjects requests; keys that do not exist count as deleted.
+	res, err := b.DeleteMany(ctx, keys)
+	if err != nil {
+		for _, f := range res.Failed {
+			fmt.Println(f.Key, f.Code)
+		}
+		log.Fatal(err)
+	}
+	fmt.Println(res.Deleted, len(res.Failed))
+	// Output: 2500 0
+}
+
+func ExampleBucket_PresignGet() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-presign")()
+	b := c.Bucket("example-presign")
+	if err := b.PutString(ctx, "report.txt", "quarterly numbers", nil); err != nil {
+		log.Fatal(err)
+	}
+	url, err := b.PresignGet(ctx, "report.txt", 15*time.Minute, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Anyone with the URL can fetch the object with plain HTTP until it expires.
+	resp, err := http.Get(url)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.StatusCode, string(body))
+	// Output: 200 quarterly numbers
+}
+
+func ExampleError() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-errors")()
+	b := c.Bucket("example-errors")
+
+	_, err = b.GetBytes(ctx, "missing.txt")
+	var e *s3kit.Error
+	if errors.As(err, &e) {
+		fmt.Println(e.Op, e.Key, e.StatusCode, e.Code)
+	}
+	fmt.Println(errors.Is(err, s3kit.ErrNotExist))
+
+	// Bad input is refused before any request is sent.
+	err = c.Bucket("Not_A_Bucket").PutString(ctx, "k", "v", nil)
+	fmt.Println(errors.Is(err, s3kit.ErrInvalid))
+	// Output:
+	// GetBytes missing.txt 404 NoSuchKey
+	// true
+	// true
+}
