@@ -159,6 +159,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		// secret.
 		return nil, &Error{Op: "New", Err: fmt.Errorf("loading AWS configuration: %w", err)}
 	}
+	if !cfg.Anonymous && awsCfg.Credentials != nil {
+		awsCfg.Credentials = credentialsMarker{awsCfg.Credentials}
+	}
 	c.region = awsCfg.Region
 	if c.region == "" {
 		c.region = "us-east-1"
@@ -314,3 +317,23 @@ func (a slogAdapter) Logf(class logging.Classification, format string, v ...any)
 func (c *Client) Bucket(name string) *Bucket {
 	return &Bucket{c: c, name: name, err: validBucketName(name)}
 }
+
+// credentialsMarker marks a failure to obtain credentials (none configured,
+// an expired SSO session, an unreachable metadata service) so that it is
+// reported as ErrPermission rather than as an unclassified error.
+type credentialsMarker struct{ p aws.CredentialsProvider }
+
+func (m credentialsMarker) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := m.p.Retrieve(ctx)
+	if err != nil {
+		return c, &credentialsError{err}
+	}
+	return c, nil
+}
+
+type credentialsError struct{ err error }
+
+func (e *credentialsError) Error() string {
+	return "no usable credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile): " + e.err.Error()
+}
+func (e *credentialsError) Unwrap() error { return e.err }

@@ -164,7 +164,10 @@ func wrapErr(op, bucket, key string, err error) error {
 		e.Code = api.ErrorCode()
 		e.Message = api.ErrorMessage()
 	}
+	var ce *credentialsError
 	switch {
+	case errors.As(err, &ce) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
+		e.Err = fmt.Errorf("%w: %w", ErrPermission, ce)
 	case errors.Is(err, context.Canceled):
 		e.Err = context.Canceled
 	case errors.Is(err, context.DeadlineExceeded):

@@ -167,6 +167,7 @@ var lacks = map[string]map[string]string{
 		"key leading slash":          "it stores /leading.txt as leading.txt, so List does not return the key written",
 		"key dot dot":                "it refuses a key with a .. segment (400 Bad Request)",
 		"copy of a directory marker": "CopyObject of a dir/ marker answers 500 InternalError",
+		"SSE-S3":                     "it accepts x-amz-server-side-encryption but neither applies nor reports it",
 	},
 	"minio": {
 		"object ACLs": "MinIO answers PutObjectAcl with NotImplemented for any ACL but private",

@@ -575,9 +575,7 @@ func (b *Bucket) SetMetadata(ctx context.Context, key string, meta map[string]st
 	if info.StorageClass != "" && info.StorageClass != string(types.StorageClassStandard) {
 		in.StorageClass = types.StorageClass(info.StorageClass)
 	}
-	if info.SSE != "" && info.SSE != SSES3 {
-		in.ServerSideEncryption = types.ServerSideEncryption(info.SSE)
-	}
+	in.ServerSideEncryption = types.ServerSideEncryption(info.SSE)
 	if _, err := b.c.s3.CopyObject(ctx, in); err != nil {
 		return b.fail("SetMetadata", full, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -313,6 +314,9 @@ func start(ctx context.Context, name, bin string) (_ *Server, err error) {
 			// CI/CD mode lets a single drive live on the root file system,
 			// which MinIO otherwise refuses.
 			"MINIO_CI_CD=1",
+			// A static key for MinIO's built-in KMS, so that SSE-S3 works
+			// without a KMS server. Test data only.
+			"MINIO_KMS_SECRET_KEY=s3kit-test-key:"+base64.StdEncoding.EncodeToString([]byte("s3kit-test-kms-key-32-bytes-long")),
 		)
 		// /minio/health/live and /ready answer 200 before the object
 		// layer and IAM are initialised; /cluster waits for both.
