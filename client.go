@@ -68,6 +68,26 @@ type Config struct {
 	// The HTTP transport keeps at least this many idle connections per host.
 	Concurrency int
 
+	// MemoryLimit bounds the bytes of part buffers that all transfers of
+	// the Client hold at once (writers, uploads of unknown size, download
+	// prefetch); a transfer that would exceed it waits. 0 means
+	// DefaultMemoryLimit (64 MiB). It must allow at least one part of the
+	// largest part size in use.
+	MemoryLimit int64
+
+	// PartSize is the part size of multipart transfers when their options
+	// do not say: 0 means DefaultPartSize (8 MiB); at least MinPartSize.
+	PartSize int64
+
+	// Checksum is the full-object checksum every upload carries for the
+	// store to verify, and that full downloads are verified against:
+	// ChecksumCRC64NVME (the default), ChecksumCRC32C, or ChecksumNone for
+	// stores that reject checksum headers (some older S3-compatible
+	// stores, and proxies that rewrite bodies). With a checksum, uploads are
+	// sent with an unsigned payload: the signed checksum header protects
+	// the bytes, and the SHA-256 of the payload is not computed.
+	Checksum string
+
 	// HTTPClient, if set, is used as it is instead of the tuned client s3kit
 	// builds; InsecureSkipVerify then has no effect.
 	HTTPClient *http.Client
@@ -98,6 +118,12 @@ type Client struct {
 	concurrency int
 	log         *slog.Logger
 
+	pool     *bufferPool
+	partSize int64
+	checksum *checksummer // nil: ChecksumNone
+	// uploadOptions apply to requests that carry object bytes.
+	uploadOptions func(*s3.Options)
+
 	// The retry policy, also applied to resuming broken downloads.
 	maxAttempts         int
 	retryBase, retryMax time.Duration
@@ -119,7 +145,34 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.AccessKeyID != "" && cfg.SecretAccessKey == "" {
 		return nil, &Error{Op: "New", Err: invalidf("AccessKeyID is set but SecretAccessKey is empty")}
 	}
-	c := &Client{concurrency: cfg.Concurrency, log: cfg.Logger}
+	if cfg.MemoryLimit < 0 || cfg.PartSize < 0 {
+		return nil, &Error{Op: "New", Err: invalidf("MemoryLimit and PartSize must not be negative")}
+	}
+	if cfg.PartSize != 0 && (cfg.PartSize < MinPartSize || cfg.PartSize > MaxPartSize) {
+		return nil, &Error{Op: "New", Err: invalidf("PartSize %d is not between %d (5 MiB) and %d (5 GiB)", cfg.PartSize, MinPartSize, int64(MaxPartSize))}
+	}
+	switch cfg.Checksum {
+	case "", ChecksumCRC64NVME, ChecksumCRC32C, ChecksumNone:
+	default:
+		return nil, &Error{Op: "New", Err: invalidf("Checksum %q is not %q, %q or %q", cfg.Checksum, ChecksumCRC64NVME, ChecksumCRC32C, ChecksumNone)}
+	}
+	c := &Client{concurrency: cfg.Concurrency, log: cfg.Logger, partSize: cfg.PartSize}
+	if c.partSize == 0 {
+		c.partSize = DefaultPartSize
+	}
+	limit := cfg.MemoryLimit
+	if limit == 0 {
+		limit = DefaultMemoryLimit
+	}
+	if limit < c.partSize {
+		return nil, &Error{Op: "New", Err: invalidf("MemoryLimit %d is smaller than one part (%d)", limit, c.partSize)}
+	}
+	c.pool = newBufferPool(limit)
+	c.checksum = checksummerFor(first(cfg.Checksum, ChecksumCRC64NVME))
+	c.uploadOptions = func(*s3.Options) {}
+	if c.checksum != nil {
+		c.uploadOptions = unsignedPayload
+	}
 	if c.concurrency == 0 {
 		c.concurrency = DefaultConcurrency
 	}

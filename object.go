@@ -158,12 +158,15 @@ func (b *Bucket) putInput(full string, o *PutOptions, fallbackType string) *s3.P
 
 // Put writes the body read from r to key, replacing any object there, and
 // returns what the server reported of the new object. The object is
-// visible only if Put returns nil; on error nothing was written.
+// visible only if Put returns nil; on error nothing was written, and a
+// multipart upload begun for it is aborted.
 //
-// A body that is an io.ReadSeeker (an *os.File, *bytes.Reader,
-// *strings.Reader) is sent from where it stands as one request of known
-// length, replayed from there on retry; it may be up to MaxPutSize. Any
-// other reader is read into memory first, and may be up to DefaultPartSize.
+// A body of at most one part (Config.PartSize) goes in one PUT. A larger
+// body that is an io.ReaderAt of known size (an *os.File, *bytes.Reader,
+// *strings.Reader, io.SectionReader) is uploaded in parallel parts read
+// straight from it, without buffering; any other body streams through a
+// Writer, within the Client's memory budget. The body is read from its
+// current offset.
 func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts *PutOptions) (ObjectInfo, error) {
 	return b.put(ctx, "Put", key, r, typeBinary, opts)
 }
@@ -201,16 +204,67 @@ func (b *Bucket) put(ctx context.Context, op, key string, r io.Reader, fallbackT
 	if err != nil {
 		return ObjectInfo{}, b.fail(op, full, err)
 	}
-	body, size, err := sizedBody(r)
-	if err != nil {
-		return ObjectInfo{}, b.fail(op, full, err)
+	if r == nil {
+		r = bytes.NewReader(nil)
 	}
+	ra, off, size, sized := readerAtSize(r)
+	if sized && size <= b.c.partSize {
+		body := io.NewSectionReader(ra, off, size)
+		var crc uint64
+		if b.c.checksum != nil {
+			if crc, err = crcOfReader(b.c.checksum, body); err != nil {
+				return ObjectInfo{}, b.fail(op, full, err)
+			}
+		}
+		info, err := b.putBody(ctx, full, body, size, crc, opts, fallbackType)
+		if err != nil {
+			return ObjectInfo{}, b.putErr(op, full, opts, err)
+		}
+		return info, nil
+	}
+	wo := &WriterOptions{}
+	if opts != nil {
+		wo.PutOptions = *opts
+	}
+	if sized {
+		wo.Size = size
+	}
+	w, err := b.NewWriter(ctx, key, wo)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	w.fallbackType = fallbackType
+	if sized {
+		if err := w.uploadFrom(ra, off, size); err != nil {
+			w.fail(err)
+		}
+	} else if _, err := w.ReadFrom(r); err != nil {
+		w.fail(err)
+	}
+	if err := w.Close(); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			e.Op = op
+		}
+		return ObjectInfo{}, err
+	}
+	return w.Info(), nil
+}
+
+// putBody sends one PutObject of size bytes from body, with the CRC crc
+// (ignored without a checksum algorithm).
+func (b *Bucket) putBody(ctx context.Context, full string, body io.ReadSeeker, size int64, crc uint64, opts *PutOptions, fallbackType string) (ObjectInfo, error) {
 	in := b.putInput(full, opts, fallbackType)
 	in.Body = body
 	in.ContentLength = aws.Int64(size)
-	out, err := b.c.s3.PutObject(ctx, in)
+	var sum string
+	if cs := b.c.checksum; cs != nil {
+		sum = cs.encode(crc)
+		setChecksum(cs.name, sum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C)
+	}
+	out, err := b.c.s3.PutObject(ctx, in, b.c.uploadOptions)
 	if err != nil {
-		return ObjectInfo{}, b.putErr(op, full, opts, err)
+		return ObjectInfo{}, err
 	}
 	info := ObjectInfo{
 		Key:         b.rel(full),
@@ -222,6 +276,9 @@ func (b *Bucket) put(ctx context.Context, op, key string, r io.Reader, fallbackT
 		SSEKMSKeyID: aws.ToString(out.SSEKMSKeyId),
 	}
 	info.Checksums, info.ChecksumType = checksums(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumType)
+	if sum != "" && info.Checksums[b.c.checksum.name] == "" {
+		info.Checksums = map[string]string{b.c.checksum.name: sum}
+	}
 	return info, nil
 }
 
@@ -234,62 +291,6 @@ func (b *Bucket) putErr(op, full string, opts *PutOptions, err error) error {
 		e.Err = errCreateConflict
 	}
 	return err
-}
-
-// sizedBody returns r as a body of known length: an io.ReadSeeker as it
-// is (from its current offset), anything else read into memory, up to
-// DefaultPartSize.
-func sizedBody(r io.Reader) (io.Reader, int64, error) {
-	if r == nil {
-		return bytes.NewReader(nil), 0, nil
-	}
-	if rs, ok := r.(io.ReadSeeker); ok {
-		if cur, err := rs.Seek(0, io.SeekCurrent); err == nil {
-			end, err := rs.Seek(0, io.SeekEnd)
-			if err != nil {
-				return nil, 0, err
-			}
-			if _, err := rs.Seek(cur, io.SeekStart); err != nil {
-				return nil, 0, err
-			}
-			size := end - cur
-			if size > MaxPutSize {
-				return nil, 0, invalidf("body is %d bytes; one PUT takes at most %d (5 GiB)", size, int64(MaxPutSize))
-			}
-			if size < 0 {
-				size = 0
-			}
-			return io.NewSectionReader(readerAtOf(rs), cur, size), size, nil
-		}
-		// Not seekable after all (a pipe behind *os.File): buffer it.
-	}
-	data, err := io.ReadAll(io.LimitReader(r, DefaultPartSize+1))
-	if err != nil {
-		return nil, 0, err
-	}
-	if len(data) > DefaultPartSize {
-		return nil, 0, invalidf("body of unknown size is larger than %d bytes (DefaultPartSize), the most Put buffers; pass an io.ReadSeeker such as *os.File", DefaultPartSize)
-	}
-	return bytes.NewReader(data), int64(len(data)), nil
-}
-
-// readerAtOf returns rs as an io.ReaderAt, directly if it is one, else by
-// seeking, which is safe because the SDK reads the body sequentially from
-// one goroutine.
-func readerAtOf(rs io.ReadSeeker) io.ReaderAt {
-	if ra, ok := rs.(io.ReaderAt); ok {
-		return ra
-	}
-	return &seekReaderAt{rs: rs}
-}
-
-type seekReaderAt struct{ rs io.ReadSeeker }
-
-func (s *seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	if _, err := s.rs.Seek(off, io.SeekStart); err != nil {
-		return 0, err
-	}
-	return io.ReadFull(s.rs, p)
 }
 
 // GetBytes returns the content of the object at key.

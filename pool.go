@@ -1,0 +1,65 @@
+package s3kit
+
+import (
+	"context"
+	"sync"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// DefaultMemoryLimit is the default of Config.MemoryLimit.
+const DefaultMemoryLimit = 64 << 20
+
+// bufferPool holds the memory budget of a Client's transfers: every part
+// buffer is counted against one limit, and a transfer that would exceed it
+// waits for another to give memory back (back-pressure) instead of
+// allocating. Idle buffers are kept for reuse, up to the limit.
+type bufferPool struct {
+	limit int64
+	sem   *semaphore.Weighted
+	mu    sync.Mutex
+	idle  int64
+	free  map[int][][]byte // idle buffers by length
+}
+
+func newBufferPool(limit int64) *bufferPool {
+	return &bufferPool{limit: limit, sem: semaphore.NewWeighted(limit), free: map[int][][]byte{}}
+}
+
+// get waits until size bytes fit in the budget and returns a buffer of
+// that length, which the caller returns with put. A buffer larger than the
+// whole budget takes all of it (a part of a very large upload), so that it
+// waits for the others rather than forever.
+func (p *bufferPool) get(ctx context.Context, size int) ([]byte, error) {
+	if err := p.sem.Acquire(ctx, p.weight(size)); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	var buf []byte
+	if l := p.free[size]; len(l) > 0 {
+		buf = l[len(l)-1]
+		p.free[size] = l[:len(l)-1]
+		p.idle -= int64(size)
+	}
+	p.mu.Unlock()
+	if buf == nil {
+		buf = make([]byte, size)
+	}
+	return buf, nil
+}
+
+// put gives back a buffer that get returned.
+func (p *bufferPool) put(buf []byte) {
+	size := cap(buf)
+	p.mu.Lock()
+	if p.idle+int64(size) <= p.limit {
+		p.free[size] = append(p.free[size], buf[:size])
+		p.idle += int64(size)
+	}
+	p.mu.Unlock()
+	p.sem.Release(p.weight(size))
+}
+
+func (p *bufferPool) weight(size int) int64 {
+	return min(int64(size), p.limit)
+}
