@@ -1,7 +1,9 @@
 package s3kit
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -60,7 +62,18 @@ func (b *Bucket) DeleteMany(ctx context.Context, keys []string) (DeleteResult, e
 	)
 	for start := 0; start < len(full); start += MaxDeleteBatch {
 		chunk := full[start:min(start+MaxDeleteBatch, len(full))]
-		sem <- struct{}{}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			err := wrapErr("DeleteMany", b.name, "", ctx.Err())
+			mu.Lock()
+			for _, k := range full[start:] {
+				res.Failed = append(res.Failed, KeyError{Key: b.rel(k), Err: err})
+			}
+			mu.Unlock()
+			start = len(full)
+			continue
+		}
 		wg.Go(func() {
 			defer func() { <-sem }()
 			deleted, failed := b.deleteBatch(ctx, "DeleteMany", chunk)
@@ -104,7 +117,7 @@ func (b *Bucket) deleteBatch(ctx context.Context, op string, full []string) (int
 		}
 		ke := &Error{Op: op, Bucket: b.name, Key: key, Code: code, Message: aws.ToString(e.Message)}
 		if ke.Err = classify(0, code); ke.Err == nil {
-			ke.Err = fmt.Errorf("%s", first(ke.Message, code))
+			ke.Err = errors.New(cmp.Or(ke.Message, code))
 		}
 		failed = append(failed, KeyError{Key: b.rel(key), Code: code, Err: ke})
 	}
@@ -125,7 +138,7 @@ func (b *Bucket) DeleteAll(ctx context.Context) (DeleteResult, error) {
 		res.Failed = append(res.Failed, failed...)
 		page = page[:0]
 	}
-	for info, err := range b.List(ctx, nil) {
+	for info, err := range b.List(ctx, &ListOptions{withSelf: true}) {
 		if err != nil {
 			return res, err
 		}

@@ -1,8 +1,11 @@
 package s3kit
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,7 +38,7 @@ func (c *Client) CreateBucket(ctx context.Context, name string, opts *CreateBuck
 		opts = &CreateBucketOptions{}
 	}
 	in := &s3.CreateBucketInput{Bucket: aws.String(name)}
-	region := first(opts.Region, c.region)
+	region := cmp.Or(opts.Region, c.region)
 	// us-east-1 is the one region S3 wants named by no constraint at all.
 	if region != "us-east-1" {
 		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{
@@ -129,7 +132,7 @@ func (c *Client) emptyBucket(ctx context.Context, name string) error {
 			if len(dout.Errors) > 0 {
 				e := dout.Errors[0]
 				return &Error{Op: "DeleteBucket", Bucket: name, Key: aws.ToString(e.Key), Code: aws.ToString(e.Code),
-					Message: aws.ToString(e.Message), Err: first2(classify(0, aws.ToString(e.Code)), ErrBucketNotEmpty)}
+					Message: aws.ToString(e.Message), Err: cmp.Or(classify(0, aws.ToString(e.Code)), error(ErrBucketNotEmpty))}
 			}
 			ids = ids[n:]
 		}
@@ -140,13 +143,6 @@ func (c *Client) emptyBucket(ctx context.Context, name string) error {
 	}
 	_, err := b.DeleteAll(ctx)
 	return err
-}
-
-func first2(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // bucketErr wraps the error of a bucket request; a bare 404 means the
@@ -194,5 +190,6 @@ func (c *Client) ListBuckets(ctx context.Context) ([]BucketInfo, error) {
 		}
 		in.ContinuationToken = out.ContinuationToken
 	}
+	slices.SortFunc(all, func(a, b BucketInfo) int { return strings.Compare(a.Name, b.Name) })
 	return all, nil
 }

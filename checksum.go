@@ -40,6 +40,10 @@ var (
 		func(crc uint64, p []byte) uint64 { return crc64nvme.Update(crc, p) })
 	crc32cSum = newChecksummer(ChecksumCRC32C, 32, 0x82f63b78,
 		func(crc uint64, p []byte) uint64 { return uint64(crc32.Update(uint32(crc), castagnoli, p)) })
+	// crc32Sum only verifies downloads of objects other tools stored with
+	// CRC32 (the SDKs' default until 2025).
+	crc32Sum = newChecksummer("CRC32", 32, 0xedb88320,
+		func(crc uint64, p []byte) uint64 { return uint64(crc32.Update(uint32(crc), crc32.IEEETable, p)) })
 )
 
 // checksummerFor returns the checksummer of an algorithm name, or nil for

@@ -1,6 +1,7 @@
 package s3kit
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -168,7 +169,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, &Error{Op: "New", Err: invalidf("MemoryLimit %d is smaller than one part (%d)", limit, c.partSize)}
 	}
 	c.pool = newBufferPool(limit)
-	c.checksum = checksummerFor(first(cfg.Checksum, ChecksumCRC64NVME))
+	c.checksum = checksummerFor(cmp.Or(cfg.Checksum, ChecksumCRC64NVME))
 	c.uploadOptions = func(*s3.Options) {}
 	if c.checksum != nil {
 		c.uploadOptions = unsignedPayload
@@ -336,7 +337,14 @@ func isLocalHost(host string) bool {
 // transparent gzip, which would hand out decompressed bytes of objects
 // stored with Content-Encoding: gzip.
 func newTransport(concurrency int, insecure bool) *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	// A program may have replaced http.DefaultTransport (tracing,
+	// logging); start from its settings only if it is still a Transport.
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if ok {
+		t = t.Clone()
+	} else {
+		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true, TLSHandshakeTimeout: 10 * time.Second}
+	}
 	idle := max(2*concurrency, 64)
 	t.MaxIdleConns = idle
 	t.MaxIdleConnsPerHost = idle

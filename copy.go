@@ -1,7 +1,10 @@
 package s3kit
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -123,19 +126,26 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 		if in.Metadata == nil {
 			in.Metadata = map[string]string{}
 		}
-		in.ContentType = optString(first(opts.ContentType, head.ContentType))
-		in.CacheControl = optString(first(opts.CacheControl, head.CacheControl))
-		in.ContentDisposition = optString(first(opts.ContentDisposition, head.ContentDisposition))
-		in.ContentEncoding = optString(first(opts.ContentEncoding, head.ContentEncoding))
-		in.ContentLanguage = optString(first(opts.ContentLanguage, head.ContentLanguage))
-		if in.CopySourceIfMatch == nil {
-			// Take the headers and the bytes from the same version.
-			in.CopySourceIfMatch = aws.String(head.ETag)
+		in.ContentType = optString(cmp.Or(opts.ContentType, head.ContentType))
+		in.CacheControl = optString(cmp.Or(opts.CacheControl, head.CacheControl))
+		in.ContentDisposition = optString(cmp.Or(opts.ContentDisposition, head.ContentDisposition))
+		in.ContentEncoding = optString(cmp.Or(opts.ContentEncoding, head.ContentEncoding))
+		in.ContentLanguage = optString(cmp.Or(opts.ContentLanguage, head.ContentLanguage))
+		if opts.IfMatch != "" && opts.IfMatch != head.ETag {
+			return ObjectInfo{}, b.fail(op, srcFull, ErrPreconditionFailed)
 		}
+		// Take the headers and the bytes from the same version.
+		in.CopySourceIfMatch = aws.String(head.ETag)
 	}
 	out, err := b.c.s3.CopyObject(ctx, in)
 	if err != nil {
-		return ObjectInfo{}, wrapErr(op, dstBucket.name, dstFull, err)
+		err = wrapErr(op, dstBucket.name, dstFull, err)
+		var e *Error
+		if errors.As(err, &e) && (e.Err == ErrNotExist || e.Err == ErrPreconditionFailed) {
+			// Only the source can be missing or changed.
+			e.Bucket, e.Key = b.name, srcFull
+		}
+		return ObjectInfo{}, err
 	}
 	info := ObjectInfo{Key: dstBucket.rel(dstFull), VersionID: aws.ToString(out.VersionId)}
 	if r := out.CopyObjectResult; r != nil {
@@ -150,15 +160,28 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 // fails, the object exists under both keys and the error says so; nothing
 // is lost.
 func (b *Bucket) Move(ctx context.Context, src, dst string, opts *CopyOptions) error {
+	srcFull, err := b.key(src)
+	if err != nil {
+		return b.fail("Move", srcFull, err)
+	}
+	dstName, dstFull := b.name, b.prefix+dst
+	if opts != nil && opts.DestBucket != "" {
+		dstName, dstFull = opts.DestBucket, dst
+	}
+	if dstName == b.name && dstFull == srcFull {
+		// The delete would remove the only copy.
+		return b.fail("Move", srcFull, invalidf("source and destination are the same object"))
+	}
 	if _, err := b.copy(ctx, "Move", src, dst, opts); err != nil {
 		return err
 	}
-	return b.Delete(ctx, src)
-}
-
-func first(a, b string) string {
-	if a != "" {
-		return a
+	if err := b.Delete(ctx, src); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			e.Op = "Move"
+			e.Err = fmt.Errorf("copied to %s/%s, but deleting the source failed (it still exists): %w", dstName, dstFull, e.Err)
+		}
+		return err
 	}
-	return b
+	return nil
 }

@@ -45,8 +45,8 @@
 // with status 200, as it does for failed copies), or a broken connection
 // are retried up to Config.MaxAttempts times in all (default 5), with
 // exponential back-off and full jitter between Config.RetryBaseDelay and
-// Config.RetryMaxDelay. Request bodies are replayed byte for byte. Client
-// errors (4xx) are never retried, and a cancelled context stops at once,
+// Config.RetryMaxDelay. Request bodies are replayed byte for byte. Other
+// client errors (4xx) are never retried, and a cancelled context stops at once,
 // also during a back-off. The SDK's client-side retry quota is off, so a
 // burst of throttling across parallel requests backs off instead of
 // failing.

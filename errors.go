@@ -37,7 +37,8 @@ var (
 	ErrExist = &sentinel{"already exists", fs.ErrExist}
 
 	// ErrPreconditionFailed: a condition of the request did not hold (HTTP
-	// 412 or 409 ConditionalRequestConflict): the object changed since its
+	// 412, or 409 ConditionalRequestConflict after retries): the object
+	// changed since its
 	// ETag was read, or a create-only write found an object. A failed
 	// create-only write matches both ErrExist and ErrPreconditionFailed.
 	ErrPreconditionFailed = &sentinel{"precondition failed", nil}

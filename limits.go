@@ -42,6 +42,10 @@ const (
 	// request (DeleteObjects API reference).
 	MaxDeleteBatch = 1000
 
+	// MaxListPage is the most keys one ListObjectsV2 response holds
+	// (ListObjectsV2 API reference, max-keys).
+	MaxListPage = 1000
+
 	// MaxTags is the largest number of tags on one object; keys are at most
 	// 128 and values at most 256 Unicode characters (Amazon S3 "Categorizing
 	// your storage using tags").

@@ -1,10 +1,13 @@
 package s3kit
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"iter"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -38,6 +41,8 @@ type ListOptions struct {
 	// PageSize is how many keys one request asks for (1 to 1000); 0 means
 	// the server's default of 1000.
 	PageSize int
+
+	withSelf bool // list the handle's own "prefix/" marker too (DeleteAll)
 }
 
 // List returns the objects under the handle, in S3's UTF-8 byte order,
@@ -45,9 +50,7 @@ type ListOptions struct {
 // the last pair. Breaking out of the loop stops the listing.
 func (b *Bucket) List(ctx context.Context, opts *ListOptions) iter.Seq2[ObjectInfo, error] {
 	return func(yield func(ObjectInfo, error) bool) {
-		if opts == nil {
-			opts = &ListOptions{}
-		}
+		opts := cmp.Or(opts, &ListOptions{})
 		in, g, err := b.listInput(opts)
 		if err != nil {
 			yield(ObjectInfo{}, b.fail("List", b.prefix+opts.Prefix, err))
@@ -72,7 +75,7 @@ func (b *Bucket) List(ctx context.Context, opts *ListOptions) iter.Seq2[ObjectIn
 					o := objs[0]
 					objs = objs[1:]
 					key := aws.ToString(o.Key)
-					if key == b.prefix || delim != "" && key == aws.ToString(in.Prefix) && strings.HasSuffix(key, delim) {
+					if key == b.prefix && !opts.withSelf || delim != "" && key == aws.ToString(in.Prefix) && strings.HasSuffix(key, delim) {
 						// The marker of the directory being listed (or of
 						// the handle itself) is not an entry of it.
 						continue
@@ -105,7 +108,14 @@ func (b *Bucket) List(ctx context.Context, opts *ListOptions) iter.Seq2[ObjectIn
 					return
 				}
 			}
-			if !aws.ToBool(out.IsTruncated) || aws.ToString(out.NextContinuationToken) == "" {
+			if !aws.ToBool(out.IsTruncated) {
+				return
+			}
+			next := aws.ToString(out.NextContinuationToken)
+			if next == "" || next == aws.ToString(in.ContinuationToken) {
+				// Ending here would pass a partial listing off as whole.
+				yield(ObjectInfo{}, b.fail("List", aws.ToString(in.Prefix),
+					fmt.Errorf("the store said the listing is truncated but gave no new continuation token")))
 				return
 			}
 			in.ContinuationToken = out.NextContinuationToken
@@ -120,7 +130,15 @@ func (b *Bucket) listInput(opts *ListOptions) (*s3.ListObjectsV2Input, *glob, er
 	if b.err != nil {
 		return nil, nil, b.err
 	}
-	if opts.PageSize < 0 || opts.PageSize > MaxDeleteBatch {
+	for _, f := range []struct{ name, v string }{{"Prefix", opts.Prefix}, {"StartAfter", opts.StartAfter}, {"Delimiter", opts.Delimiter}} {
+		if !utf8.ValidString(f.v) {
+			return nil, nil, invalidf("%s %q is not valid UTF-8", f.name, f.v)
+		}
+		if len(b.prefix)+len(f.v) > MaxKeyLength {
+			return nil, nil, invalidf("%s is %d bytes (prefix included); keys are at most %d", f.name, len(b.prefix)+len(f.v), MaxKeyLength)
+		}
+	}
+	if opts.PageSize < 0 || opts.PageSize > MaxListPage {
 		return nil, nil, invalidf("PageSize %d is not between 0 and 1000", opts.PageSize)
 	}
 	if opts.FilesOnly && opts.DirsOnly {

@@ -91,7 +91,13 @@ type PutOptions struct {
 	IfNoneMatch string
 	// IfMatch makes the write a compare-and-swap: it succeeds only while
 	// the object's ETag is this one, else it fails with
-	// ErrPreconditionFailed and the object is unchanged.
+	// ErrPreconditionFailed (ErrNotExist if the object is gone) and the
+	// object is unchanged.
+	//
+	// As with any conditional request over a network: if the store
+	// applied a conditional write but the response was lost, the retry
+	// finds the condition failed and the write is reported as lost. Compare
+	// the stored object's checksum (Head) with yours to tell.
 	IfMatch string
 }
 
@@ -287,7 +293,9 @@ func (b *Bucket) putBody(ctx context.Context, full string, body io.ReadSeeker, s
 func (b *Bucket) putErr(op, full string, opts *PutOptions, err error) error {
 	err = b.fail(op, full, err)
 	var e *Error
-	if opts != nil && opts.IfNoneMatch != "" && errors.As(err, &e) && e.Err == ErrPreconditionFailed {
+	// A 409 conflict says another write was in progress, not that an
+	// object exists.
+	if opts != nil && opts.IfNoneMatch != "" && errors.As(err, &e) && e.Err == ErrPreconditionFailed && e.Code != "ConditionalRequestConflict" {
 		e.Err = errCreateConflict
 	}
 	return err
@@ -327,14 +335,18 @@ func (b *Bucket) GetJSON(ctx context.Context, key string, v any) error {
 		return b.fail("GetJSON", full, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
+		var syn *json.SyntaxError
+		if err != nil && !errors.As(err, &syn) {
+			return b.fail("GetJSON", full, err)
+		}
 		return b.fail("GetJSON", full, errors.New("invalid JSON: data after the top-level value"))
 	}
 	return nil
 }
 
 // Lines returns the lines of the object at key as they stream in, without
-// their "\n" or "\r\n" endings, and without holding the whole object in
-// memory. A failure (including a missing object) is yielded once as the
+// their "\n" or "\r\n" endings, holding one line at a time in memory (a
+// line is as long as the object makes it). A failure (including a missing object) is yielded once as the
 // last pair. Breaking out of the loop closes the response.
 func (b *Bucket) Lines(ctx context.Context, key string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
@@ -366,17 +378,18 @@ func (b *Bucket) Lines(ctx context.Context, key string) iter.Seq2[string, error]
 	}
 }
 
-// get opens the body of key; the caller closes it.
+// get opens the body of key, resumable and verified; the caller closes
+// it.
 func (b *Bucket) get(ctx context.Context, op, key string) (string, io.ReadCloser, int64, error) {
 	full, err := b.key(key)
 	if err != nil {
 		return full, nil, 0, b.fail(op, full, err)
 	}
-	out, err := b.c.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.name), Key: aws.String(full)})
+	body, out, err := b.openRange(ctx, op, full, "", "", 0, -1)
 	if err != nil {
-		return full, nil, 0, b.fail(op, full, err)
+		return full, nil, 0, err
 	}
-	return full, b.newResumingBody(ctx, op, full, out), aws.ToInt64(out.ContentLength), nil
+	return full, body, aws.ToInt64(out.ContentLength), nil
 }
 
 // HeadOptions are the options of Head. nil means defaults.
@@ -660,9 +673,9 @@ func (b *Bucket) URL(key string) string {
 	}
 	u := *b.c.endpoint
 	if b.c.pathStyle {
-		return u.Scheme + "://" + u.Host + u.Path + "/" + b.name + "/" + ek
+		return u.Scheme + "://" + u.Host + u.EscapedPath() + "/" + b.name + "/" + ek
 	}
-	return u.Scheme + "://" + b.name + "." + u.Host + u.Path + "/" + ek
+	return u.Scheme + "://" + b.name + "." + u.Host + u.EscapedPath() + "/" + ek
 }
 
 // escapeKey percent-encodes a key for a URL path, keeping "/" and the

@@ -3,58 +3,148 @@ package s3kit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// resumingBody is the body of a GET that survives a broken connection: when
-// a read fails mid-body it asks again for the rest (Range: bytes=N-),
-// pinned to the ETag of the first response with If-Match, so the bytes
-// after the break come from the same object or not at all. The SDK's
+// rangeBody reads the bytes [start, end) of an object version and
+// survives a broken connection: when a read fails mid-body it asks again
+// for the rest (Range: bytes=N-), pinned to the ETag with If-Match, so the
+// bytes after the break come from the same object or not at all. The SDK's
 // retries end when the response headers arrive; this covers the body.
-type resumingBody struct {
+//
+// When it reads a whole object whose store reported a full-object checksum,
+// it verifies it and returns ErrChecksum instead of io.EOF on a mismatch.
+type rangeBody struct {
 	ctx         context.Context
 	b           *Bucket
 	op, full    string
 	etag        string
-	size        int64 // of the whole object
-	off         int64 // bytes delivered so far
+	version     string
+	start, end  int64 // absolute; end < 0 until the first response says
+	off         int64 // absolute offset of the next byte
 	body        io.ReadCloser
-	resumes     int
+	resumes     int   // resumes since the offset last advanced
+	resumedAt   int64 // offset of the last resume
 	maxResumes  int
 	base, limit time.Duration
 	err         error // sticky
+
+	verify *checksummer // nil: nothing to verify
+	want   string
+	crc    uint64
 }
 
-func (b *Bucket) newResumingBody(ctx context.Context, op, full string, out *s3.GetObjectOutput) *resumingBody {
-	return &resumingBody{
-		ctx: ctx, b: b, op: op, full: full,
-		etag:       aws.ToString(out.ETag),
-		size:       aws.ToInt64(out.ContentLength),
-		body:       out.Body,
-		maxResumes: b.c.maxAttempts - 1,
-		base:       b.c.retryBase,
-		limit:      b.c.retryMax,
+// openRange sends the first GET of [start, end) (end < 0: to the end of
+// the object). etag, if known, pins the object.
+func (b *Bucket) openRange(ctx context.Context, op, full, etag, version string, start, end int64) (*rangeBody, *s3.GetObjectOutput, error) {
+	r := &rangeBody{
+		ctx: ctx, b: b, op: op, full: full, etag: etag, version: version,
+		start: start, end: end, off: start,
+		maxResumes: b.c.maxAttempts - 1, base: b.c.retryBase, limit: b.c.retryMax,
 	}
+	out, err := r.get()
+	if err != nil {
+		return nil, nil, err
+	}
+	r.body = out.Body
+	if r.etag == "" {
+		r.etag = aws.ToString(out.ETag)
+	}
+	if r.end < 0 && out.ContentLength != nil {
+		r.end = r.start + *out.ContentLength
+	}
+	if start == 0 && out.ContentRange == nil {
+		// The whole object: verify it if the store said what it holds.
+		r.verify, r.want = fullChecksum(out.ChecksumCRC64NVME, out.ChecksumCRC32C, out.ChecksumCRC32, out.ChecksumType)
+	}
+	return r, out, nil
 }
 
-func (r *resumingBody) Read(p []byte) (int, error) {
+// get sends a GET for [off, end).
+func (r *rangeBody) get() (*s3.GetObjectOutput, error) {
+	in := &s3.GetObjectInput{
+		Bucket:    aws.String(r.b.name),
+		Key:       aws.String(r.full),
+		VersionId: optString(r.version),
+		IfMatch:   optString(r.etag),
+	}
+	if r.off > 0 || r.end >= 0 {
+		rng := "bytes=" + strconv.FormatInt(r.off, 10) + "-"
+		if r.end >= 0 {
+			rng += strconv.FormatInt(r.end-1, 10)
+		}
+		in.Range = aws.String(rng)
+	}
+	out, err := r.b.c.s3.GetObject(r.ctx, in, checksumMode)
+	if err != nil {
+		err = r.b.fail(r.op, r.full, err)
+		var e *Error
+		if r.etag != "" && errors.As(err, &e) && e.Err == ErrPreconditionFailed {
+			// The object was replaced after it was opened: its bytes must
+			// not be mixed with the old ones.
+			e.Message = "object replaced while it was being read"
+		}
+		return nil, err
+	}
+	// A store or proxy that ignores Range or If-Match must not get its
+	// bytes spliced in at the wrong offset or from another object.
+	if in.Range != nil && !strings.HasPrefix(aws.ToString(out.ContentRange), "bytes "+strconv.FormatInt(r.off, 10)+"-") {
+		out.Body.Close()
+		return nil, r.b.fail(r.op, r.full, fmt.Errorf("asked for bytes from %d, the store sent %q", r.off, aws.ToString(out.ContentRange)))
+	}
+	if r.etag != "" && out.ETag != nil && *out.ETag != r.etag {
+		out.Body.Close()
+		return nil, &Error{Op: r.op, Bucket: r.b.name, Key: r.full, Err: ErrPreconditionFailed,
+			Message: "object replaced while it was being read"}
+	}
+	return out, nil
+}
+
+func (r *rangeBody) Read(p []byte) (int, error) {
 	if r.err != nil {
 		return 0, r.err
+	}
+	if r.end >= 0 {
+		rest := r.end - r.off
+		if rest == 0 {
+			return 0, r.finish()
+		}
+		if int64(len(p)) > rest {
+			p = p[:rest]
+		}
+	}
+	if len(p) == 0 {
+		return 0, nil
 	}
 	for {
 		n, err := r.body.Read(p)
 		r.off += int64(n)
-		if err == nil || err == io.EOF {
-			if err == io.EOF && r.off != r.size {
-				err = io.ErrUnexpectedEOF
-			} else {
-				return n, err
+		if r.verify != nil {
+			r.crc = r.verify.sum(r.crc, p[:n])
+		}
+		switch {
+		case err == nil || r.end >= 0 && r.off == r.end:
+			// At the end of the range the next Read reports it.
+			return n, nil
+		case err == io.EOF && r.end < 0:
+			// No length was given: the end of the body is the end.
+			r.end = r.off
+			if n > 0 {
+				return n, nil
 			}
+			return 0, r.finish()
+		case err == io.EOF:
+			err = io.ErrUnexpectedEOF // the body ended early
 		}
 		if rerr := r.resume(err); rerr != nil {
 			r.err = rerr
@@ -69,14 +159,34 @@ func (r *resumingBody) Read(p []byte) (int, error) {
 	}
 }
 
+// finish is called at the end of the range; it returns io.EOF, or
+// ErrChecksum if a whole object's bytes do not match its checksum.
+func (r *rangeBody) finish() error {
+	if r.verify != nil && r.want != "" {
+		if got := r.verify.encode(r.crc); got != r.want {
+			r.err = &Error{Op: r.op, Bucket: r.b.name, Key: r.full,
+				Err: fmt.Errorf("%w: %s of the bytes read is %s, the store has %s", ErrChecksum, r.verify.name, got, r.want)}
+			return r.err
+		}
+		r.verify = nil
+	}
+	r.err = io.EOF
+	return io.EOF
+}
+
 // resume replaces the broken body with one that starts at r.off, or
 // returns why it cannot.
-func (r *resumingBody) resume(cause error) error {
+func (r *rangeBody) resume(cause error) error {
 	r.body.Close()
 	if r.ctx.Err() != nil {
 		return r.b.fail(r.op, r.full, r.ctx.Err())
 	}
-	if r.etag == "" || r.resumes >= r.maxResumes {
+	if r.off > r.resumedAt {
+		// Progress since the last break: a long download over a flaky link
+		// gets the full budget for each break.
+		r.resumes, r.resumedAt = 0, r.off
+	}
+	if r.etag == "" || r.end < 0 || r.resumes >= r.maxResumes {
 		return r.b.fail(r.op, r.full, cause)
 	}
 	r.resumes++
@@ -87,22 +197,8 @@ func (r *resumingBody) resume(cause error) error {
 		return r.b.fail(r.op, r.full, r.ctx.Err())
 	case <-t.C:
 	}
-	out, err := r.b.c.s3.GetObject(r.ctx, &s3.GetObjectInput{
-		Bucket:  aws.String(r.b.name),
-		Key:     aws.String(r.full),
-		Range:   aws.String("bytes=" + strconv.FormatInt(r.off, 10) + "-"),
-		IfMatch: aws.String(r.etag),
-	})
+	out, err := r.get()
 	if err != nil {
-		err = r.b.fail(r.op, r.full, err)
-		if errors.Is(err, ErrPreconditionFailed) {
-			// The object was replaced mid-read: its bytes must not be
-			// mixed with the old ones.
-			var e *Error
-			if errors.As(err, &e) {
-				e.Message = "object replaced while it was being read"
-			}
-		}
 		return err
 	}
 	if r.b.c.log != nil {
@@ -112,4 +208,36 @@ func (r *resumingBody) resume(cause error) error {
 	return nil
 }
 
-func (r *resumingBody) Close() error { return r.body.Close() }
+func (r *rangeBody) Close() error { return r.body.Close() }
+
+// fullChecksum returns the checksummer and value to verify a whole object
+// against, from what a response reported; nil if there is none it can
+// check (no checksum, or a composite one that depends on part sizes).
+func fullChecksum(crc64, crc32c, crc32 *string, typ types.ChecksumType) (*checksummer, string) {
+	if typ == types.ChecksumTypeComposite {
+		return nil, ""
+	}
+	for _, c := range []struct {
+		cs *checksummer
+		v  *string
+	}{{crc64nvmeSum, crc64}, {crc32cSum, crc32c}, {crc32Sum, crc32}} {
+		if v := aws.ToString(c.v); v != "" && !strings.Contains(v, "-") {
+			return c.cs, v
+		}
+	}
+	return nil, ""
+}
+
+// checksumMode asks the store for the object's checksums in the response
+// headers. It sets the header itself, after the SDK has decided what to
+// validate, so that the SDK does not validate (more slowly, and once more)
+// what s3kit does.
+var checksumMode = s3.WithAPIOptions(func(stack *middleware.Stack) error {
+	return stack.Build.Add(middleware.BuildMiddlewareFunc("s3kit.ChecksumMode",
+		func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
+			if req, ok := in.Request.(*smithyhttp.Request); ok {
+				req.Header.Set("X-Amz-Checksum-Mode", "ENABLED")
+			}
+			return next.HandleBuild(ctx, in)
+		}), middleware.After)
+})

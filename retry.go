@@ -23,6 +23,9 @@ var retryableCodes = map[string]struct{}{
 	"SlowDown":           {},
 	"RequestTimeout":     {},
 	"OperationAborted":   {},
+	// A conditional write raced another write to the same key; S3 asks
+	// for a retry, which then meets the winner's object.
+	"ConditionalRequestConflict": {},
 }
 
 // newRetryer builds the retry policy of a Client: the SDK's standard
