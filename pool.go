@@ -34,18 +34,29 @@ func (p *bufferPool) get(ctx context.Context, size int) ([]byte, error) {
 	if err := p.sem.Acquire(ctx, p.weight(size)); err != nil {
 		return nil, err
 	}
+	return p.take(size), nil
+}
+
+// tryGet is get without waiting: it reports false if the budget is spent.
+func (p *bufferPool) tryGet(size int) ([]byte, bool) {
+	if !p.sem.TryAcquire(p.weight(size)) {
+		return nil, false
+	}
+	return p.take(size), true
+}
+
+// take returns an idle buffer of the size, or a new one; the caller has
+// acquired its weight.
+func (p *bufferPool) take(size int) []byte {
 	p.mu.Lock()
-	var buf []byte
+	defer p.mu.Unlock()
 	if l := p.free[size]; len(l) > 0 {
-		buf = l[len(l)-1]
+		buf := l[len(l)-1]
 		p.free[size] = l[:len(l)-1]
 		p.idle -= int64(size)
+		return buf
 	}
-	p.mu.Unlock()
-	if buf == nil {
-		buf = make([]byte, size)
-	}
-	return buf, nil
+	return make([]byte, size)
 }
 
 // put gives back a buffer that get returned.

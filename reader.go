@@ -1,0 +1,476 @@
+package s3kit
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// ReaderOptions are the options of NewReader. nil means the whole object.
+type ReaderOptions struct {
+	// Offset and Length select the bytes [Offset, Offset+Length) of the
+	// object; Length 0 means to the end. A range past the end is cut at
+	// the end. The Reader's offsets (Seek, ReadAt) count from Offset.
+	Offset, Length int64
+	// VersionID reads that version; empty means the current one.
+	VersionID string
+	// PartSize is the size of each ranged GET; 0 means the Client's.
+	PartSize int64
+	// Concurrency is how many ranges are fetched ahead of a sequential
+	// reader, or at once by ReadAt and WriteTo; 0 means the Client's.
+	Concurrency int
+}
+
+// Reader reads an object. It is pinned to the version seen when it was
+// opened: every request after the first carries If-Match with its ETag (and
+// its version ID where the store has versions), so if the object is
+// replaced mid-read, reads fail with ErrPreconditionFailed instead of
+// mixing bytes of two objects. A connection broken mid-body resumes from
+// the last byte received.
+//
+// Sequential reads (Read, WriteTo) fetch the following ranges in parallel
+// ahead of the caller, in buffers from the Client's memory budget. A read
+// from the first byte to the last verifies the object's full-object
+// checksum, if the store reported one, and a mismatch is returned by the
+// Read that reaches the end, as ErrChecksum, instead of io.EOF.
+//
+// ReadAt is safe for concurrent use; Read, Seek and WriteTo are not. The
+// Reader keeps the context it was made with for all its requests; Close
+// releases its buffers and connections.
+type Reader struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	b      *Bucket
+	full   string
+	info   ObjectInfo
+	etag   string
+	ver    string
+	start  int64 // absolute offset of the Reader's first byte
+	size   int64 // bytes the Reader covers
+	part   int64
+	conc   int
+
+	pos    int64 // next Read, relative to start
+	err    error // sticky error of Read
+	closed bool
+
+	// Sequential state: a direct stream for what fits one part, else a
+	// queue of prefetched ranges.
+	body  *rangeBody
+	queue []*chunk
+	next  int64 // next offset to prefetch, relative
+
+	// Whole-object verification across chunks.
+	verify   *checksummer
+	want     string
+	crc      uint64
+	verified int64 // bytes folded into crc, from the object's first byte
+}
+
+type chunk struct {
+	off  int64 // relative
+	n    int64
+	buf  []byte
+	done chan struct{}
+	err  error
+	crc  uint64
+	read int // bytes consumed by Read
+}
+
+// NewReader opens the object at key for reading. A missing object is an
+// error of NewReader itself (ErrNotExist), not of the first Read. It sends
+// one HEAD request; data is fetched as it is read.
+func (b *Bucket) NewReader(ctx context.Context, key string, opts *ReaderOptions) (*Reader, error) {
+	full, err := b.key(key)
+	if err != nil {
+		return nil, b.fail("NewReader", full, err)
+	}
+	o := ReaderOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	switch {
+	case o.Offset < 0 || o.Length < 0:
+		err = invalidf("Offset %d and Length %d must not be negative", o.Offset, o.Length)
+	case o.PartSize != 0 && o.PartSize < 64<<10:
+		err = invalidf("PartSize %d is below 64 KiB", o.PartSize)
+	case o.Concurrency < 0:
+		err = invalidf("Concurrency %d is negative", o.Concurrency)
+	}
+	if err != nil {
+		return nil, b.fail("NewReader", full, err)
+	}
+	info, err := b.head(ctx, "NewReader", full, o.VersionID)
+	if err != nil {
+		return nil, err
+	}
+	r := &Reader{
+		b: b, full: full, info: info, etag: info.ETag, ver: o.VersionID,
+		part: cmp.Or(o.PartSize, b.c.partSize), conc: max(cmp.Or(o.Concurrency, b.c.concurrency), 1),
+	}
+	if r.part > b.c.pool.limit {
+		r.part = b.c.pool.limit
+	}
+	r.start = min(o.Offset, info.Size)
+	r.size = info.Size - r.start
+	if o.Length > 0 && o.Length < r.size {
+		r.size = o.Length
+	}
+	if r.start == 0 && r.size == info.Size {
+		r.verify, r.want = fullChecksumOf(info)
+	}
+	r.ctx, r.cancel = context.WithCancel(ctx)
+	return r, nil
+}
+
+// fullChecksumOf returns what to verify a whole download of info against.
+func fullChecksumOf(info ObjectInfo) (*checksummer, string) {
+	get := func(name string) *string {
+		if v, ok := info.Checksums[name]; ok {
+			return &v
+		}
+		return nil
+	}
+	return fullChecksum(get("CRC64NVME"), get("CRC32C"), get("CRC32"), types.ChecksumType(info.ChecksumType))
+}
+
+// Info returns the object's metadata as the HEAD at open saw it.
+func (r *Reader) Info() ObjectInfo { return r.info }
+
+// Size returns the number of bytes the Reader covers.
+func (r *Reader) Size() int64 { return r.size }
+
+// Read reads the next bytes of the object.
+func (r *Reader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	if r.closed {
+		return 0, r.fail(errors.New("reader is closed"))
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if r.pos >= r.size {
+		return 0, r.eof()
+	}
+	if r.body == nil && r.queue == nil {
+		if r.size-r.pos <= r.part {
+			body, _, err := r.b.openRange(r.ctx, "Read", r.full, r.etag, r.ver, r.start+r.pos, r.start+r.size)
+			if err != nil {
+				return 0, r.fail(err)
+			}
+			r.body = body
+		} else {
+			r.next = r.pos
+		}
+	}
+	if r.body != nil {
+		n, err := r.body.Read(p)
+		r.fold(p[:n])
+		r.pos += int64(n)
+		if err == io.EOF {
+			err = nil
+			if r.pos >= r.size {
+				err = r.eof()
+			}
+		}
+		if err != nil && err != io.EOF {
+			return n, r.fail(err)
+		}
+		return n, err
+	}
+	c, err := r.front()
+	if err != nil {
+		return 0, r.fail(err)
+	}
+	n := copy(p, c.buf[c.read:c.n])
+	c.read += n
+	r.pos += int64(n)
+	if int64(c.read) == c.n {
+		r.pop(c)
+	}
+	if r.pos >= r.size {
+		return n, r.eof()
+	}
+	return n, nil
+}
+
+// fold adds bytes read in order to the whole-object checksum.
+func (r *Reader) fold(p []byte) {
+	if r.verify != nil && r.start+r.pos == r.verified {
+		r.crc = r.verify.sum(r.crc, p)
+		r.verified += int64(len(p))
+	}
+}
+
+// eof returns io.EOF at the end, or ErrChecksum if the whole object was
+// read in order and does not match its checksum.
+func (r *Reader) eof() error {
+	if r.verify != nil && r.verified == r.info.Size && r.want != "" {
+		if got := r.verify.encode(r.crc); got != r.want {
+			r.err = &Error{Op: "Read", Bucket: r.b.name, Key: r.full,
+				Err: fmt.Errorf("%w: %s of the bytes read is %s, the store has %s", ErrChecksum, r.verify.name, got, r.want)}
+			return r.err
+		}
+		r.verify = nil
+	}
+	return io.EOF
+}
+
+func (r *Reader) fail(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		err = r.b.fail("Read", r.full, err)
+	}
+	r.err = err
+	return err
+}
+
+// front returns the chunk at the read position, waiting for it, and keeps
+// the prefetch queue full.
+func (r *Reader) front() (*chunk, error) {
+	r.fill()
+	if len(r.queue) == 0 {
+		// The budget is spent by other transfers: wait for one buffer.
+		if err := r.schedule(true); err != nil {
+			return nil, err
+		}
+	}
+	c := r.queue[0]
+	select {
+	case <-c.done:
+	case <-r.ctx.Done():
+		return nil, r.ctx.Err()
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	if c.read == 0 && r.verify != nil && r.start+c.off == r.verified {
+		if r.verified == 0 {
+			r.crc = c.crc
+		} else {
+			r.crc = r.verify.combine(r.crc, c.crc, c.n)
+		}
+		r.verified += c.n
+	}
+	return c, nil
+}
+
+// fill schedules ranges ahead, as far as concurrency and the memory
+// budget allow without waiting.
+func (r *Reader) fill() {
+	for len(r.queue) < r.conc && r.next < r.size {
+		if r.schedule(false) != nil {
+			return
+		}
+	}
+}
+
+var errNoBudget = errors.New("memory budget spent")
+
+// schedule starts fetching the next range into a buffer of the budget;
+// with wait false it gives up at once if the budget is spent.
+func (r *Reader) schedule(wait bool) error {
+	n := min(r.part, r.size-r.next)
+	var buf []byte
+	if wait {
+		var err error
+		if buf, err = r.b.c.pool.get(r.ctx, int(n)); err != nil {
+			return err
+		}
+	} else {
+		var ok bool
+		if buf, ok = r.b.c.pool.tryGet(int(n)); !ok {
+			return errNoBudget
+		}
+	}
+	c := &chunk{off: r.next, n: n, buf: buf, done: make(chan struct{})}
+	r.next += n
+	r.queue = append(r.queue, c)
+	go r.fetch(c)
+	return nil
+}
+
+// fetch reads one range into its buffer.
+func (r *Reader) fetch(c *chunk) {
+	defer close(c.done)
+	c.err = r.readRange(r.ctx, c.buf[:c.n], c.off)
+	if c.err == nil && r.verify != nil {
+		c.crc = r.verify.sum(0, c.buf[:c.n])
+	}
+}
+
+// readRange fills p with the bytes at relative offset off.
+func (r *Reader) readRange(ctx context.Context, p []byte, off int64) error {
+	body, _, err := r.b.openRange(ctx, "Read", r.full, r.etag, r.ver, r.start+off, r.start+off+int64(len(p)))
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	_, err = io.ReadFull(body, p)
+	return err
+}
+
+// pop drops the consumed front chunk and gives its buffer back.
+func (r *Reader) pop(c *chunk) {
+	r.queue = r.queue[1:]
+	r.b.c.pool.put(c.buf)
+}
+
+// drop cancels the prefetched ranges and the direct stream, after a Seek
+// or on Close.
+func (r *Reader) drop() {
+	if r.body != nil {
+		r.body.Close()
+		r.body = nil
+	}
+	for _, c := range r.queue {
+		go func() {
+			<-c.done // the fetch may still be writing into the buffer
+			r.b.c.pool.put(c.buf)
+		}()
+	}
+	r.queue = nil
+}
+
+// Seek sets the offset of the next Read, relative to the Reader's first
+// byte (ReaderOptions.Offset), as io.Seeker says. Seeking drops prefetched
+// data unless the offset does not change.
+func (r *Reader) Seek(offset int64, whence int) (int64, error) {
+	var abs int64
+	switch whence {
+	case io.SeekStart:
+		abs = offset
+	case io.SeekCurrent:
+		abs = r.pos + offset
+	case io.SeekEnd:
+		abs = r.size + offset
+	default:
+		return r.pos, r.b.fail("Seek", r.full, invalidf("whence %d", whence))
+	}
+	if abs < 0 {
+		return r.pos, r.b.fail("Seek", r.full, invalidf("offset %d is before the start", abs))
+	}
+	if abs != r.pos {
+		r.drop()
+		r.pos = abs
+		r.next = abs
+		if r.err != nil && !errors.Is(r.err, ErrChecksum) {
+			r.err = nil
+		}
+	}
+	return abs, nil
+}
+
+// ReadAt reads len(p) bytes at offset off (relative to the Reader's first
+// byte), fetching ranges in parallel straight into p. It is safe for
+// concurrent use, also with Read.
+func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, r.b.fail("ReadAt", r.full, invalidf("offset %d is negative", off))
+	}
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	want := p
+	if rest := r.size - off; int64(len(p)) > rest {
+		want = p[:rest]
+	}
+	var (
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, r.conc)
+		mu    sync.Mutex
+		first error
+	)
+	for start := int64(0); start < int64(len(want)); start += r.part {
+		piece := want[start:min(start+r.part, int64(len(want)))]
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := r.readRange(r.ctx, piece, off+start); err != nil {
+				mu.Lock()
+				first = cmp.Or(first, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return 0, r.b.fail("ReadAt", r.full, first)
+	}
+	if len(want) < len(p) {
+		return len(want), io.EOF
+	}
+	return len(p), nil
+}
+
+// WriteTo writes the rest of the object to w, fetching ranges in parallel
+// ahead of w and writing them in order. io.Copy uses it.
+func (r *Reader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	if r.err != nil {
+		return 0, r.err
+	}
+	if r.body != nil || r.size-r.pos <= r.part {
+		// One part or less, or a stream already open: copy it as it comes.
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				m, werr := w.Write(buf[:n])
+				total += int64(m)
+				if werr != nil {
+					return total, werr
+				}
+			}
+			if err == io.EOF {
+				return total, nil
+			}
+			if err != nil {
+				return total, err
+			}
+		}
+	}
+	if r.queue == nil {
+		r.next = r.pos
+	}
+	for r.pos < r.size {
+		c, err := r.front()
+		if err != nil {
+			return total, r.fail(err)
+		}
+		m, werr := w.Write(c.buf[c.read:c.n])
+		total += int64(m)
+		r.pos += int64(m)
+		c.read += m
+		if werr != nil {
+			return total, werr
+		}
+		r.pop(c)
+	}
+	if err := r.eof(); err != io.EOF {
+		return total, err
+	}
+	return total, nil
+}
+
+// Close stops prefetching and releases the Reader's buffers. Reads after
+// Close fail.
+func (r *Reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.cancel()
+	r.drop()
+	return nil
+}
