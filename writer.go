@@ -494,18 +494,46 @@ func (w *Writer) abort() error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), time.Minute)
 	defer cancel()
-	_, err := w.b.c.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-		Bucket: aws.String(w.b.name), Key: aws.String(w.full), UploadId: aws.String(w.upload),
-	})
+	id := w.upload
 	w.upload = ""
-	if err = w.b.fail("Writer.Abort", w.full, err); err != nil && !errors.Is(err, ErrNotExist) {
-		if w.b.c.log != nil {
-			w.b.c.log.Warn("s3kit: aborting multipart upload failed; its parts stay until a lifecycle rule removes them",
-				"bucket", w.b.name, "key", w.full, "error", err)
-		}
-		return err
+	err := abortUpload(ctx, w.b, w.full, id)
+	if err != nil && w.b.c.log != nil {
+		w.b.c.log.Warn("s3kit: aborting multipart upload failed; its parts stay until a lifecycle rule removes them",
+			"bucket", w.b.name, "key", w.full, "error", err)
 	}
-	return nil
+	return err
+}
+
+// abortUpload aborts a multipart upload until the store no longer knows it.
+// A part whose request was cancelled on the client may still be completing
+// on the server and bring the upload back, so S3 advises aborting again
+// until ListParts says it is gone.
+func abortUpload(ctx context.Context, b *Bucket, full, id string) error {
+	for attempt := 1; ; attempt++ {
+		_, err := b.c.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+			Bucket: aws.String(b.name), Key: aws.String(full), UploadId: aws.String(id),
+		})
+		if err = b.fail("Writer.Abort", full, err); err != nil && !errors.Is(err, ErrNotExist) {
+			return err
+		}
+		_, err = b.c.s3.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(b.name), Key: aws.String(full), UploadId: aws.String(id)})
+		if err = b.fail("Writer.Abort", full, err); errors.Is(err, ErrNotExist) {
+			return nil
+		}
+		if attempt == 5 {
+			if err == nil {
+				err = b.fail("Writer.Abort", full, errors.New("the upload is still listed after 5 aborts"))
+			}
+			return err
+		}
+		t := time.NewTimer(time.Duration(attempt) * 100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return b.fail("Writer.Abort", full, ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 // Info returns what the store reported of the object written; valid after
