@@ -194,10 +194,10 @@ func TestReaderFaults(t *testing.T) {
 
 		t.Run("flipped byte is ErrChecksum", func(t *testing.T) {
 			for _, key := range []string{"obj", "small"} {
-				body := data
 				if key == "small" {
-					body = data[:1000]
-					e.bucket.PutBytes(ctx, key, body, nil)
+					if err := e.bucket.PutBytes(ctx, key, data[:1000], nil); err != nil {
+						t.Fatal(err)
+					}
 				}
 				p.Reset()
 				p.Add(faultproxy.Rule{Match: isGet, Times: 1, Fault: faultproxy.FlipByte(10)})

@@ -58,6 +58,7 @@ type Writer struct {
 	// fallbackType is the content type when neither the options nor the
 	// key's extension give one.
 	fallbackType string
+	progress     *progress // Upload's; nil otherwise
 
 	buf     []byte // the part being filled; nil between parts
 	n       int    // bytes in buf
@@ -267,6 +268,7 @@ func (w *Writer) flush() error {
 			return
 		}
 		w.record(num, res)
+		w.progress.add(int64(len(data)), false)
 	})
 	return nil
 }
@@ -417,6 +419,7 @@ func (w *Writer) putSingle() error {
 	}
 	w.written = int64(len(data))
 	w.info = info
+	w.progress.add(int64(len(data)), false)
 	return nil
 }
 
@@ -581,6 +584,7 @@ func (w *Writer) uploadFrom(ra io.ReaderAt, off, size int64) error {
 				return
 			}
 			w.record(num, res)
+			w.progress.add(n, false)
 		})
 	}
 	return nil
