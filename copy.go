@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -45,6 +47,18 @@ type CopyOptions struct {
 	// IfMatch copies only while the source's ETag is this one, else fails
 	// with ErrPreconditionFailed.
 	IfMatch string
+
+	// MultipartThreshold is the source size above which the copy is a
+	// parallel multipart copy (UploadPartCopy); 0 means MaxCopySize (5
+	// GiB), the largest a single CopyObject takes. Setting it sends a HEAD
+	// first; at 0 a single copy is tried and the HEAD is sent only if the
+	// store refuses the source as too large.
+	MultipartThreshold int64
+	// PartSize of a multipart copy; 0 means 256 MiB (raised to fit the
+	// object in 10,000 parts). Concurrency of its parts; 0 means the
+	// Client's.
+	PartSize    int64
+	Concurrency int
 }
 
 func (o *CopyOptions) validate() error {
@@ -65,6 +79,9 @@ func (o *CopyOptions) validate() error {
 			return err
 		}
 	}
+	if o.MultipartThreshold < 0 || o.Concurrency < 0 || o.PartSize != 0 && (o.PartSize < MinPartSize || o.PartSize > MaxPartSize) {
+		return invalidf("MultipartThreshold %d, PartSize %d or Concurrency %d out of range", o.MultipartThreshold, o.PartSize, o.Concurrency)
+	}
 	return (&PutOptions{
 		ContentType: o.ContentType, CacheControl: o.CacheControl, ContentDisposition: o.ContentDisposition,
 		ContentEncoding: o.ContentEncoding, ContentLanguage: o.ContentLanguage, Metadata: o.Metadata,
@@ -77,8 +94,10 @@ func (o *CopyOptions) validate() error {
 // copy. Both keys are relative to the handle unless opts.DestBucket is set
 // (see CopyOptions). The destination is replaced if it exists.
 //
-// Sources larger than MaxCopySize (5 GiB) need a multipart copy, which
-// this version of s3kit does not do yet: the store refuses them.
+// A source larger than MaxCopySize (5 GiB, or opts.MultipartThreshold)
+// is copied as a parallel multipart copy, carrying the source's content
+// headers, metadata and tags as a single copy does; if it fails, its
+// upload is aborted and the destination is left as it was.
 func (b *Bucket) Copy(ctx context.Context, src, dst string, opts *CopyOptions) (ObjectInfo, error) {
 	return b.copy(ctx, "Copy", src, dst, opts)
 }
@@ -102,6 +121,20 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 	if err != nil {
 		return ObjectInfo{}, dstBucket.fail(op, dstFull, err)
 	}
+	var head *ObjectInfo
+	if opts.MultipartThreshold > 0 || opts.ReplaceMetadata {
+		h, err := b.head(ctx, op, srcFull, "")
+		if err != nil {
+			return ObjectInfo{}, err
+		}
+		if opts.IfMatch != "" && opts.IfMatch != h.ETag {
+			return ObjectInfo{}, b.fail(op, srcFull, ErrPreconditionFailed)
+		}
+		head = &h
+		if h.Size > cmp.Or(opts.MultipartThreshold, MaxCopySize) {
+			return b.multipartCopy(ctx, op, srcFull, h, dstBucket, dstFull, opts)
+		}
+	}
 	in := &s3.CopyObjectInput{
 		Bucket:            aws.String(dstBucket.name),
 		Key:               aws.String(dstFull),
@@ -117,10 +150,6 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 		in.Tagging = aws.String(encodeTags(opts.Tags))
 	}
 	if opts.ReplaceMetadata {
-		head, err := b.head(ctx, op, srcFull, "")
-		if err != nil {
-			return ObjectInfo{}, err
-		}
 		in.MetadataDirective = types.MetadataDirectiveReplace
 		in.Metadata = opts.Metadata
 		if in.Metadata == nil {
@@ -131,15 +160,18 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 		in.ContentDisposition = optString(cmp.Or(opts.ContentDisposition, head.ContentDisposition))
 		in.ContentEncoding = optString(cmp.Or(opts.ContentEncoding, head.ContentEncoding))
 		in.ContentLanguage = optString(cmp.Or(opts.ContentLanguage, head.ContentLanguage))
-		if opts.IfMatch != "" && opts.IfMatch != head.ETag {
-			return ObjectInfo{}, b.fail(op, srcFull, ErrPreconditionFailed)
-		}
 		// Take the headers and the bytes from the same version.
 		in.CopySourceIfMatch = aws.String(head.ETag)
 	}
 	out, err := b.c.s3.CopyObject(ctx, in)
 	if err != nil {
 		err = wrapErr(op, dstBucket.name, dstFull, err)
+		if head == nil && errors.Is(err, ErrInvalid) {
+			// Perhaps too large for one copy: look, and copy in parts.
+			if h, herr := b.head(ctx, op, srcFull, ""); herr == nil && h.Size > MaxCopySize {
+				return b.multipartCopy(ctx, op, srcFull, h, dstBucket, dstFull, opts)
+			}
+		}
 		var e *Error
 		if errors.As(err, &e) && (e.Err == ErrNotExist || e.Err == ErrPreconditionFailed) {
 			// Only the source can be missing or changed.
@@ -184,4 +216,106 @@ func (b *Bucket) Move(ctx context.Context, src, dst string, opts *CopyOptions) e
 		return err
 	}
 	return nil
+}
+
+// multipartCopy copies the source described by head to dst with parallel
+// UploadPartCopy requests, each pinned to the source's ETag.
+func (b *Bucket) multipartCopy(ctx context.Context, op, srcFull string, head ObjectInfo, dst *Bucket, dstFull string, opts *CopyOptions) (ObjectInfo, error) {
+	fail := func(err error) (ObjectInfo, error) { return ObjectInfo{}, wrapErr(op, dst.name, dstFull, err) }
+	tags := opts.Tags
+	if tags == nil {
+		out, err := b.c.s3.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(b.name), Key: aws.String(srcFull)})
+		if err != nil && !errors.Is(wrapErr(op, b.name, srcFull, err), errors.ErrUnsupported) {
+			return ObjectInfo{}, wrapErr(op, b.name, srcFull, err)
+		}
+		if out != nil {
+			tags = tagMap(out.TagSet)
+		}
+	}
+	in := &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(dst.name), Key: aws.String(dstFull),
+		Metadata: head.Metadata, ContentType: optString(head.ContentType),
+		CacheControl: optString(head.CacheControl), ContentDisposition: optString(head.ContentDisposition),
+		ContentEncoding: optString(head.ContentEncoding), ContentLanguage: optString(head.ContentLanguage),
+		ACL: types.ObjectCannedACL(opts.ACL), StorageClass: types.StorageClass(opts.StorageClass),
+		ServerSideEncryption: types.ServerSideEncryption(opts.SSE), SSEKMSKeyId: optString(opts.SSEKMSKeyID),
+	}
+	if opts.ReplaceMetadata {
+		in.Metadata = opts.Metadata
+		if in.Metadata == nil {
+			in.Metadata = map[string]string{}
+		}
+		in.ContentType = optString(cmp.Or(opts.ContentType, head.ContentType))
+		in.CacheControl = optString(cmp.Or(opts.CacheControl, head.CacheControl))
+		in.ContentDisposition = optString(cmp.Or(opts.ContentDisposition, head.ContentDisposition))
+		in.ContentEncoding = optString(cmp.Or(opts.ContentEncoding, head.ContentEncoding))
+		in.ContentLanguage = optString(cmp.Or(opts.ContentLanguage, head.ContentLanguage))
+	}
+	if len(tags) > 0 {
+		in.Tagging = aws.String(encodeTags(tags))
+	}
+	created, err := b.c.s3.CreateMultipartUpload(ctx, in)
+	if err != nil {
+		return fail(err)
+	}
+	id := aws.ToString(created.UploadId)
+	ps := partSizeFor(head.Size, cmp.Or(opts.PartSize, 256<<20))
+	n := int((head.Size + ps - 1) / ps)
+	parts := make([]types.CompletedPart, n)
+	errs := make([]error, n)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, cmp.Or(opts.Concurrency, b.c.concurrency))
+	for i := range n {
+		select {
+		case sem <- struct{}{}:
+		case <-pctx.Done():
+			errs[i] = pctx.Err()
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			start := int64(i) * ps
+			end := min(start+ps, head.Size) - 1
+			out, err := b.c.s3.UploadPartCopy(pctx, &s3.UploadPartCopyInput{
+				Bucket: aws.String(dst.name), Key: aws.String(dstFull), UploadId: aws.String(id),
+				PartNumber:        aws.Int32(int32(i + 1)),
+				CopySource:        aws.String(copySource(b.name, srcFull, "")),
+				CopySourceRange:   aws.String(fmt.Sprintf("bytes=%d-%d", start, end)),
+				CopySourceIfMatch: aws.String(head.ETag),
+			})
+			if err != nil {
+				errs[i] = err
+				cancel()
+				return
+			}
+			parts[i] = types.CompletedPart{PartNumber: aws.Int32(int32(i + 1))}
+			if out.CopyPartResult != nil {
+				parts[i].ETag = out.CopyPartResult.ETag
+			}
+		})
+	}
+	wg.Wait()
+	var out *s3.CompleteMultipartUploadOutput
+	err = errors.Join(errs...)
+	if err == nil {
+		out, err = b.c.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+			Bucket: aws.String(dst.name), Key: aws.String(dstFull), UploadId: aws.String(id),
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+		})
+	}
+	if err != nil {
+		for _, e := range errs {
+			if e != nil && !errors.Is(e, context.Canceled) {
+				err = e // the cause, not the cancellations it caused
+				break
+			}
+		}
+		actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer acancel()
+		abortUpload(actx, dst, dstFull, id)
+		return fail(err)
+	}
+	return ObjectInfo{Key: dst.rel(dstFull), Size: head.Size, ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}, nil
 }

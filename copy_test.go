@@ -1,7 +1,10 @@
 package s3kit_test
 
 import (
+	"bytes"
 	"errors"
+	"os"
+	"strings"
 	"maps"
 	"slices"
 	"testing"
@@ -195,6 +198,79 @@ func TestTagsAndMetadata(t *testing.T) {
 		}
 		if err := b.SetTags(ctx, "data.csv", map[string]string{"": "x"}); !errors.Is(err, s3kit.ErrInvalid) {
 			t.Fatalf("empty tag key: %v", err)
+		}
+	})
+}
+
+func TestMultipartCopy(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, b := t.Context(), e.bucket
+		data := randomBytes(12*mib + 5)
+		if _, err := b.Put(ctx, "big", bytes.NewReader(data), &s3kit.PutOptions{
+			ContentType: "video/mp4", Metadata: map[string]string{"m": "1"}, Tags: map[string]string{"t": "1"},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		opts := &s3kit.CopyOptions{MultipartThreshold: 6 * mib, PartSize: 5 * mib, Concurrency: 2}
+		info, err := b.Copy(ctx, "big", "copy", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Size != int64(len(data)) {
+			t.Fatalf("info %+v", info)
+		}
+		if got, _ := b.GetBytes(ctx, "copy"); !bytes.Equal(got, data) {
+			t.Fatal("copied content differs")
+		}
+		h, err := b.Head(ctx, "copy", &s3kit.HeadOptions{WithTags: true})
+		if err != nil || h.ContentType != "video/mp4" || h.Metadata["m"] != "1" || h.Tags["t"] != "1" {
+			t.Fatalf("multipart copy lost metadata: %+v, %v", h, err)
+		}
+		if !strings.HasSuffix(strings.Trim(h.ETag, `"`), "-3") {
+			t.Errorf("ETag %s: not a 3-part object, so not a multipart copy", h.ETag)
+		}
+		// Replace the metadata on the way.
+		opts.ReplaceMetadata, opts.Metadata = true, map[string]string{"n": "2"}
+		if _, err := b.Copy(ctx, "big", "copy2", opts); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := b.Head(ctx, "copy2", nil); h.Metadata["n"] != "2" || h.Metadata["m"] != "" || h.ContentType != "video/mp4" {
+			t.Fatalf("replaced metadata: %+v", h)
+		}
+		// A stale source ETag fails, and leaves no upload.
+		opts.ReplaceMetadata, opts.Metadata, opts.IfMatch = false, nil, `"stale"`
+		if _, err := b.Copy(ctx, "big", "copy3", opts); !errors.Is(err, s3kit.ErrPreconditionFailed) {
+			t.Fatalf("stale IfMatch: %v", err)
+		}
+		noUploadsLeft(t, e.client, b.Name())
+	})
+}
+
+// TestHugeCopy copies a real object over 5 GiB; it needs about 11 GiB of
+// disk for the server and minutes, so it runs only with S3KIT_HUGE=1.
+func TestHugeCopy(t *testing.T) {
+	if os.Getenv("S3KIT_HUGE") != "1" {
+		t.Skip("set S3KIT_HUGE=1 to copy a 5 GiB + 1 MiB object")
+	}
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, b := t.Context(), e.bucket
+		const size = 5<<30 + mib
+		w, err := b.NewWriter(ctx, "huge", &s3kit.WriterOptions{Size: size, PartSize: 64 * mib})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chunk := randomBytes(64 * mib)
+		for written := int64(0); written < size; written += int64(len(chunk)) {
+			if _, err := w.Write(chunk[:min(int64(len(chunk)), size-written)]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		info, err := b.Copy(ctx, "huge", "huge-copy", nil)
+		if err != nil || info.Size != size {
+			t.Fatalf("Copy = %+v, %v", info, err)
 		}
 	})
 }

@@ -22,7 +22,7 @@ type WriterOptions struct {
 	// tags, ACL, storage class, encryption, IfNoneMatch and IfMatch.
 	PutOptions
 	// PartSize is the size of each part; 0 means the Client's. For an
-	// unknown size it doubles every 1,000 parts so that 10,000 parts reach
+	// unknown size it doubles every 900 parts so that 10,000 parts reach
 	// MaxObjectSize.
 	PartSize int64
 	// Concurrency is how many parts upload at once while the caller keeps
@@ -145,13 +145,14 @@ func partSizeFor(size, min int64) int64 {
 }
 
 // partSizeAt returns the size of part n (1-based) of an upload of unknown
-// size: the base size doubled every 1,000 parts, so that 10,000 parts of an
-// 8 MiB base hold about 8 TiB.
+// size: the base size doubled every 900 parts, so that 10,000 parts hold
+// more than MaxObjectSize even from the 5 MiB minimum, while the first
+// 7 GiB (at 8 MiB) go in parts of the base size.
 func (w *Writer) partSizeAt(n int32) int64 {
 	if w.opts.Size > 0 {
 		return w.opts.PartSize
 	}
-	return min(w.opts.PartSize<<((n-1)/1000), MaxPartSize)
+	return min(w.opts.PartSize<<((n-1)/900), MaxPartSize)
 }
 
 // Write writes p to the object. It returns an error if an earlier part
