@@ -3,10 +3,10 @@ package s3kit_test
 import (
 	"bytes"
 	"errors"
-	"os"
-	"strings"
 	"maps"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/s3kit/s3kit"
