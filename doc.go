@@ -14,6 +14,35 @@
 //
 // Every operation that talks to the store takes a context first.
 //
+// # Transfers
+//
+// [Bucket.NewWriter] streams an object of any size: at most one part goes
+// in one PUT on Close, anything larger as a multipart upload whose parts
+// upload in parallel while the caller writes. [Bucket.NewReader] reads one:
+// seekable, with parallel prefetch for sequential reads, a concurrent
+// ReadAt, and WriteTo for io.Copy. [Bucket.Put] picks the path by itself:
+// a large io.ReaderAt (a file) is uploaded in parallel parts straight from
+// it. [Bucket.Upload], [Bucket.Download] and [Bucket.DownloadAll] move
+// local files, with progress; a failed download never leaves a partial
+// file under the final name. Copies above 5 GiB become multipart copies.
+//
+// All part buffers of a Client come from one memory budget
+// (Config.MemoryLimit, 64 MiB by default): a transfer that would exceed it
+// waits instead of allocating, so memory stays bounded however many
+// transfers run.
+//
+// # Integrity
+//
+// Every upload carries a full-object CRC64NVME checksum (Config.Checksum:
+// also CRC32C, or none for stores that reject checksum headers), computed
+// with SIMD instructions, which the store verifies before it stores the
+// object; a multipart upload combines the CRCs of its parts into the one of
+// the whole. Every read of a whole object — GetBytes, GetString, GetJSON,
+// Lines, a Reader read to the end, Download — is verified against the
+// checksum the store reports (CRC64NVME, CRC32C or CRC32 of the full
+// object), and a mismatch is ErrChecksum from the read itself, not from
+// Close. Both versitygw and MinIO accept and report these checksums.
+//
 // # Errors
 //
 // Every failed operation returns an [*Error] naming the operation, bucket
@@ -52,6 +81,11 @@
 // failing.
 //
 // # Consistency
+//
+// A Reader is pinned to the object it opened: its later requests carry
+// If-Match with the ETag, so an object replaced mid-read is
+// ErrPreconditionFailed, never a mix of two objects. A broken connection
+// resumes from the last byte received, under the same pin.
 //
 // Amazon S3 gives strong read-after-write consistency for every operation;
 // some S3-compatible stores do not, and [Bucket.WaitExists] polls for an

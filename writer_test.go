@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -274,5 +276,59 @@ func TestWriterFaults(t *testing.T) {
 				t.Fatalf("%d parts, want 4 of 5 MiB", parts)
 			}
 		})
+	})
+}
+
+func TestChecksumAlgorithms(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		for _, alg := range []string{s3kit.ChecksumCRC32C, s3kit.ChecksumNone} {
+			t.Run(alg, func(t *testing.T) {
+				c := newClient(t, e.srv, s3kit.Config{Checksum: alg, PartSize: 5 * mib})
+				b := c.Bucket(e.bucket.Name())
+				for _, size := range []int{1000, 11 * mib} {
+					data := randomBytes(size)
+					key := fmt.Sprintf("%s-%d", alg, size)
+					if _, err := b.Put(ctx, key, io.MultiReader(bytes.NewReader(data)), nil); err != nil {
+						t.Fatal(err)
+					}
+					r, err := b.NewReader(ctx, key, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := io.ReadAll(r)
+					r.Close()
+					if err != nil || !bytes.Equal(got, data) {
+						t.Fatalf("%d bytes: read back %d, %v", size, len(got), err)
+					}
+					info := r.Info()
+					if alg == s3kit.ChecksumNone {
+						continue
+					}
+					if info.Checksums[alg] == "" {
+						t.Errorf("%d bytes: no %s stored: %v", size, alg, info.Checksums)
+					}
+				}
+			})
+		}
+	})
+}
+
+func TestWriterDeadline(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		c, p := proxied(t, e, s3kit.Config{PartSize: 5 * mib})
+		b := c.Bucket(e.bucket.Name())
+		p.Add(faultproxy.Rule{Method: http.MethodPut, Match: faultproxy.HasQuery("partNumber"), Fault: faultproxy.Delay(10 * time.Second)})
+		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+		defer cancel()
+		_, err := b.Put(ctx, "slow", bytes.NewReader(randomBytes(11*mib)), nil)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Put past its deadline = %v, want DeadlineExceeded", err)
+		}
+		p.Reset()
+		noUploadsLeft(t, e.client, b.Name())
+		if ok, _ := e.bucket.Exists(t.Context(), "slow"); ok {
+			t.Fatal("object exists")
+		}
 	})
 }
