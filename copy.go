@@ -151,15 +151,10 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 	}
 	if opts.ReplaceMetadata {
 		in.MetadataDirective = types.MetadataDirectiveReplace
-		in.Metadata = opts.Metadata
-		if in.Metadata == nil {
-			in.Metadata = map[string]string{}
-		}
-		in.ContentType = optString(cmp.Or(opts.ContentType, head.ContentType))
-		in.CacheControl = optString(cmp.Or(opts.CacheControl, head.CacheControl))
-		in.ContentDisposition = optString(cmp.Or(opts.ContentDisposition, head.ContentDisposition))
-		in.ContentEncoding = optString(cmp.Or(opts.ContentEncoding, head.ContentEncoding))
-		in.ContentLanguage = optString(cmp.Or(opts.ContentLanguage, head.ContentLanguage))
+		h := opts.replaced(*head)
+		in.Metadata, in.ContentType, in.CacheControl = h.Metadata, optString(h.ContentType), optString(h.CacheControl)
+		in.ContentDisposition, in.ContentEncoding = optString(h.ContentDisposition), optString(h.ContentEncoding)
+		in.ContentLanguage = optString(h.ContentLanguage)
 		// Take the headers and the bytes from the same version.
 		in.CopySourceIfMatch = aws.String(head.ETag)
 	}
@@ -232,24 +227,17 @@ func (b *Bucket) multipartCopy(ctx context.Context, op, srcFull string, head Obj
 			tags = tagMap(out.TagSet)
 		}
 	}
+	h := head
+	if opts.ReplaceMetadata {
+		h = opts.replaced(head)
+	}
 	in := &s3.CreateMultipartUploadInput{
 		Bucket: aws.String(dst.name), Key: aws.String(dstFull),
-		Metadata: head.Metadata, ContentType: optString(head.ContentType),
-		CacheControl: optString(head.CacheControl), ContentDisposition: optString(head.ContentDisposition),
-		ContentEncoding: optString(head.ContentEncoding), ContentLanguage: optString(head.ContentLanguage),
+		Metadata: h.Metadata, ContentType: optString(h.ContentType),
+		CacheControl: optString(h.CacheControl), ContentDisposition: optString(h.ContentDisposition),
+		ContentEncoding: optString(h.ContentEncoding), ContentLanguage: optString(h.ContentLanguage),
 		ACL: types.ObjectCannedACL(opts.ACL), StorageClass: types.StorageClass(opts.StorageClass),
 		ServerSideEncryption: types.ServerSideEncryption(opts.SSE), SSEKMSKeyId: optString(opts.SSEKMSKeyID),
-	}
-	if opts.ReplaceMetadata {
-		in.Metadata = opts.Metadata
-		if in.Metadata == nil {
-			in.Metadata = map[string]string{}
-		}
-		in.ContentType = optString(cmp.Or(opts.ContentType, head.ContentType))
-		in.CacheControl = optString(cmp.Or(opts.CacheControl, head.CacheControl))
-		in.ContentDisposition = optString(cmp.Or(opts.ContentDisposition, head.ContentDisposition))
-		in.ContentEncoding = optString(cmp.Or(opts.ContentEncoding, head.ContentEncoding))
-		in.ContentLanguage = optString(cmp.Or(opts.ContentLanguage, head.ContentLanguage))
 	}
 	if len(tags) > 0 {
 		in.Tagging = aws.String(encodeTags(tags))
@@ -318,4 +306,22 @@ func (b *Bucket) multipartCopy(ctx context.Context, op, srcFull string, head Obj
 		return fail(err)
 	}
 	return ObjectInfo{Key: dst.rel(dstFull), Size: head.Size, ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}, nil
+}
+
+// replaced returns the metadata and content headers a copy with
+// ReplaceMetadata gives the object: the options' where set, else the
+// source's, so that replacing the metadata never drops a Content-Type.
+func (o *CopyOptions) replaced(src ObjectInfo) ObjectInfo {
+	h := ObjectInfo{
+		Metadata:           o.Metadata,
+		ContentType:        cmp.Or(o.ContentType, src.ContentType),
+		CacheControl:       cmp.Or(o.CacheControl, src.CacheControl),
+		ContentDisposition: cmp.Or(o.ContentDisposition, src.ContentDisposition),
+		ContentEncoding:    cmp.Or(o.ContentEncoding, src.ContentEncoding),
+		ContentLanguage:    cmp.Or(o.ContentLanguage, src.ContentLanguage),
+	}
+	if h.Metadata == nil {
+		h.Metadata = map[string]string{}
+	}
+	return h
 }
