@@ -37,11 +37,17 @@ func (p *bufferPool) get(ctx context.Context, size int) ([]byte, error) {
 	return p.take(size), nil
 }
 
-// tryGet is get without waiting: it reports false if the budget is spent.
-func (p *bufferPool) tryGet(size int) ([]byte, bool) {
-	if !p.sem.TryAcquire(p.weight(size)) {
+// tryGet is get without waiting, for optional work such as read-ahead: it
+// reports false unless the budget has room for the buffer and, beyond it,
+// for reserve more bytes. The reserve keeps read-ahead from taking the
+// whole budget while a writer fed by the same reader (io.Copy from a Reader
+// to a Writer) waits for its next part: that would never end.
+func (p *bufferPool) tryGet(size int, reserve int64) ([]byte, bool) {
+	w := p.weight(size)
+	if w+reserve > p.limit || !p.sem.TryAcquire(w+reserve) {
 		return nil, false
 	}
+	p.sem.Release(reserve)
 	return p.take(size), true
 }
 

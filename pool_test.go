@@ -12,7 +12,7 @@ func TestBufferPoolBackPressure(t *testing.T) {
 	p := newBufferPool(3 << 20)
 	a, _ := p.get(context.Background(), 1<<20)
 	b, _ := p.get(context.Background(), 2<<20)
-	if _, ok := p.tryGet(1); ok {
+	if _, ok := p.tryGet(1, 0); ok {
 		t.Fatal("tryGet succeeded with the budget spent")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -35,6 +35,15 @@ func TestBufferPoolBackPressure(t *testing.T) {
 	}
 	p.put(b)
 	p.put(c)
+	// Read-ahead leaves the reserve free.
+	if _, ok := p.tryGet(2<<20, 2<<20); ok {
+		t.Fatal("tryGet took from the reserve")
+	}
+	d, ok := p.tryGet(1<<20, 2<<20)
+	if !ok {
+		t.Fatal("tryGet refused with room for the buffer and the reserve")
+	}
+	p.put(d)
 	// A buffer larger than the whole budget takes all of it instead of
 	// waiting forever.
 	big, err := p.get(context.Background(), 8<<20)

@@ -289,7 +289,7 @@ func (r *Reader) schedule(wait bool) error {
 		}
 	} else {
 		var ok bool
-		if buf, ok = r.b.c.pool.tryGet(int(n)); !ok {
+		if buf, ok = r.b.c.pool.tryGet(int(n), r.b.c.partSize); !ok {
 			return errNoBudget
 		}
 	}

@@ -219,3 +219,36 @@ func TestReaderFaults(t *testing.T) {
 		})
 	})
 }
+
+// TestReaderToWriter copies an object through io.Copy from a Reader to a
+// Writer of the same Client with a small memory budget: read-ahead must
+// leave the writer room for its parts.
+func TestReaderToWriter(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		c := newClient(t, e.srv, s3kit.Config{PartSize: 5 * mib, MemoryLimit: 15 * mib, Concurrency: 8})
+		b := c.Bucket(e.bucket.Name())
+		data := randomBytes(23 * mib)
+		if _, err := b.Put(ctx, "src", bytes.NewReader(data), nil); err != nil {
+			t.Fatal(err)
+		}
+		r, err := b.NewReader(ctx, "src", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		w, err := b.NewWriter(ctx, "dst", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(w, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := b.GetBytes(ctx, "dst"); !bytes.Equal(got, data) {
+			t.Fatal("copy differs")
+		}
+	})
+}
