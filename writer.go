@@ -45,8 +45,8 @@ type WriterOptions struct {
 // orphaned parts are left, and Write and Close return the cause.
 //
 // A Writer keeps the context it was made with for all its requests. It is
-// not safe for concurrent use, except that Abort may be called from
-// another goroutine.
+// not safe for concurrent use; to stop one from another goroutine, cancel
+// its context: the next Write or Close aborts the upload.
 type Writer struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
