@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test of s3kit: installs the pinned test servers
 # (versitygw and MinIO, cached in .tools/bin), checks formatting, go vet,
-# staticcheck and go mod tidy, then runs the whole test suite with the race
-# detector. The tests start their own servers on 127.0.0.1.
+# staticcheck and go mod tidy, runs the whole test suite with the race
+# detector, then checks the benchmark module and runs its sanity tests. The
+# tests start their own servers on 127.0.0.1.
 #
 # Usage: scripts/test.sh [extra go test flags]
 set -euo pipefail
@@ -38,3 +39,9 @@ go run "$STATICCHECK" ./...
 
 echo "== go test"
 go test -race -count=1 -timeout 20m "$@" ./...
+
+# The benchmark module (bench/, its own go.mod so the peers it measures stay
+# out of s3kit's): it must build, pass its checks, and its null server must
+# be a correct enough S3 for every client.
+echo "== bench module: vet, staticcheck, sanity tests"
+(cd bench && go vet ./... && go run "$STATICCHECK" ./... && go test -count=1 "$@" ./...)
