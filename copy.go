@@ -302,7 +302,7 @@ func (b *Bucket) multipartCopy(ctx context.Context, op, srcFull string, head Obj
 		}
 		actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer acancel()
-		abortUpload(actx, dst, dstFull, id)
+		abortUpload(actx, dst, dstFull, id, true)
 		return fail(err)
 	}
 	return ObjectInfo{Key: dst.rel(dstFull), Size: head.Size, ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}, nil

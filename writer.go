@@ -263,6 +263,8 @@ func (w *Writer) flush() error {
 	w.wg.Go(func() {
 		defer func() { <-w.slots }()
 		defer w.b.c.pool.put(data)
+		// The CRC is computed here, in parallel with the other parts, not
+		// on the writer's goroutine.
 		res, err := w.uploadPart(num, bytes.NewReader(data), int64(len(data)), w.crcOf(data))
 		if err != nil {
 			w.fail(err)
@@ -470,8 +472,10 @@ func (w *Writer) complete() error {
 }
 
 // Abort stops the Writer and removes everything it uploaded; the object is
-// not written and any object already at the key is left as it was. It
-// waits for the parts in flight. Close after Abort returns an error.
+// not written and any object already at the key is left as it was. It lets
+// the parts in flight finish first (a part cut off mid-request may still
+// be stored by the server after the abort, and bring the upload back).
+// Close after Abort returns an error.
 func (w *Writer) Abort() error {
 	w.mu.Lock()
 	if w.closed {
@@ -481,8 +485,9 @@ func (w *Writer) Abort() error {
 	w.closed = true
 	w.result = w.b.fail("Writer", w.full, errors.New("writer was aborted"))
 	w.mu.Unlock()
+	err := w.abort()
 	w.cancel(context.Canceled)
-	return w.abort()
+	return err
 }
 
 // abort waits for the parts in flight and aborts the multipart upload,
@@ -500,7 +505,9 @@ func (w *Writer) abort() error {
 	defer cancel()
 	id := w.upload
 	w.upload = ""
-	err := abortUpload(ctx, w.b, w.full, id)
+	// Parts cut off by a cancelled context may still land on the server
+	// after the first abort: look again a little later.
+	err := abortUpload(ctx, w.b, w.full, id, w.ctx.Err() != nil)
 	if err != nil && w.b.c.log != nil {
 		w.b.c.log.Warn("s3kit: aborting multipart upload failed; its parts stay until a lifecycle rule removes them",
 			"bucket", w.b.name, "key", w.full, "error", err)
@@ -511,8 +518,9 @@ func (w *Writer) abort() error {
 // abortUpload aborts a multipart upload until the store no longer knows it.
 // A part whose request was cancelled on the client may still be completing
 // on the server and bring the upload back, so S3 advises aborting again
-// until ListParts says it is gone.
-func abortUpload(ctx context.Context, b *Bucket, full, id string) error {
+// until ListParts says it is gone; with settle, it also looks once more
+// after a pause once it seems gone.
+func abortUpload(ctx context.Context, b *Bucket, full, id string, settle bool) error {
 	for attempt := 1; ; attempt++ {
 		_, err := b.c.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 			Bucket: aws.String(b.name), Key: aws.String(full), UploadId: aws.String(id),
@@ -522,9 +530,11 @@ func abortUpload(ctx context.Context, b *Bucket, full, id string) error {
 		}
 		_, err = b.c.s3.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(b.name), Key: aws.String(full), UploadId: aws.String(id)})
 		if err = b.fail("Writer.Abort", full, err); errors.Is(err, ErrNotExist) {
-			return nil
-		}
-		if attempt == 5 {
+			if !settle || attempt >= 5 {
+				return nil
+			}
+			settle = false
+		} else if attempt >= 5 {
 			if err == nil {
 				err = b.fail("Writer.Abort", full, errors.New("the upload is still listed after 5 aborts"))
 			}
