@@ -73,7 +73,7 @@ func (c *Client) DeleteBucket(ctx context.Context, name string, opts *DeleteBuck
 		}
 	}
 	_, err := c.s3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(name)})
-	return c.bucketErr(ctx, "DeleteBucket", name, err)
+	return c.bucketErr("DeleteBucket", name, err)
 }
 
 // emptyBucket deletes every unfinished upload, version and object of the
@@ -147,7 +147,7 @@ func (c *Client) emptyBucket(ctx context.Context, name string) error {
 
 // bucketErr wraps the error of a bucket request; a bare 404 means the
 // bucket is missing.
-func (c *Client) bucketErr(_ context.Context, op, name string, err error) error {
+func (c *Client) bucketErr(op, name string, err error) error {
 	err = wrapErr(op, name, "", err)
 	var e *Error
 	if errors.As(err, &e) && e.Err == ErrNotExist {
@@ -166,7 +166,7 @@ func (c *Client) BucketExists(ctx context.Context, name string) (bool, error) {
 	if err == nil {
 		return true, nil
 	}
-	err = c.bucketErr(ctx, "BucketExists", name, err)
+	err = c.bucketErr("BucketExists", name, err)
 	if errors.Is(err, ErrBucketNotExist) {
 		return false, nil
 	}

@@ -248,11 +248,7 @@ func (b *Bucket) put(ctx context.Context, op, key string, r io.Reader, fallbackT
 		w.fail(err)
 	}
 	if err := w.Close(); err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			e.Op = op
-		}
-		return ObjectInfo{}, err
+		return ObjectInfo{}, renameOp(err, op)
 	}
 	return w.Info(), nil
 }

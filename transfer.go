@@ -126,11 +126,7 @@ func (b *Bucket) Upload(ctx context.Context, localPath, key string, opts *Transf
 		w.fail(err)
 	}
 	if err := w.Close(); err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			e.Op = "Upload"
-		}
-		return ObjectInfo{}, err
+		return ObjectInfo{}, renameOp(err, "Upload")
 	}
 	pr.add(0, true)
 	return w.Info(), nil
@@ -201,6 +197,8 @@ func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, 
 	return r.Info(), nil
 }
 
+// renameOp names op as the operation of an *Error that a lower layer
+// (Writer, Reader) made.
 func renameOp(err error, op string) error {
 	var e *Error
 	if errors.As(err, &e) {
