@@ -1,6 +1,8 @@
 package s3kit
 
 import (
+	"cmp"
+	"maps"
 	"strings"
 )
 
@@ -16,7 +18,10 @@ type Bucket struct {
 	c      *Client
 	name   string
 	prefix string // "" or ends in "/"
-	err    error  // why name or prefix is invalid, reported by every operation
+	err    error  // why name, prefix or put defaults are invalid, reported by every operation
+	// putDefaults fill what the PutOptions of each write leave empty; nil:
+	// none. Validated, never modified.
+	putDefaults *PutOptions
 }
 
 // Name returns the bucket's name.
@@ -51,6 +56,119 @@ func (b *Bucket) Prefix(elem ...string) *Bucket {
 		nb.err = invalidf("key prefix is %d bytes; keys are at most %d", len(nb.prefix), MaxKeyLength)
 	}
 	return &nb
+}
+
+// WithPutDefaults returns a handle that writes every object with defaults
+// for what the caller's options leave empty: each field of PutOptions that
+// a write's own options leave empty ("" or nil) is taken from defaults,
+// for Put, PutBytes, PutString, PutJSON, NewWriter and Upload alike, so
+// the caller's explicit options always win. A default ContentType
+// replaces the detection by the key's extension. Metadata and Tags are
+// merged: the write gets the defaults' entries and its own, its own value
+// winning for a name both have (metadata names compared case-insensitively,
+// as HTTP does). SSE and SSEKMSKeyID go together: when a write sets SSE,
+// the defaults' KMS key is not used.
+//
+// Copy, CopyMany and Move made through the handle take ACL, StorageClass,
+// SSE and SSEKMSKeyID from the defaults where the CopyOptions leave them
+// empty, since S3 does not carry those over from the source; the content
+// headers, metadata and tags of a copy still come from its source or its
+// CopyOptions. SetMetadata, SetTags and MakePublic change an object in
+// place and ignore the defaults.
+//
+// defaults may not set IfMatch or IfNoneMatch, which belong to one write.
+// Invalid defaults are reported with ErrInvalid by every operation of the
+// returned handle, before any request. The handle keeps a copy of
+// defaults; nil gives a handle without defaults. Handles made from the
+// returned one with Prefix keep its defaults. It sends no request.
+func (b *Bucket) WithPutDefaults(defaults *PutOptions) *Bucket {
+	nb := *b
+	nb.putDefaults = nil
+	if defaults == nil {
+		return &nb
+	}
+	d := *defaults
+	d.Metadata, d.Tags = maps.Clone(d.Metadata), maps.Clone(d.Tags)
+	nb.putDefaults = &d
+	if nb.err == nil {
+		nb.err = validPutDefaults(&d)
+	}
+	return &nb
+}
+
+func validPutDefaults(d *PutOptions) error {
+	if d.IfMatch != "" || d.IfNoneMatch != "" {
+		return invalidf("put defaults cannot set IfMatch or IfNoneMatch; conditions belong to one write")
+	}
+	return d.validate()
+}
+
+// putOptions returns the options of one write: opts with what it leaves
+// empty taken from the handle's defaults (see WithPutDefaults). Applying
+// it twice gives the same options. opts is not modified.
+func (b *Bucket) putOptions(opts *PutOptions) *PutOptions {
+	d := b.putDefaults
+	if d == nil {
+		return opts
+	}
+	if opts == nil {
+		opts = &PutOptions{}
+	}
+	o := *opts
+	o.ContentType = cmp.Or(o.ContentType, d.ContentType)
+	o.CacheControl = cmp.Or(o.CacheControl, d.CacheControl)
+	o.ContentDisposition = cmp.Or(o.ContentDisposition, d.ContentDisposition)
+	o.ContentEncoding = cmp.Or(o.ContentEncoding, d.ContentEncoding)
+	o.ContentLanguage = cmp.Or(o.ContentLanguage, d.ContentLanguage)
+	o.ACL = cmp.Or(o.ACL, d.ACL)
+	o.StorageClass = cmp.Or(o.StorageClass, d.StorageClass)
+	if o.SSE == "" {
+		o.SSE, o.SSEKMSKeyID = d.SSE, cmp.Or(o.SSEKMSKeyID, d.SSEKMSKeyID)
+	}
+	o.Metadata = mergeDefaults(d.Metadata, o.Metadata, strings.EqualFold)
+	o.Tags = mergeDefaults(d.Tags, o.Tags, func(a, b string) bool { return a == b })
+	return &o
+}
+
+// copyOptions returns the options of one copy with the put defaults S3
+// does not carry over from the source filled in. opts is not modified.
+func (b *Bucket) copyOptions(opts *CopyOptions) *CopyOptions {
+	d := b.putDefaults
+	if d == nil {
+		return opts
+	}
+	if opts == nil {
+		opts = &CopyOptions{}
+	}
+	o := *opts
+	o.ACL = cmp.Or(o.ACL, d.ACL)
+	o.StorageClass = cmp.Or(o.StorageClass, d.StorageClass)
+	if o.SSE == "" {
+		o.SSE, o.SSEKMSKeyID = d.SSE, cmp.Or(o.SSEKMSKeyID, d.SSEKMSKeyID)
+	}
+	return &o
+}
+
+// mergeDefaults returns own with the entries of defaults whose name no
+// entry of own has (by same); own itself if defaults add nothing.
+func mergeDefaults(defaults, own map[string]string, same func(a, b string) bool) map[string]string {
+	if len(defaults) == 0 {
+		return own
+	}
+	m := maps.Clone(own)
+	if m == nil {
+		m = make(map[string]string, len(defaults))
+	}
+next:
+	for k, v := range defaults {
+		for ok := range own {
+			if same(k, ok) {
+				continue next
+			}
+		}
+		m[k] = v
+	}
+	return m
 }
 
 // key returns the full key of rel, or why it is invalid.

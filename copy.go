@@ -107,6 +107,7 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 	if err != nil {
 		return ObjectInfo{}, b.fail(op, srcFull, err)
 	}
+	opts = b.copyOptions(opts)
 	if err := opts.validate(); err != nil {
 		return ObjectInfo{}, b.fail(op, srcFull, err)
 	}

@@ -51,6 +51,9 @@ var (
 	// ErrBucketNotEmpty: DeleteBucket found objects in the bucket.
 	ErrBucketNotEmpty = &sentinel{"bucket is not empty", nil}
 
+	// ErrDirNotEmpty: FS.Remove found entries in the directory.
+	ErrDirNotEmpty = &sentinel{"directory not empty", nil}
+
 	// ErrChecksum: the bytes received do not match the checksum the object
 	// was stored with.
 	ErrChecksum = &sentinel{"checksum mismatch", nil}

@@ -204,6 +204,7 @@ func (b *Bucket) PutJSON(ctx context.Context, key string, v any, opts *PutOption
 
 func (b *Bucket) put(ctx context.Context, op, key string, r io.Reader, fallbackType string, opts *PutOptions) (ObjectInfo, error) {
 	full, err := b.key(key)
+	opts = b.putOptions(opts)
 	if err == nil {
 		err = opts.validate()
 	}

@@ -70,6 +70,8 @@ type Reader struct {
 	want     string
 	crc      uint64
 	verified int64 // bytes folded into crc, from the object's first byte
+
+	cache blockCache // of small ReadAt calls
 }
 
 type chunk struct {
@@ -109,6 +111,12 @@ func (b *Bucket) NewReader(ctx context.Context, key string, opts *ReaderOptions)
 	if err != nil {
 		return nil, err
 	}
+	return b.readerFor(ctx, full, info, o), nil
+}
+
+// readerFor returns a Reader of the object full that a HEAD described as
+// info; its requests are pinned to info's ETag.
+func (b *Bucket) readerFor(ctx context.Context, full string, info ObjectInfo, o ReaderOptions) *Reader {
 	r := &Reader{
 		b: b, full: full, info: info, etag: info.ETag, ver: o.VersionID,
 		part: cmp.Or(o.PartSize, b.c.partSize), conc: max(cmp.Or(o.Concurrency, b.c.concurrency), 1),
@@ -125,7 +133,7 @@ func (b *Bucket) NewReader(ctx context.Context, key string, opts *ReaderOptions)
 		r.verify, r.want = fullChecksumOf(info)
 	}
 	r.ctx, r.cancel = context.WithCancel(ctx)
-	return r, nil
+	return r
 }
 
 // fullChecksumOf returns what to verify a whole download of info against.
@@ -385,6 +393,15 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	if rest := r.size - off; int64(len(p)) > rest {
 		want = p[:rest]
 	}
+	if len(want) < cacheBlock {
+		if err := r.cachedRead(want, off); err != nil {
+			return 0, r.b.fail("ReadAt", r.full, err)
+		}
+		if len(want) < len(p) {
+			return len(want), io.EOF
+		}
+		return len(p), nil
+	}
 	var (
 		wg    sync.WaitGroup
 		sem   = make(chan struct{}, r.conc)
@@ -411,6 +428,70 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 		return len(want), io.EOF
 	}
 	return len(p), nil
+}
+
+// Small ReadAt calls are served from a few cached blocks, so that a caller
+// reading a structure field by field (archive/zip, image decoders,
+// testing/iotest) sends one request per block rather than per call.
+const (
+	cacheBlock  = 64 << 10
+	cacheBlocks = 4
+)
+
+type blockCache struct {
+	mu     sync.Mutex
+	blocks [cacheBlocks]cachedBlock
+	tick   uint64
+}
+
+type cachedBlock struct {
+	off  int64
+	data []byte // nil if the slot is empty
+	used uint64
+}
+
+// cachedRead fills p, shorter than a block, from the bytes at off.
+func (r *Reader) cachedRead(p []byte, off int64) error {
+	for len(p) > 0 {
+		start := off / cacheBlock * cacheBlock
+		data, err := r.block(start)
+		if err != nil {
+			return err
+		}
+		n := copy(p, data[off-start:])
+		p, off = p[n:], off+int64(n)
+	}
+	return nil
+}
+
+// block returns the cached block at start, fetching it on a miss.
+func (r *Reader) block(start int64) ([]byte, error) {
+	c := &r.cache
+	c.mu.Lock()
+	c.tick++
+	for i := range c.blocks {
+		if b := &c.blocks[i]; b.data != nil && b.off == start {
+			b.used = c.tick
+			data := b.data
+			c.mu.Unlock()
+			return data, nil
+		}
+	}
+	c.mu.Unlock()
+	data := make([]byte, min(cacheBlock, r.size-start))
+	if err := r.readRange(r.ctx, data, start); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	lru := &c.blocks[0]
+	for i := range c.blocks {
+		if c.blocks[i].used < lru.used {
+			lru = &c.blocks[i]
+		}
+	}
+	*lru = cachedBlock{off: start, data: data, used: c.tick}
+	c.mu.Unlock()
+	return data, nil
 }
 
 // WriteTo writes the rest of the object to w, fetching ranges in parallel

@@ -95,6 +95,7 @@ func (b *Bucket) NewWriter(ctx context.Context, key string, opts *WriterOptions)
 	if opts != nil {
 		w.opts = *opts
 	}
+	w.opts.PutOptions = *b.putOptions(&w.opts.PutOptions)
 	if err := w.opts.PutOptions.validate(); err != nil {
 		return nil, b.fail("NewWriter", full, err)
 	}
