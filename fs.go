@@ -160,7 +160,7 @@ func (f *FS) stat(op, name string) (*fileInfo, error) {
 		}
 		return dirInfoOf("."), nil
 	}
-	obj, err := f.b.head(f.ctx, op, f.b.prefix+key, "")
+	obj, err := f.b.headOnly(f.ctx, op, f.b.prefix+key, "")
 	if err == nil {
 		return fileInfoOf(name, obj), nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"io/fs"
 	"net/http"
@@ -190,6 +191,34 @@ func TestFSRead(t *testing.T) {
 			}
 		})
 
+		t.Run("requests", func(t *testing.T) {
+			c, proxy := proxied(t, e, s3kit.Config{})
+			pfs := c.Bucket(e.bucket.Name()).FS(t.Context())
+			for name, want := range map[string]int{"a.txt": 1, "dir": 2, "missing": 2} {
+				proxy.Reset()
+				if f, err := pfs.Open(name); err == nil {
+					f.Close()
+				}
+				if got := methods(proxy, e.bucket.Name()); len(got) != want {
+					t.Errorf("Open(%s) sent %q; want %d requests", name, got, want)
+				}
+			}
+			proxy.Reset()
+			if _, err := pfs.ReadFile("dir/b.txt"); err != nil {
+				t.Fatal(err)
+			}
+			if got := methods(proxy, e.bucket.Name()); len(got) != 1 || !strings.HasPrefix(got[0], "GET ") {
+				t.Errorf("ReadFile sent %q; want one GET", got)
+			}
+			proxy.Reset()
+			if _, err := pfs.ReadDir("dir"); err != nil {
+				t.Fatal(err)
+			}
+			if got := methods(proxy, e.bucket.Name()); len(got) != 1 {
+				t.Errorf("ReadDir sent %q; want one listing", got)
+			}
+		})
+
 		t.Run("seek and ReadAt", func(t *testing.T) {
 			f, err := fsys.Open("dir/sub/deeper/e.large")
 			if err != nil {
@@ -253,7 +282,7 @@ func TestFSRead(t *testing.T) {
 		})
 
 		t.Run("template.ParseFS", func(t *testing.T) {
-			tm, err := templateParseFS(fsys, "tmpl/*.tmpl")
+			tm, err := template.ParseFS(fsys, "tmpl/*.tmpl")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -364,30 +393,6 @@ func TestFSFileServer(t *testing.T) {
 			t.Fatalf("If-None-Match other: %s, want 200", resp.Status)
 		}
 	})
-}
-
-// fsContent reads every file of fsys into a map, for comparisons.
-func fsContent(t *testing.T, fsys fs.FS) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != "." {
-				out[p+"/"] = ""
-			}
-			return nil
-		}
-		data, err := fs.ReadFile(fsys, p)
-		out[p] = string(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 func mustWrite(t *testing.T, f *s3kit.File, s string) {

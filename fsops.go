@@ -60,7 +60,7 @@ func (f *FS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error) {
 	}
 	w := &fileWriter{flag: flag, key: key, trunc: flag&os.O_TRUNC != 0}
 	if !(flag&os.O_CREATE != 0 && w.trunc && flag&os.O_EXCL == 0) {
-		obj, err := f.b.head(f.ctx, op, f.b.prefix+key, "")
+		obj, err := f.b.headOnly(f.ctx, op, f.b.prefix+key, "")
 		switch {
 		case err == nil && flag&os.O_EXCL != 0:
 			return nil, pathErr(op, name, f.b.fail(op, f.b.prefix+key, ErrExist))

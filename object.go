@@ -423,6 +423,16 @@ func (b *Bucket) Head(ctx context.Context, key string, opts *HeadOptions) (Objec
 }
 
 func (b *Bucket) head(ctx context.Context, op, full, version string) (ObjectInfo, error) {
+	info, err := b.headOnly(ctx, op, full, version)
+	if err != nil && errors.Is(err, ErrNotExist) {
+		err = b.headErr(ctx, op, full, err)
+	}
+	return info, err
+}
+
+// headOnly is head without the HeadBucket that tells a missing bucket from
+// a missing key: a 404 is ErrNotExist either way.
+func (b *Bucket) headOnly(ctx context.Context, op, full, version string) (ObjectInfo, error) {
 	out, err := b.c.s3.HeadObject(ctx, &s3.HeadObjectInput{
 		Bucket:       aws.String(b.name),
 		Key:          aws.String(full),
@@ -430,7 +440,7 @@ func (b *Bucket) head(ctx context.Context, op, full, version string) (ObjectInfo
 		ChecksumMode: types.ChecksumModeEnabled,
 	})
 	if err != nil {
-		return ObjectInfo{}, b.headErr(ctx, op, full, err)
+		return ObjectInfo{}, b.fail(op, full, err)
 	}
 	info := ObjectInfo{
 		Key:                b.rel(full),
