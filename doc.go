@@ -31,6 +31,29 @@
 // waits instead of allocating, so memory stays bounded however many
 // transfers run.
 //
+// # Files and folders
+//
+// [Bucket.FS] is an io/fs view of the objects under a handle: it
+// implements fs.FS, fs.StatFS, fs.ReadDirFS, fs.ReadFileFS, fs.SubFS and
+// fs.GlobFS, so fs.WalkDir, http.FileServerFS, template.ParseFS and
+// testing/fstest work on a bucket. Directories are key prefixes, with or
+// without a "dir/" marker object. Its write side — [FS.Create],
+// [FS.OpenFile], [FS.WriteFile], [FS.Mkdir], [FS.MkdirAll], [FS.Remove],
+// [FS.RemoveAll], [FS.Rename] — gives files that stream to the store, or
+// that are readable, writable and seekable and uploaded on Close only if
+// they changed, guarded against concurrent writers (see [File]).
+//
+// [Sync] brings a local directory or a bucket prefix up to date with
+// another, copying what is missing or different.
+//
+// # URLs
+//
+// [OpenBucket], [Open], [Create] and [OpenFS] take s3:// URLs such as
+// "s3://photos/2025?endpoint=http://127.0.0.1:9000&cache_control=no-cache",
+// whose query sets the connection and the defaults of writes; URLs with the
+// same connection settings share one Client. Credentials in a URL are
+// refused.
+//
 // # Integrity
 //
 // Every upload carries a full-object CRC64NVME checksum (Config.Checksum:

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -224,4 +226,176 @@ func ExampleError() {
 	// GetBytes missing.txt 404 NoSuchKey
 	// true
 	// true
+}
+
+func ExampleOpenBucket() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-url-bucket")()
+
+	// The store and the credentials come from the environment; the query
+	// sets defaults for every write made through the handle.
+	b, err := s3kit.OpenBucket(ctx, "s3://example-url-bucket/reports/2025?cache_control=max-age%3D3600")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := b.PutString(ctx, "q1.csv", "region,total\neu,42\n", nil); err != nil {
+		log.Fatal(err)
+	}
+	info, err := b.Head(ctx, "q1.csv", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(b.KeyPrefix(), info.Key)
+	fmt.Println(info.ContentType, "|", info.CacheControl)
+
+	_, err = s3kit.OpenBucket(ctx, "s3://example-no-such-bucket")
+	fmt.Println(errors.Is(err, s3kit.ErrBucketNotExist))
+	// Output:
+	// reports/2025/ q1.csv
+	// text/csv; charset=utf-8 | max-age=3600
+	// true
+}
+
+func ExampleOpen() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-url-open")()
+	if err := c.Bucket("example-url-open").PutString(ctx, "notes/hello world.txt", "hello, world\n", nil); err != nil {
+		log.Fatal(err)
+	}
+
+	// A space in a key may be written as it is or as %20.
+	r, err := s3kit.Open(ctx, "s3://example-url-open/notes/hello%20world.txt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := io.Copy(os.Stdout, r); err != nil {
+		log.Fatal(err)
+	}
+
+	_, err = s3kit.Open(ctx, "s3://example-url-open/notes/missing.txt")
+	fmt.Println(errors.Is(err, s3kit.ErrNotExist))
+	// Output:
+	// hello, world
+	// true
+}
+
+func ExampleCreate() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-url-create")()
+
+	w, err := s3kit.Create(ctx, "s3://example-url-create/out/result?content_type=application/json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := fmt.Fprintln(w, `{"ok":true}`); err != nil {
+		w.Abort()
+		log.Fatal(err)
+	}
+	// Nothing is stored until Close returns nil.
+	if err := w.Close(); err != nil {
+		log.Fatal(err)
+	}
+
+	info, err := c.Bucket("example-url-create").Head(ctx, "out/result", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(info.Size, info.ContentType)
+	// Output:
+	// 12 application/json
+}
+
+func ExampleBucket_FS() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-fs")()
+	b := c.Bucket("example-fs")
+	for key, s := range map[string]string{"site/index.html": "<h1>hi</h1>", "site/css/a.css": "a{}", "site/css/b.css": "b{}"} {
+		if err := b.PutString(ctx, key, s, nil); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	// The standard library's file-system functions work on a bucket.
+	fsys := b.Prefix("site").FS(ctx)
+	err = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fmt.Println(name, d.IsDir())
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	css, err := fs.Glob(fsys, "css/*.css")
+	fmt.Println(css, err)
+
+	// So does http.FileServerFS: srv := http.FileServerFS(fsys)
+	_, err = fsys.Open("missing.html")
+	fmt.Println(errors.Is(err, fs.ErrNotExist))
+	// Output:
+	// . true
+	// css true
+	// css/a.css false
+	// css/b.css false
+	// index.html false
+	// [css/a.css css/b.css] <nil>
+	// true
+}
+
+func ExampleFS_OpenFile() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-fs-rw")()
+	fsys := c.Bucket("example-fs-rw").FS(ctx)
+	if err := fsys.WriteFile("counter.txt", []byte("0041"), 0o644); err != nil {
+		log.Fatal(err)
+	}
+
+	// Read, seek and overwrite in place; Close uploads the new content,
+	// only if no one else changed the object meanwhile.
+	f, err := fsys.OpenFile("counter.txt", os.O_RDWR, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var n int
+	if _, err := fmt.Fscanf(f, "%d", &n); err != nil {
+		f.Discard()
+		log.Fatal(err)
+	}
+	if _, err := f.WriteAt(fmt.Appendf(nil, "%04d", n+1), 0); err != nil {
+		f.Discard()
+		log.Fatal(err)
+	}
+	if err := f.Close(); errors.Is(err, s3kit.ErrPreconditionFailed) {
+		// Someone else wrote first: f is still open with our content.
+		f.Discard()
+		log.Fatal("lost the race; try again")
+	} else if err != nil {
+		log.Fatal(err)
+	}
+	data, err := fs.ReadFile(fsys, "counter.txt")
+	fmt.Println(string(data), err)
+	// Output:
+	// 0042 <nil>
 }
