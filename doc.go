@@ -87,8 +87,9 @@
 //   - errors.ErrUnsupported: the store does not implement the operation.
 //   - context.Canceled and context.DeadlineExceeded.
 //
-// Batch operations (DeleteMany, DeleteAll, CopyMany) report each failed key
-// in their result and return a non-nil error whenever anything failed.
+// Batch operations (DeleteMany, DeleteAll, CopyMany, Sync) report each
+// failed key in their result and return a non-nil error whenever anything
+// failed.
 //
 // # Retries
 //

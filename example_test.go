@@ -9,6 +9,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -398,4 +399,100 @@ func ExampleFS_OpenFile() {
 	fmt.Println(string(data), err)
 	// Output:
 	// 0042 <nil>
+}
+
+func ExampleSync() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-sync")()
+
+	dir, err := os.MkdirTemp("", "site-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	write := func(name, content string) {
+		name = filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			log.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+	write("index.html", "<h1>Hi</h1>")
+	write("about.html", "<p>About</p>")
+	write("css/site.css", "h1 { color: teal }")
+	write("drafts/next.html", "not yet")
+
+	// Publish the directory under site/, leaving out the drafts and
+	// deleting what the directory no longer has.
+	site := c.Bucket("example-sync").Prefix("site")
+	opts := &s3kit.SyncOptions{Delete: true, Exclude: []string{"drafts/**"}}
+	publish := func() {
+		res, err := s3kit.Sync(ctx, s3kit.LocalDir(dir), site, opts)
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, it := range res.Copied {
+			fmt.Printf("copied %s (%s)\n", it.Path, it.Reason)
+		}
+		for _, it := range res.Deleted {
+			fmt.Printf("deleted %s\n", it.Path)
+		}
+		fmt.Println("unchanged:", res.Unchanged)
+	}
+	publish()
+
+	// Edit one file and remove another: the next run copies and deletes
+	// only those.
+	write("index.html", "<h1>Hello</h1>")
+	if err := os.Remove(filepath.Join(dir, "css", "site.css")); err != nil {
+		log.Fatal(err)
+	}
+	publish()
+	// Output:
+	// copied about.html (new)
+	// copied css/site.css (new)
+	// copied index.html (new)
+	// unchanged: 0
+	// copied index.html (size)
+	// deleted css/site.css
+	// unchanged: 1
+}
+
+func ExampleSync_download() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-sync-down")()
+	b := c.Bucket("example-sync-down")
+	for _, key := range []string{"logs/2025-06-01.log", "logs/2025-06-02.log", "logs/notes.txt"} {
+		if err := b.PutString(ctx, key, "line\n", nil); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	dir, err := os.MkdirTemp("", "logs-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	// Only the .log files under logs/; the listing asks for logs/ only.
+	opts := &s3kit.SyncOptions{Include: []string{"logs/*.log"}}
+	for range 2 {
+		res, err := s3kit.Sync(ctx, b, s3kit.LocalDir(dir), opts)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("copied %d files, %d bytes; %d unchanged\n", len(res.Copied), res.Bytes, res.Unchanged)
+	}
+	// Output:
+	// copied 2 files, 10 bytes; 0 unchanged
+	// copied 0 files, 0 bytes; 2 unchanged
 }

@@ -522,6 +522,9 @@ func TestFSWriteFiles(t *testing.T) {
 			if got, err := io.ReadAll(f); err != nil || string(got) != "0123AB6789" {
 				t.Fatalf("read back before Close = %q, %v", got, err)
 			}
+			if err := f.Sync(); err != nil {
+				t.Fatal(err)
+			}
 			if _, err := f.WriteAt([]byte("Z"), 12); err != nil {
 				t.Fatal(err)
 			}
@@ -541,7 +544,7 @@ func TestFSWriteFiles(t *testing.T) {
 		})
 
 		t.Run("truncate to zero fetches nothing", func(t *testing.T) {
-			if err := b.PutString(ctx, "trunc.txt", strings.Repeat("x", 1000), nil); err != nil {
+			if err := b.PutString(ctx, "trunc.txt", strings.Repeat("x", 1000), &s3kit.PutOptions{ContentType: "text/x-kept"}); err != nil {
 				t.Fatal(err)
 			}
 			proxy.Reset()
@@ -561,6 +564,9 @@ func TestFSWriteFiles(t *testing.T) {
 			}
 			if got, _ := b.GetString(ctx, "trunc.txt"); got != "short" {
 				t.Fatalf("content = %q", got)
+			}
+			if info, _ := b.Head(ctx, "trunc.txt", nil); info.ContentType != "text/x-kept" {
+				t.Fatalf("Truncate(0) lost the content type: %q", info.ContentType)
 			}
 		})
 

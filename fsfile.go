@@ -38,9 +38,11 @@ import (
 // or Close fails with ErrPreconditionFailed (ErrExist too for a file that
 // was new) and the other writer's object stays. A truncating create (the
 // flags of Create, without O_EXCL) replaces whatever is there, as
-// os.Create does. An upload that rewrites an existing object keeps its
-// content type, cache control, content disposition, encoding and
-// language, user metadata, storage class, encryption and tags.
+// os.Create does. A file opened on an existing object without O_TRUNC
+// keeps, through every upload, the object's content type, cache control,
+// content disposition, encoding and language, user metadata, storage
+// class, encryption and tags; with O_TRUNC the new object gets defaults,
+// as from WriteFile.
 //
 // Close returns nil only once the bytes are in the bucket. If the upload of
 // a spooled file fails, Close returns the error and the File stays open
@@ -61,13 +63,14 @@ type File struct {
 // fileWriter is the state of a File opened for writing.
 type fileWriter struct {
 	flag   int
-	key    string     // relative to the FS's handle
-	base   ObjectInfo // the object seen at open; ETag "" if there was none
-	cond   bool       // the upload is conditional on base
-	trunc  bool       // the content does not derive from base's
-	stream *Writer    // a streamed file
-	spool  *spool     // a spooled file
-	loaded bool       // spool holds base's content (or it is not needed)
+	key    string      // relative to the FS's handle
+	base   ObjectInfo  // the object seen at open; ETag "" if there was none
+	cond   bool        // the upload is conditional on base
+	trunc  bool        // the content does not derive from base's
+	keep   *PutOptions // what every upload keeps of the old object; nil until the first
+	stream *Writer     // a streamed file
+	spool  *spool      // a spooled file
+	loaded bool        // spool holds base's content (or it is not needed)
 	size   int64
 	pos    int64
 	dirty  bool
@@ -213,22 +216,13 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 		return 0, f.fail("seek", errIsDir)
 	}
 	w := f.w
-	var abs int64
-	switch whence {
-	case io.SeekStart:
-		abs = offset
-	case io.SeekCurrent:
-		abs = w.pos + offset
-	case io.SeekEnd:
-		abs = w.size + offset
-		if w.stream != nil {
-			abs = w.pos + offset
-		}
-	default:
-		return 0, f.fail("seek", invalidf("whence %d is not io.SeekStart, io.SeekCurrent or io.SeekEnd", whence))
+	size := w.size
+	if w.stream != nil {
+		size = w.pos
 	}
-	if abs < 0 {
-		return 0, f.fail("seek", invalidf("seek to negative offset %d", abs))
+	abs, err := seekTo(offset, whence, w.pos, size)
+	if err != nil {
+		return 0, f.fail("seek", err)
 	}
 	if w.stream != nil && abs != w.pos {
 		return 0, f.fail("seek", fmt.Errorf("%w: a file opened write-only and truncated streams its bytes to the store; open it O_RDWR to seek", errors.ErrUnsupported))
@@ -338,7 +332,7 @@ func (f *File) Truncate(size int64) error {
 		return f.fail("truncate", invalidf("negative size %d", size))
 	}
 	if size == 0 {
-		w.loaded, w.trunc = true, true
+		w.loaded = true
 	} else if err := f.load(); err != nil {
 		return f.fail("truncate", err)
 	}
@@ -482,62 +476,46 @@ func (f *File) upload() error {
 		return err
 	}
 	b, ctx := f.fsys.b, f.fsys.ctx
-	opts := &PutOptions{}
-	if w.cond {
-		if w.base.ETag != "" {
-			opts.IfMatch = w.base.ETag
-		} else {
-			opts.IfNoneMatch = "*"
+	if w.keep == nil {
+		// The first upload settles what every later one keeps: the old
+		// object's headers if the content derives from it, else defaults.
+		w.keep = &PutOptions{}
+		if obj := w.base; obj.ETag != "" && !w.trunc {
+			tags, err := b.GetTags(ctx, w.key)
+			if err != nil {
+				w.keep = nil
+				return err
+			}
+			*w.keep = PutOptions{
+				ContentType: obj.ContentType, CacheControl: obj.CacheControl,
+				ContentDisposition: obj.ContentDisposition, ContentEncoding: obj.ContentEncoding,
+				ContentLanguage: obj.ContentLanguage, Metadata: obj.Metadata, Tags: tags,
+				StorageClass: obj.StorageClass, SSE: obj.SSE, SSEKMSKeyID: obj.SSEKMSKeyID,
+			}
 		}
 	}
-	if w.base.ETag != "" && !w.trunc {
-		keepHeaders(opts, w.base)
-		tags, err := b.GetTags(ctx, w.key)
-		if err != nil {
-			return err
-		}
-		opts.Tags = tags
-	}
-	info, err := b.Put(ctx, w.key, io.NewSectionReader(w.spool, 0, w.size), opts)
+	opts := *w.keep
+	w.condition(&opts)
+	info, err := b.Put(ctx, w.key, io.NewSectionReader(w.spool, 0, w.size), &opts)
 	if err != nil {
 		return err
 	}
-	base := w.base
 	w.base = info
-	if base.ETag != "" && !w.trunc {
-		keepObjectInfo(&w.base, base)
-	}
 	w.base.Size = w.size
-	w.cond, w.trunc, w.dirty = true, false, false
+	w.cond, w.dirty = true, false
 	return nil
 }
 
-// keepHeaders sets the content headers, metadata, storage class and
-// encryption of opts to those of obj.
-func keepHeaders(opts *PutOptions, obj ObjectInfo) {
-	opts.ContentType = obj.ContentType
-	opts.CacheControl = obj.CacheControl
-	opts.ContentDisposition = obj.ContentDisposition
-	opts.ContentEncoding = obj.ContentEncoding
-	opts.ContentLanguage = obj.ContentLanguage
-	opts.Metadata = obj.Metadata
-	opts.StorageClass = obj.StorageClass
-	opts.SSE = obj.SSE
-	opts.SSEKMSKeyID = obj.SSEKMSKeyID
-}
-
-// keepObjectInfo copies into info the fields of old that a rewrite keeps
-// and a PUT's response does not report.
-func keepObjectInfo(info *ObjectInfo, old ObjectInfo) {
-	info.ContentType = old.ContentType
-	info.CacheControl = old.CacheControl
-	info.ContentDisposition = old.ContentDisposition
-	info.ContentEncoding = old.ContentEncoding
-	info.ContentLanguage = old.ContentLanguage
-	info.Metadata = old.Metadata
-	info.StorageClass = old.StorageClass
-	info.SSE = old.SSE
-	info.SSEKMSKeyID = old.SSEKMSKeyID
+// condition makes opts conditional on the object seen at open, if the
+// write's result depends on it.
+func (w *fileWriter) condition(opts *PutOptions) {
+	switch {
+	case !w.cond:
+	case w.base.ETag != "":
+		opts.IfMatch = w.base.ETag
+	default:
+		opts.IfNoneMatch = "*"
+	}
 }
 
 // spool holds the content of a spooled file: in memory up to limit bytes,

@@ -84,13 +84,7 @@ func (f *FS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error) {
 	// old object: stream it.
 	if acc == os.O_WRONLY && (w.trunc || w.base.ETag == "") {
 		wo := &WriterOptions{}
-		if w.cond {
-			if w.base.ETag != "" {
-				wo.IfMatch = w.base.ETag
-			} else {
-				wo.IfNoneMatch = "*"
-			}
-		}
+		w.condition(&wo.PutOptions)
 		if w.stream, err = f.b.NewWriter(f.ctx, key, wo); err != nil {
 			return nil, pathErr(op, name, err)
 		}

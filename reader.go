@@ -354,19 +354,9 @@ func (r *Reader) drop() {
 // byte (ReaderOptions.Offset), as io.Seeker says. Seeking drops prefetched
 // data unless the offset does not change.
 func (r *Reader) Seek(offset int64, whence int) (int64, error) {
-	var abs int64
-	switch whence {
-	case io.SeekStart:
-		abs = offset
-	case io.SeekCurrent:
-		abs = r.pos + offset
-	case io.SeekEnd:
-		abs = r.size + offset
-	default:
-		return r.pos, r.b.fail("Seek", r.full, invalidf("whence %d", whence))
-	}
-	if abs < 0 {
-		return r.pos, r.b.fail("Seek", r.full, invalidf("offset %d is before the start", abs))
+	abs, err := seekTo(offset, whence, r.pos, r.size)
+	if err != nil {
+		return r.pos, r.b.fail("Seek", r.full, err)
 	}
 	if abs != r.pos {
 		r.drop()
@@ -375,6 +365,26 @@ func (r *Reader) Seek(offset int64, whence int) (int64, error) {
 		if r.err != nil && !errors.Is(r.err, ErrChecksum) {
 			r.err = nil
 		}
+	}
+	return abs, nil
+}
+
+// seekTo returns the offset io.Seeker's Seek(offset, whence) moves to from
+// pos in something of size bytes.
+func seekTo(offset int64, whence int, pos, size int64) (int64, error) {
+	var abs int64
+	switch whence {
+	case io.SeekStart:
+		abs = offset
+	case io.SeekCurrent:
+		abs = pos + offset
+	case io.SeekEnd:
+		abs = size + offset
+	default:
+		return 0, invalidf("whence %d is not io.SeekStart, io.SeekCurrent or io.SeekEnd", whence)
+	}
+	if abs < 0 {
+		return 0, invalidf("offset %d is before the start", abs)
 	}
 	return abs, nil
 }

@@ -95,18 +95,27 @@ func (b *Bucket) Upload(ctx context.Context, localPath, key string, opts *Transf
 	if err != nil {
 		return ObjectInfo{}, b.fail("Upload", full, err)
 	}
-	opts = cmp.Or(opts, &TransferOptions{})
 	f, err := os.Open(localPath)
 	if err != nil {
 		return ObjectInfo{}, b.fail("Upload", full, err)
 	}
 	defer f.Close()
+	return b.uploadFile(ctx, "Upload", f, key, opts)
+}
+
+// uploadFile uploads the open file f to key, as Upload does.
+func (b *Bucket) uploadFile(ctx context.Context, op string, f *os.File, key string, opts *TransferOptions) (ObjectInfo, error) {
+	full, err := b.key(key)
+	if err != nil {
+		return ObjectInfo{}, b.fail(op, full, err)
+	}
+	opts = cmp.Or(opts, &TransferOptions{})
 	st, err := f.Stat()
 	if err != nil {
-		return ObjectInfo{}, b.fail("Upload", full, err)
+		return ObjectInfo{}, b.fail(op, full, err)
 	}
 	if !st.Mode().IsRegular() {
-		return ObjectInfo{}, b.fail("Upload", full, invalidf("%s is not a regular file", localPath))
+		return ObjectInfo{}, b.fail(op, full, invalidf("%s is not a regular file", f.Name()))
 	}
 	wo := &WriterOptions{PartSize: opts.PartSize, Concurrency: opts.Concurrency, Size: st.Size()}
 	if opts.Put != nil {
@@ -126,7 +135,7 @@ func (b *Bucket) Upload(ctx context.Context, localPath, key string, opts *Transf
 		w.fail(err)
 	}
 	if err := w.Close(); err != nil {
-		return ObjectInfo{}, renameOp(err, "Upload")
+		return ObjectInfo{}, renameOp(err, op)
 	}
 	pr.add(0, true)
 	return w.Info(), nil

@@ -1,6 +1,6 @@
 // Command tour runs s3kit's main operations against an S3-compatible store
 // and prints what each one did: put, list, read, presign, copy, move,
-// metadata, tags, conditional writes and deletes.
+// metadata, tags, conditional writes, the io/fs view, sync and deletes.
 //
 // With no endpoint configured (no -endpoint flag, AWS_ENDPOINT_URL_S3 or
 // AWS_ENDPOINT_URL), it installs a pinned versitygw into .tools/bin (the
@@ -17,8 +17,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -172,6 +174,73 @@ func run(ctx context.Context, endpoint string) error {
 	step("Put IfNoneMatch *", fmt.Sprintf("second writer refused: %v", errors.Is(err, s3kit.ErrExist)))
 	_, err = b.Put(ctx, "locks/leader", strings.NewReader("node-1 renewed"), &s3kit.PutOptions{IfMatch: lock.ETag})
 	step("Put IfMatch", fmt.Sprintf("swap with the ETag read: err=%v", err))
+
+	// Files and folders: the bucket as an io/fs file system, with files
+	// that can be written, appended to and read back.
+	fsys := b.FS(ctx)
+	var files []string
+	err = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, name)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	step("FS WalkDir", strings.Join(files, "  "))
+	if err := fsys.WriteFile("notes/log.txt", []byte("first\n"), 0o644); err != nil {
+		return err
+	}
+	f, err := fsys.OpenFile("notes/log.txt", os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString("second\n"); err != nil {
+		f.Discard()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	logData, err := fsys.ReadFile("notes/log.txt")
+	if err != nil {
+		return err
+	}
+	step("FS OpenFile O_APPEND", fmt.Sprintf("%q", logData))
+
+	// Sync a local folder up to a prefix; the second run copies nothing.
+	dir, err := os.MkdirTemp("", "s3kit-tour-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	for name, content := range map[string]string{"index.html": "<h1>hi</h1>", "css/site.css": "h1{}", "img/logo.svg": "<svg/>"} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	site := b.Prefix("site")
+	sres, err := s3kit.Sync(ctx, s3kit.LocalDir(dir), site, nil)
+	if err != nil {
+		return err
+	}
+	step("Sync (dir -> site/)", fmt.Sprintf("copied %d files, %d bytes", len(sres.Copied), sres.Bytes))
+	sres, err = s3kit.Sync(ctx, s3kit.LocalDir(dir), site, nil)
+	if err != nil {
+		return err
+	}
+	step("Sync again", fmt.Sprintf("copied %d, unchanged %d", len(sres.Copied), sres.Unchanged))
+	if err := fsys.RemoveAll("site"); err != nil {
+		return err
+	}
+	if err := fsys.Remove("notes/log.txt"); err != nil {
+		return err
+	}
+	step("FS RemoveAll / Remove", "site/, notes/log.txt")
 
 	// Errors are values.
 	_, err = b.GetBytes(ctx, "no/such/key")
