@@ -202,7 +202,9 @@ func (f *FS) Remove(name string) error {
 	}
 	key := name
 	if info.dir {
-		entries, err := (&dirList{}).read(f, op, name, 1)
+		d := &dirList{}
+		entries, err := d.read(f, op, name, 1)
+		d.close()
 		if err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}

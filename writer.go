@@ -191,15 +191,26 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 	if err := w.failure(); err != nil {
 		return 0, err
 	}
-	if w.written == 0 && w.upload == "" {
+	var total int64
+	if w.written == 0 && w.upload == "" && w.n == 0 {
 		if ra, off, size, ok := readerAtSize(r); ok && size > w.opts.PartSize {
-			if err := w.uploadFrom(ra, off, size); err != nil {
+			// Whole parts go straight from the source; the rest goes
+			// through the buffer below, so that later writes follow it.
+			ps := partSizeFor(size, w.opts.PartSize)
+			whole := size - size%ps
+			if err := w.create(); err != nil {
 				return 0, w.fail(err)
 			}
-			return size, nil
+			if err := w.uploadParts(ra, off, whole, ps); err != nil {
+				return 0, w.fail(err)
+			}
+			if whole == size {
+				return size, nil
+			}
+			total = whole
+			r = io.NewSectionReader(ra, off+whole, size-whole)
 		}
 	}
-	var total int64
 	for {
 		if w.buf == nil {
 			if err := w.nextBuffer(); err != nil {
@@ -568,7 +579,12 @@ func (w *Writer) uploadFrom(ra io.ReaderAt, off, size int64) error {
 	if err := w.create(); err != nil {
 		return err
 	}
-	ps := w.opts.PartSize
+	return w.uploadParts(ra, off, size, w.opts.PartSize)
+}
+
+// uploadParts uploads the size bytes of ra at off as the next parts, of ps
+// bytes each but the last, in parallel.
+func (w *Writer) uploadParts(ra io.ReaderAt, off, size, ps int64) error {
 	for start := int64(0); start < size; start += ps {
 		n := min(ps, size-start)
 		w.part++

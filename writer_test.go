@@ -332,3 +332,68 @@ func TestWriterDeadline(t *testing.T) {
 		}
 	})
 }
+
+// ReadFrom of a file uploads its whole parts straight from it, wherever it
+// comes among other writes: before, after, and twice in a row.
+func TestWriterReadFromAmongWrites(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		c := newClient(t, e.srv, s3kit.Config{PartSize: s3kit.MinPartSize})
+		b := c.Bucket(e.bucket.Name())
+		dir := t.TempDir()
+		src := func(name string, n int) *os.File {
+			t.Helper()
+			path := filepath.Join(dir, name)
+			if err := os.WriteFile(path, randomBytes(n), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			return f
+		}
+		for _, tc := range []struct {
+			name  string
+			sizes []int // file sizes; 0 means a 6-byte Write
+		}{
+			{"write then file", []int{0, 2*s3kit.MinPartSize + 1000}},
+			{"file of whole parts then write", []int{2 * s3kit.MinPartSize, 0}},
+			{"file, file, write", []int{s3kit.MinPartSize + 7, 3*s3kit.MinPartSize - 5, 0}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				w, err := b.NewWriter(ctx, "mixed", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want bytes.Buffer
+				for i, n := range tc.sizes {
+					if n == 0 {
+						want.WriteString("HEADER")
+						if _, err := w.Write([]byte("HEADER")); err != nil {
+							t.Fatal(err)
+						}
+						continue
+					}
+					f := src(fmt.Sprintf("%s-%d", strings.ReplaceAll(tc.name, " ", "-"), i), n)
+					data, err := os.ReadFile(f.Name())
+					if err != nil {
+						t.Fatal(err)
+					}
+					want.Write(data)
+					if got, err := io.Copy(w, f); err != nil || got != int64(n) {
+						t.Fatalf("io.Copy = %d, %v", got, err)
+					}
+				}
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				got, err := b.GetBytes(ctx, "mixed")
+				if err != nil || !bytes.Equal(got, want.Bytes()) {
+					t.Fatalf("object is %d bytes (%v), want %d; equal=%v", len(got), err, want.Len(), bytes.Equal(got, want.Bytes()))
+				}
+			})
+		}
+	})
+}
