@@ -40,9 +40,14 @@ import (
 // since S3 has no permissions per object. Sys returns the ObjectInfo the
 // FS saw: from the listing in ReadDir entries, from a HEAD in Stat.
 //
-// Every error is a *fs.PathError whose Err is the *Error of the failed
-// request, so errors.Is(err, fs.ErrNotExist) and errors.As(err, **Error)
-// both work.
+// Every error is a *fs.PathError. Where a request failed or a name or
+// option was refused, its Err is the *Error, so errors.Is(err,
+// fs.ErrNotExist) and errors.As(err, **Error) both work; a name of the
+// wrong kind (ReadDir of a file, ReadFile of a directory) and a closed
+// file (fs.ErrClosed) are errors of their own.
+//
+// Glob follows fs.Glob, but where a listing fails it returns the error
+// rather than fewer names.
 //
 // All requests of an FS and of the files it opens use the context it was
 // made with. An FS is safe for concurrent use; a File is not, except
@@ -402,6 +407,9 @@ func (f *FS) globDir(dir, pat string) ([]string, error) {
 		return nil, nil
 	}
 	if !hasMeta(pat) {
+		if pat == "" || pat == "." || pat == ".." {
+			return nil, nil // no entry has such a name
+		}
 		return f.glob(path.Join(dir, pat))
 	}
 	lit := pat[:strings.IndexAny(pat, `*?[\`)]

@@ -1039,3 +1039,78 @@ func keysUnder(t *testing.T, b *s3kit.Bucket, prefix string) []string {
 	}
 	return keys
 }
+
+// A directory Rename that cannot even start (a destination key too long)
+// writes and deletes nothing.
+func TestFSRenameRefusedMovesNothing(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		fsys := e.bucket.FS(ctx)
+		// Stores with file-system backends allow 255 bytes a segment.
+		long := "d/" + strings.Repeat(strings.Repeat("k", 200)+"/", 4) + strings.Repeat("k", 190)
+		for _, k := range []string{"d/a.txt", "d/b.txt", long} {
+			if err := e.bucket.PutString(ctx, k, k, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := fsys.Mkdir("d/sub", 0); err != nil {
+			t.Fatal(err)
+		}
+		err := fsys.Rename("d", "a-much-longer-directory-name-that-overflows-the-key")
+		if !errors.Is(err, fs.ErrInvalid) {
+			t.Fatalf("Rename = %v; want fs.ErrInvalid", err)
+		}
+		if got := keysUnder(t, e.bucket, ""); !slices.Equal(got, []string{"d/a.txt", "d/b.txt", long, "d/sub/"}) {
+			t.Fatalf("after a refused Rename: %q", got)
+		}
+	})
+}
+
+// Rewriting a file keeps its headers even where the store has no object
+// tagging.
+func TestFSRewriteWithoutTagging(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		c, proxy := proxied(t, e, s3kit.Config{})
+		b := c.Bucket(e.bucket.Name())
+		if err := b.PutString(ctx, "notes.txt", "one", &s3kit.PutOptions{ContentType: "text/x-notes"}); err != nil {
+			t.Fatal(err)
+		}
+		r := proxy.Add(faultproxy.Rule{Match: faultproxy.HasQuery("tagging"), Fault: faultproxy.Status(501, "NotImplemented")})
+		f, err := b.FS(ctx).OpenFile("notes.txt", os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustWrite(t, f, " two")
+		if err := f.Close(); err != nil {
+			t.Fatalf("Close on a store without tagging = %v", err)
+		}
+		if r.Fired() == 0 {
+			t.Fatal("tags were never asked for")
+		}
+		proxy.Reset()
+		info, err := b.Head(ctx, "notes.txt", nil)
+		if got, _ := b.GetString(ctx, "notes.txt"); got != "one two" || err != nil || info.ContentType != "text/x-notes" {
+			t.Fatalf("after Close: %q, %+v, %v", got, info, err)
+		}
+	})
+}
+
+// FS.Glob answers as fs.Glob does over the same FS without GlobFS.
+func TestFSGlobMatchesStandard(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		putFSTree(t, e.bucket)
+		fsys := e.bucket.FS(t.Context())
+		plain := struct{ fs.ReadDirFS }{fsys} // fs.Glob falls back to ReadDir
+		for _, pattern := range []string{
+			"*", "*/", "*/.", "*/..", "..", ".", "", "dir/*/*", "*/*/*/*.txt", "[d-e]*/*", "dir/sub?sibling.txt",
+			"dir/sub/deeper/*", "explicit/*/f.*", `a\.txt`, "with space/*", "unicode/*", "nothing/*", "*.bin", "a.txt/*",
+		} {
+			got, gerr := fsys.Glob(pattern)
+			want, werr := fs.Glob(plain, pattern)
+			if !slices.Equal(got, want) || (gerr == nil) != (werr == nil) {
+				t.Errorf("Glob(%q) = %q, %v; fs.Glob = %q, %v", pattern, got, gerr, want, werr)
+			}
+		}
+	})
+}

@@ -482,6 +482,9 @@ func (f *File) upload() error {
 		w.keep = &PutOptions{}
 		if obj := w.base; obj.ETag != "" && !w.trunc {
 			tags, err := b.GetTags(ctx, w.key)
+			if errors.Is(err, errors.ErrUnsupported) {
+				tags, err = nil, nil // a store without tagging
+			}
 			if err != nil {
 				w.keep = nil
 				return err
@@ -547,6 +550,9 @@ func (s *spool) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (s *spool) WriteAt(p []byte, off int64) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
 	end := off + int64(len(p))
 	if s.file == nil && end > s.limit {
 		if err := s.spill(); err != nil {

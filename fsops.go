@@ -17,7 +17,10 @@ const openFlags = os.O_RDONLY | os.O_WRONLY | os.O_RDWR | os.O_CREATE | os.O_EXC
 // bytes stream to the store as they are written and the object appears,
 // whole, on Close (see [File]). It is OpenFile(name,
 // os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644), unlike os.Create, which opens
-// read-write; open with os.O_RDWR to read back or seek.
+// read-write; open with os.O_RDWR to read back or seek. It sends no
+// request before Close, so it does not check that name is not a directory:
+// a file created over one hides it from the FS (its objects stay in the
+// bucket).
 func (f *FS) Create(name string) (*File, error) {
 	return f.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 }
@@ -105,7 +108,8 @@ func (f *FS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error) {
 // WriteFile writes data to the file name, replacing any file there, with
 // one PUT (a multipart upload above the Client's part size), as
 // [Bucket.PutBytes] does: the content type is the one of name's
-// extension. perm is ignored.
+// extension. perm is ignored. As with Create, nothing checks that name is
+// not a directory.
 func (f *FS) WriteFile(name string, data []byte, perm fs.FileMode) error {
 	const op = "writefile"
 	key, err := f.check(op, name)
@@ -143,12 +147,18 @@ func (f *FS) Mkdir(name string, perm fs.FileMode) error {
 			return pathErr(op, name, errNotDir)
 		}
 	}
-	return f.mkdir(op, name)
+	if err := f.b.PutBytes(f.ctx, dirKey(name), nil, dirMarker); err != nil {
+		return pathErr(op, name, renameOp(err, op)) // ErrExist if another Mkdir won
+	}
+	return nil
 }
+
+// dirMarker are the options of a directory marker object.
+var dirMarker = &PutOptions{IfNoneMatch: "*", ContentType: "application/x-directory"}
 
 // mkdir puts the marker of the directory name, unless there is one.
 func (f *FS) mkdir(op, name string) error {
-	err := f.b.PutBytes(f.ctx, dirKey(name), nil, &PutOptions{IfNoneMatch: "*", ContentType: "application/x-directory"})
+	err := f.b.PutBytes(f.ctx, dirKey(name), nil, dirMarker)
 	if err != nil && !errors.Is(err, ErrExist) {
 		return pathErr(op, name, renameOp(err, op))
 	}
@@ -248,8 +258,15 @@ func (f *FS) RemoveAll(name string) error {
 //
 // A directory moves object by object (CopyMany, then DeleteMany of the
 // sources that were copied). If a step fails, Rename returns the error and
-// nothing is lost: every object not yet moved is still under oldname,
-// and those moved are under newname.
+// no object is lost: every object not yet moved is still under oldname,
+// and those moved are under newname. newname then exists, so Rename cannot
+// be run again to finish; move the rest with [Bucket.CopyMany] and
+// [FS.RemoveAll], or [Sync] between the two prefixes.
+//
+// S3 has no rename: an object written to oldname by someone else between
+// its copy and the delete of its source is deleted unseen. A file's copy
+// is pinned to the ETag Stat saw; the delete cannot be on the stores
+// s3kit is tested with, which ignore conditional deletes.
 func (f *FS) Rename(oldname, newname string) error {
 	const op = "rename"
 	if _, err := f.check(op, oldname); err != nil {
@@ -276,8 +293,7 @@ func (f *FS) Rename(oldname, newname string) error {
 		return err
 	}
 	if !src.dir {
-		// Pinned to the object Stat saw, so a concurrent replacement is not
-		// deleted unseen.
+		// Pinned to the object Stat saw.
 		if err := f.b.Move(f.ctx, oldname, newname, &CopyOptions{IfMatch: src.obj.ETag}); err != nil {
 			return pathErr(op, oldname, renameOp(err, op))
 		}
@@ -287,37 +303,44 @@ func (f *FS) Rename(oldname, newname string) error {
 		return pathErr(op, newname, f.b.fail(op, f.b.prefix+newname, invalidf("cannot move directory %q into itself", oldname)))
 	}
 	// Objects are copied; directory markers (some stores cannot copy
-	// them) are made anew.
-	var pairs []CopyPair
-	var markers []string
+	// them) are made anew, last. Every destination key is checked before
+	// anything is written.
+	var pairs, markers []CopyPair
 	for obj, err := range f.b.List(f.ctx, &ListOptions{Prefix: dirKey(oldname)}) {
 		if err != nil {
 			return pathErr(op, oldname, renameOp(err, op))
 		}
 		p := CopyPair{Src: obj.Key, Dst: dirKey(newname) + strings.TrimPrefix(obj.Key, dirKey(oldname))}
-		if obj.IsDir {
-			markers = append(markers, p.Src)
-			if err := f.mkdir(op, strings.TrimSuffix(p.Dst, "/")); err != nil {
-				return err
-			}
-			continue
+		if full, err := f.b.key(p.Dst); err != nil {
+			return pathErr(op, newname, f.b.fail(op, full, err))
 		}
-		pairs = append(pairs, p)
+		if obj.IsDir {
+			markers = append(markers, p)
+		} else {
+			pairs = append(pairs, p)
+		}
 	}
 	res, err := f.b.CopyMany(f.ctx, pairs, nil)
-	failed := map[string]bool{}
-	for _, p := range res.Pairs() {
-		failed[p.Src] = true
-	}
-	moved := make([]string, 0, len(pairs)+len(markers))
-	for _, p := range pairs {
-		if !failed[p.Src] {
-			moved = append(moved, p.Src)
+	var moved []string
+	if res.Copied+len(res.Failed) == len(pairs) { // else CopyMany stopped before trying them all
+		failed := map[string]bool{}
+		for _, p := range res.Pairs() {
+			failed[p.Src] = true
+		}
+		for _, p := range pairs {
+			if !failed[p.Src] {
+				moved = append(moved, p.Src)
+			}
 		}
 	}
 	if err == nil {
-		// A marker goes last, with the objects it held.
-		moved = append(moved, markers...)
+		for _, m := range markers {
+			if merr := f.mkdir(op, strings.TrimSuffix(m.Dst, "/")); merr != nil {
+				err = merr
+				break
+			}
+			moved = append(moved, m.Src)
+		}
 	}
 	if _, derr := f.b.DeleteMany(f.ctx, moved); derr != nil && err == nil {
 		err = derr

@@ -85,11 +85,11 @@ func OpenBucket(ctx context.Context, rawURL string) (*Bucket, error) {
 // reading, as [Bucket.NewReader] does: the Reader keeps ctx for all its
 // requests, and the caller closes it. It accepts the URLs and parameters
 // OpenBucket does (the write parameters have no effect), but the URL must
-// name a key. It sends one HEAD request for the object, which reports a
-// missing object as ErrNotExist and a missing bucket as
-// ErrBucketNotExist; check_bucket has no effect.
+// name a key. It sends one HEAD request for the object, and after a 404
+// one HeadBucket to tell a missing object (ErrNotExist) from a missing
+// bucket (ErrBucketNotExist); check_bucket has no effect.
 func Open(ctx context.Context, rawURL string) (*Reader, error) {
-	// The HEAD of the object reports a missing bucket by itself.
+	// NewReader's HEAD tells a missing bucket from a missing key itself.
 	b, key, err := openURL(ctx, "Open", rawURL, true, false)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 
 	"github.com/s3kit/s3kit"
 	"github.com/s3kit/s3kit/internal/faultproxy"
@@ -571,5 +572,30 @@ func TestURLBadInputSendsNothing(t *testing.T) {
 				t.Errorf("%d requests reached the server", n)
 			}
 		})
+	})
+}
+
+func TestOpenFSURL(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		useURLEnv(t, e)
+		ctx := t.Context()
+		for k, v := range map[string]string{"www/index.html": "<h1>hi</h1>", "www/css/a.css": "a{}", "other.txt": "x"} {
+			if err := e.bucket.PutString(ctx, k, v, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fsys, err := s3kit.OpenFS(ctx, s3URL(e.bucket.Name(), "www", e.srv.Endpoint))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fstest.TestFS(fsys, "index.html", "css/a.css"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s3kit.OpenFS(ctx, s3URL("no-such-bucket-openfs", "", e.srv.Endpoint)); !errors.Is(err, s3kit.ErrBucketNotExist) {
+			t.Fatalf("OpenFS of a missing bucket = %v; want ErrBucketNotExist", err)
+		}
+		if _, err := s3kit.OpenFS(ctx, "s3://"+e.bucket.Name()+"?endpoint="+e.srv.Endpoint+"&bogus=1"); !errors.Is(err, s3kit.ErrInvalid) {
+			t.Fatalf("OpenFS with an unknown parameter = %v; want ErrInvalid", err)
+		}
 	})
 }
