@@ -126,12 +126,18 @@ func (b *Bucket) uploadFile(ctx context.Context, op string, f *os.File, key stri
 		return ObjectInfo{}, err
 	}
 	pr := newProgress(opts.Progress, st.Size())
-	w.progress = pr
-	if st.Size() > w.opts.PartSize {
-		if err := w.uploadFrom(f, 0, st.Size()); err != nil {
-			w.fail(err)
+	if st.Size() <= w.opts.PartSize && st.Size() <= b.c.partSize {
+		// One PUT straight from the file: no part buffer to fill.
+		w.Abort() // sends nothing: nothing was written
+		info, err := b.put(ctx, op, key, io.NewSectionReader(f, 0, st.Size()), "", &w.opts.PutOptions)
+		if err != nil {
+			return ObjectInfo{}, err
 		}
-	} else if _, err := io.Copy(w, f); err != nil {
+		pr.add(st.Size(), true)
+		return info, nil
+	}
+	w.progress = pr
+	if err := w.uploadFrom(f, 0, st.Size()); err != nil {
 		w.fail(err)
 	}
 	if err := w.Close(); err != nil {

@@ -22,7 +22,7 @@ import (
 
 var (
 	flagServers = flag.String("servers", "null,versitygw", "servers to benchmark against, comma-separated: null, versitygw")
-	flagClients = flag.String("clients", "", "clients to benchmark, comma-separated (default all: "+strings.Join(ClientNames, ",")+")")
+	flagClients = flag.String("clients", "", "clients to benchmark, comma-separated (default all: "+strings.Join(ClientNames, ",")+"; and s5cmd in the sync cases)")
 	flagLarge   = flag.String("large", "", "size of the large transfers (default 1GiB; 16MiB with -test.short)")
 	flagRSS     = flag.String("rss-size", "", "size of the stream upload whose peak RSS is measured (default 2GiB; 32MiB with -test.short)")
 	flagKeys    = flag.Int("keys", 100000, "keys of the null server's canned listing")

@@ -11,12 +11,14 @@
 # -servers null,versitygw, -clients a,b,c; anything after -- goes to the test
 # binary of every round.
 #
-# What it does: installs versitygw (scripts/servers.sh), builds the benchmark
-# test binary once, runs the null-server sanity test, then runs N
-# rounds; each round runs every case group in its own process, every client
-# of a case one after the other against the same servers, their order rotated
-# by the round number. benchstat (pinned in bench/go.mod) summarises the
-# rounds, and cmd/benchreport writes the report. The exit status is non-zero
+# What it does: installs versitygw (scripts/servers.sh) and s5cmd
+# (bench/tools/install.sh; with -short, a failed install skips the s5cmd
+# cases instead of failing the run), builds the benchmark test binary once,
+# runs the null-server sanity test, then runs N rounds; each round runs
+# every case group in its own process, every client of a case one after the
+# other against the same servers, their order rotated by the round number.
+# benchstat (pinned in bench/go.mod) summarises the rounds, and
+# cmd/benchreport writes the report. The exit status is non-zero
 # if the sanity test or any benchmark failed; the report is written anyway.
 set -euo pipefail
 
@@ -52,6 +54,7 @@ if [[ $mode == short ]]; then
 	rounds=${rounds:-1}
 	out=${out:-$bench/results/short.md}
 	small_benchtime=1x
+	sync_unchanged_benchtime=1x
 	flags+=(-test.short)
 else
 	rounds=${rounds:-4}
@@ -59,6 +62,9 @@ else
 	# 1,000 operations per small-object case: 0.2-0.5 s on the null server,
 	# a few seconds for PUTs on versitygw.
 	small_benchtime=1000x
+	# A re-sync of 1,000 unchanged files takes 0.05-0.2 s: 10 of them a
+	# round, for a median less at the mercy of one hiccup.
+	sync_unchanged_benchtime=10x
 fi
 [[ -n $servers ]] && flags+=(-servers "$servers")
 [[ -n $clients ]] && flags+=(-clients "$clients")
@@ -77,6 +83,21 @@ status=0
 
 echo "== installing versitygw"
 bash "$repo/scripts/servers.sh" install versitygw
+
+echo "== installing s5cmd"
+install_s5cmd=(bash "$bench/tools/install.sh")
+# A build from source: half a minute to a minute and a half. The smoke run
+# does not wait longer (timeout stops the whole process group: go build too).
+[[ $mode == short ]] && install_s5cmd=(timeout -k 10s 3m "${install_s5cmd[@]}")
+if ! "${install_s5cmd[@]}"; then
+	if [[ $mode != short ]]; then
+		echo "run.sh: installing s5cmd failed; the sync cases need it" >&2
+		exit 1
+	fi
+	# Not again in every round's benchmarks, under the smoke run's budget.
+	echo "run.sh: installing s5cmd failed; the smoke run skips its cases" >&2
+	flags+=(-s5cmd none)
+fi
 
 echo "== building the benchmark binary"
 go test -c -o "$work/bench.test" .
@@ -112,11 +133,13 @@ for round in $(seq 1 "$rounds"); do
 	run "$small_benchtime" '^Benchmark(Put4K|Get4K|Head4K)$'
 	run 1x '^BenchmarkList$'
 	run 1x '^BenchmarkUploadStreamRSS$'
+	run 1x '^BenchmarkSync(SmallFiles|LargeFiles)$'
+	run "$sync_unchanged_benchtime" '^BenchmarkSyncUnchanged$'
 done
 
 echo "== benchstat"
 # One table per unit; columns are the clients, the first (s3kit) the base.
-order='s3kit s3kit-tuned sdk sdk-tuned tm tm-tuned minio minio-tuned raw'
+order='s3kit s3kit-tuned sdk sdk-tuned tm tm-tuned minio minio-tuned s5cmd raw'
 go run golang.org/x/perf/cmd/benchstat -col "/client@($order)" "$raw" >"$work/benchstat.txt" 2>&1 || status=1
 
 echo "== report"

@@ -189,7 +189,7 @@ func (rs *results) clients(bench, params string) []string {
 	return out
 }
 
-var clientOrder = []string{"s3kit", "s3kit-tuned", "sdk", "sdk-tuned", "tm", "tm-tuned", "minio", "minio-tuned", "raw"}
+var clientOrder = []string{"s3kit", "s3kit-tuned", "sdk", "sdk-tuned", "tm", "tm-tuned", "minio", "minio-tuned", "s5cmd", "raw"}
 
 var clientDesc = map[string]string{
 	"s3kit":       "s3kit at its defaults: 8 MiB parts, 8 at once, 64 MiB memory budget, CRC64NVME checksum, unsigned payload",
@@ -200,6 +200,7 @@ var clientDesc = map[string]string{
 	"tm-tuned":    "transfermanager tuned-equal, downloads by ranges of the part size",
 	"minio":       "minio-go at its defaults: streaming SHA-256 chunk signatures on plain HTTP, 4 parts at once, unknown sizes cut into parts sized for a 5 TiB object, one GET per download",
 	"minio-tuned": "minio-go tuned-equal, `ConcurrentStreamParts` for streams",
+	"s5cmd":       "the s5cmd CLI's `sync` at its defaults (256 files at once, 50 MiB parts; aws-sdk-go v1: SHA-256-signed payloads and Content-MD5 on plain HTTP), one process per sync, its start-up included: directory sync only",
 	"raw":         "plain `net/http`, no signing, no checksum, one request per transfer (a file PUT goes out with sendfile): the ceiling, null server only",
 }
 
@@ -244,7 +245,7 @@ func (r *report) write(w io.Writer) {
 	if r.mode != "full" {
 		p("> **Smoke run** (`-short`): tiny sizes, one iteration per case. These numbers check that the suite works; they measure nothing. Run `bash bench/run.sh` for the real thing.\n\n")
 	}
-	p("s3kit against aws-sdk-go-v2 (`service/s3` and `feature/s3/transfermanager`) and minio-go, in the same run, against the same server processes, interleaved: every round runs every client of a case one after the other (their order rotating from round to round), and the suite runs %d round(s). Numbers are medians over the rounds; ratios are **s3kit ÷ peer** (s3kit at its defaults against peers at theirs, s3kit tuned-equal against peers tuned-equal). Produced by `bench/run.sh` on %s; the raw results are in `bench/results/`.\n\n",
+	p("s3kit against aws-sdk-go-v2 (`service/s3` and `feature/s3/transfermanager`) and minio-go, and for directory sync against the s5cmd CLI, in the same run, against the same server processes, interleaved: every round runs every client of a case one after the other (their order rotating from round to round), and the suite runs %d round(s). Numbers are medians over the rounds; ratios are **s3kit ÷ peer** (s3kit at its defaults against peers at theirs, s3kit tuned-equal against peers tuned-equal). Produced by `bench/run.sh` on %s; the raw results are in `bench/results/`.\n\n",
 		r.rounds, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 
 	p("## How it was run\n\n```sh\n%s\n```\n\n", r.command)
@@ -280,6 +281,7 @@ func (r *report) write(w io.Writer) {
 	r.writeLarge(w)
 	r.writeSmall(w)
 	r.writeList(w)
+	r.writeSync(w)
 	r.writeRSS(w)
 
 	if r.benchstat != "" {
@@ -297,6 +299,7 @@ func (r *report) write(w io.Writer) {
 		"**Peak RSS.** The stream upload is run in a child process that does nothing else; the child reads its own `VmHWM` from /proc/self/status after the upload. Its `ru_maxrss` would be wrong: Go's os/exec starts children with CLONE_VM|CLONE_VFORK, and at execve Linux records the parent's high-water mark as the child's maxrss, so every child would report at least the benchmark process's peak.",
 		"**Small objects.** 4 KiB PUT (over 1,000 keys), GET read whole into memory, HEAD; concurrency 32 is 32 goroutines sharing one client. `ops/s` = operations ÷ wall time.",
 		"**Listing.** 100,000 keys of the null server's canned listing, 1,000 a page, each entry decoded to key and size.",
+		"**Directory sync.** A local directory (100 files to a subdirectory, every file different, modified an hour before the run) to a prefix of a bucket on versitygw. Each sync starts from the same state: a new client (new connections; s5cmd a new process) and, for the uploads, a prefix no sync has used; between syncs, with the timer stopped, aws-sdk-go-v2 lists the prefix (every file there, of its size), reads back the first, middle and last objects and compares them with the files, then deletes the prefix. The unchanged re-sync starts from objects the `sdk` loop wrote; after it, one file is given new content and a later time, and one more sync must upload that file and no other, so that a sync that compared nothing could not pass. `files/s` = files handled ÷ wall time; `CPU-ms` is this process's CPU time per sync plus, for s5cmd, that of its process (from its rusage); s5cmd's allocations happen in its own process and are not counted.",
 	} {
 		p("- %s\n", s)
 	}
@@ -501,7 +504,7 @@ func (r *report) missing(bench, params string, stream bool) string {
 	have := r.rs.clients(bench, params)
 	var notes []string
 	for _, c := range clientOrder {
-		if slices.Contains(have, c) {
+		if slices.Contains(have, c) || c == "s5cmd" { // s5cmd: directory sync only
 			continue
 		}
 		switch {
@@ -612,6 +615,58 @@ func (r *report) writeList(w io.Writer) {
 	}
 }
 
+var syncCases = []struct{ bench, title string }{
+	{"SyncSmallFiles", "Upload into an empty prefix"},
+	{"SyncLargeFiles", "Upload into an empty prefix"},
+	{"SyncUnchanged", "Re-sync of an unchanged directory: listing and comparing only"},
+}
+
+func (r *report) writeSync(w io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	measured := false
+	for _, sc := range syncCases {
+		measured = measured || len(r.rs.paramSets(sc.bench)) > 0
+	}
+	if !measured {
+		return
+	}
+	p("## Directory sync (local directory to a bucket prefix, versitygw)\n\n")
+	p("`s3kit.Sync` at its defaults (8 files at once) against `s5cmd sync` at its defaults and, for uploads, `sdk`: the plain aws-sdk-go-v2 loop at the SDK's defaults — walk the directory, one `PutObject` per file from 8 goroutines — which lists and compares nothing at the destination: less work than a sync, a ceiling for the uploads. \"÷\" is s3kit ÷ peer: above ×1.00 s3kit is faster (files/s, MB/s); below ×1.00 it uses less CPU (CPU-ms per sync).\n\n")
+	for _, sc := range syncCases {
+		for _, params := range r.rs.paramSets(sc.bench) {
+			pm := r.rs.params[params]
+			p("### %s — %s files of %s\n\n", sc.title, pm["files"], pm["size"])
+			clients := r.rs.clients(sc.bench, params)
+			mb := slices.ContainsFunc(clients, func(c string) bool {
+				_, ok := r.rs.median(key{sc.bench, params, c}, "MB/s")
+				return ok
+			})
+			p("| client | files/s | ÷ |")
+			if mb {
+				p(" MB/s | ÷ |")
+			}
+			p(" CPU-ms per sync | ÷ | allocs per sync | bytes allocated |\n| --- | ---: | ---: |")
+			if mb {
+				p(" ---: | ---: |")
+			}
+			p(" ---: | ---: | ---: | ---: |\n")
+			for _, c := range clients {
+				k := key{sc.bench, params, c}
+				p("| `%s` | %s | %s |", c, r.fmtMedian(k, "files/s", "%.0f"), r.fmtRatio(k, "files/s"))
+				if mb {
+					p(" %s | %s |", r.fmtMedian(k, "MB/s", "%.0f"), r.fmtRatio(k, "MB/s"))
+				}
+				p(" %s | %s | %s | %s |\n", r.fmtMedian(k, "cpu-ms/op", "%.1f"), r.fmtRatio(k, "cpu-ms/op"),
+					r.fmtMedian(k, "allocs/op", "%.0f"), fmtBytes(r.rs.median(k, "B/op")))
+			}
+			p("\n")
+			if !slices.Contains(clients, "s5cmd") {
+				p("Not in the table: `s5cmd`: not installed, or it failed (see the run's log).\n\n")
+			}
+		}
+	}
+}
+
 func (r *report) writeRSS(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	for _, params := range r.rs.paramSets("UploadStreamRSS") {
@@ -684,6 +739,12 @@ func peerVersions() string {
 	}
 	if len(out) == 0 {
 		return "unknown (no bench/go.mod in the working directory)"
+	}
+	const s5cmd = "github.com/peak/s5cmd/v2"
+	for _, line := range strings.Split(readFile("tools/go.mod"), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == s5cmd {
+			out = append(out, fmt.Sprintf("`%s` %s (bench/tools/go.mod)", s5cmd, f[1]))
+		}
 	}
 	return strings.Join(out, ", ")
 }
