@@ -1029,14 +1029,10 @@ func (sp *syncProgress) add(n int64, files int, final bool) {
 	sp.p.Done += n
 	sp.p.Files += files
 	now := time.Now()
-	if !final && now.Sub(sp.last) < 100*time.Millisecond {
+	if !final && now.Sub(sp.last) < progressEvery {
 		return
 	}
 	sp.last = now
-	sp.p.Elapsed = now.Sub(sp.start)
-	sp.p.Rate = 0
-	if sp.p.Elapsed > 0 {
-		sp.p.Rate = float64(sp.p.Done) / sp.p.Elapsed.Seconds()
-	}
+	sp.p.Progress = progressAt(sp.p.Done, sp.p.Total, sp.start, now)
 	sp.fn(sp.p)
 }

@@ -62,16 +62,24 @@ func (p *progress) add(n int64, final bool) {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !final && now.Sub(p.last) < 100*time.Millisecond {
+	if !final && now.Sub(p.last) < progressEvery {
 		return
 	}
 	p.last = now
-	el := now.Sub(p.start)
-	rate := 0.0
-	if el > 0 {
-		rate = float64(done) / el.Seconds()
+	p.fn(progressAt(done, p.total, p.start, now))
+}
+
+// progressEvery is how often progress is reported while bytes flow.
+const progressEvery = 100 * time.Millisecond
+
+// progressAt is the Progress of done bytes of total at now, for a transfer
+// started at start.
+func progressAt(done, total int64, start, now time.Time) Progress {
+	pr := Progress{Done: done, Total: total, Elapsed: now.Sub(start)}
+	if pr.Elapsed > 0 {
+		pr.Rate = float64(done) / pr.Elapsed.Seconds()
 	}
-	p.fn(Progress{Done: done, Total: p.total, Elapsed: el, Rate: rate})
+	return pr
 }
 
 // countingWriter counts what passes to the progress.
