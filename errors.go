@@ -138,6 +138,11 @@ func invalidf(format string, args ...any) error {
 
 // errCreateConflict is the cause of a create-only write that found an
 // object: it is both ErrExist and ErrPreconditionFailed.
+// errUploadGone is S3's NoSuchUpload: the multipart upload was completed
+// (by an attempt whose answer was lost) or aborted. It is not ErrNotExist:
+// no object is missing, and the object may well be in place.
+var errUploadGone = &sentinel{"multipart upload no longer exists (completed by an attempt whose answer was lost, or aborted)", nil}
+
 var errCreateConflict = fmt.Errorf("%w (%w)", ErrExist, ErrPreconditionFailed)
 
 // wrapErr turns err, as returned by the SDK, by net/http or by s3kit
@@ -194,6 +199,8 @@ func classify(status int, code string) error {
 		return ErrNotExist
 	case "NoSuchBucket":
 		return ErrBucketNotExist
+	case "NoSuchUpload":
+		return errUploadGone
 	case "AccessDenied", "Forbidden", "InvalidAccessKeyId", "SignatureDoesNotMatch",
 		"AllAccessDisabled", "AccountProblem", "ExpiredToken", "InvalidToken",
 		"InvalidSecurity", "MissingSecurityHeader", "AuthorizationHeaderMalformed":

@@ -18,9 +18,11 @@ const (
 	// (Amazon S3 multipart upload limits).
 	MaxParts = 10000
 
-	// MaxObjectSize is the largest object S3 stores: 5 TiB (Amazon S3
-	// multipart upload limits).
-	MaxObjectSize = 5 << 40
+	// MaxObjectSize is the largest object a multipart upload can make:
+	// MaxParts parts of MaxPartSize, 48.8 TiB (Amazon S3 multipart upload
+	// limits; older copies of that page say 5 TiB). Stores with a lower
+	// limit answer EntityTooLarge.
+	MaxObjectSize = MaxParts * MaxPartSize
 
 	// MaxPutSize is the largest body of a single PutObject request (PutObject
 	// API reference).

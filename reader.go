@@ -54,6 +54,7 @@ type Reader struct {
 	size   int64 // bytes the Reader covers
 	part   int64
 	conc   int
+	ahead  int // read-ahead window in ranges (see fill)
 
 	pos    int64 // next Read, relative to start
 	err    error // sticky error of Read
@@ -75,13 +76,17 @@ type Reader struct {
 }
 
 type chunk struct {
-	off  int64 // relative
-	n    int64
-	buf  []byte
-	done chan struct{}
-	err  error
-	crc  uint64
-	read int // bytes consumed by Read
+	off    int64 // relative
+	n      int64
+	buf    []byte
+	done   chan struct{}
+	cancel context.CancelFunc
+	// verify is the Reader's checksummer when the chunk was scheduled:
+	// the fetch must not read the Reader's field, which eof clears.
+	verify *checksummer
+	err    error
+	crc    uint64
+	read   int // bytes consumed by Read
 }
 
 // NewReader opens the object at key for reading. A missing object is an
@@ -120,6 +125,7 @@ func (b *Bucket) readerFor(ctx context.Context, full string, info ObjectInfo, o 
 	r := &Reader{
 		b: b, full: full, info: info, etag: info.ETag, ver: o.VersionID,
 		part: cmp.Or(o.PartSize, b.c.partSize), conc: max(cmp.Or(o.Concurrency, b.c.concurrency), 1),
+		ahead: 1,
 	}
 	if r.part > b.c.pool.limit {
 		r.part = b.c.pool.limit
@@ -164,49 +170,63 @@ func (r *Reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if r.pos >= r.size {
-		return 0, r.eof()
-	}
-	if r.body == nil && r.queue == nil {
-		if r.size-r.pos <= r.part {
-			body, _, err := r.b.openRange(r.ctx, "Read", r.full, r.etag, r.ver, r.start+r.pos, r.start+r.size)
+	for {
+		if r.pos >= r.size {
+			return 0, r.eof()
+		}
+		if r.body == nil && len(r.queue) == 0 {
+			end := r.size
+			if r.size-r.pos > r.part {
+				r.next = r.pos
+				r.fill()
+				// Without room in the budget for read-ahead, read one
+				// part's range straight into p: a Reader never waits for
+				// memory, so it cannot wait on a Writer its caller feeds.
+				end = r.pos + r.part
+			}
+			if len(r.queue) == 0 {
+				body, _, err := r.b.openRange(r.ctx, "Read", r.full, r.etag, r.ver, r.start+r.pos, r.start+end)
+				if err != nil {
+					return 0, r.fail(err)
+				}
+				r.body = body
+			}
+		}
+		if r.body != nil {
+			n, err := r.body.Read(p)
+			r.fold(p[:n])
+			r.pos += int64(n)
+			if err == io.EOF {
+				r.body.Close()
+				r.body = nil
+				if r.pos >= r.size {
+					return n, r.eof()
+				}
+				if n == 0 {
+					continue
+				}
+				err = nil
+			}
 			if err != nil {
-				return 0, r.fail(err)
+				return n, r.fail(err)
 			}
-			r.body = body
-		} else {
-			r.next = r.pos
+			return n, nil
 		}
-	}
-	if r.body != nil {
-		n, err := r.body.Read(p)
-		r.fold(p[:n])
+		c, err := r.front()
+		if err != nil {
+			return 0, r.fail(err)
+		}
+		n := copy(p, c.buf[c.read:c.n])
+		c.read += n
 		r.pos += int64(n)
-		if err == io.EOF {
-			err = nil
-			if r.pos >= r.size {
-				err = r.eof()
-			}
+		if int64(c.read) == c.n {
+			r.pop(c)
 		}
-		if err != nil && err != io.EOF {
-			return n, r.fail(err)
+		if r.pos >= r.size {
+			return n, r.eof()
 		}
-		return n, err
+		return n, nil
 	}
-	c, err := r.front()
-	if err != nil {
-		return 0, r.fail(err)
-	}
-	n := copy(p, c.buf[c.read:c.n])
-	c.read += n
-	r.pos += int64(n)
-	if int64(c.read) == c.n {
-		r.pop(c)
-	}
-	if r.pos >= r.size {
-		return n, r.eof()
-	}
-	return n, nil
 }
 
 // fold adds bytes read in order to the whole-object checksum.
@@ -244,15 +264,9 @@ func (r *Reader) fail(err error) error {
 }
 
 // front returns the chunk at the read position, waiting for it, and keeps
-// the prefetch queue full.
+// the prefetch queue full. The queue must not be empty.
 func (r *Reader) front() (*chunk, error) {
 	r.fill()
-	if len(r.queue) == 0 {
-		// The budget is spent by other transfers: wait for one buffer.
-		if err := r.schedule(true); err != nil {
-			return nil, err
-		}
-	}
 	c := r.queue[0]
 	select {
 	case <-c.done:
@@ -273,47 +287,41 @@ func (r *Reader) front() (*chunk, error) {
 	return c, nil
 }
 
-// fill schedules ranges ahead, as far as concurrency and the memory
-// budget allow without waiting.
+// fill schedules ranges ahead, as far as the read-ahead window and the
+// memory budget allow without waiting. The window starts at one range
+// after a Seek and doubles with every range read in order, up to
+// Concurrency, so that a caller reading a little after a Seek (an HTTP
+// Range request) does not pay for ranges it never reads.
 func (r *Reader) fill() {
-	for len(r.queue) < r.conc && r.next < r.size {
-		if r.schedule(false) != nil {
+	for len(r.queue) < max(r.ahead, 1) && r.next < r.size {
+		if !r.schedule() {
 			return
 		}
 	}
 }
 
-var errNoBudget = errors.New("memory budget spent")
-
-// schedule starts fetching the next range into a buffer of the budget;
-// with wait false it gives up at once if the budget is spent.
-func (r *Reader) schedule(wait bool) error {
+// schedule starts fetching the next range into a read-ahead buffer, if the
+// budget has room for one now.
+func (r *Reader) schedule() bool {
 	n := min(r.part, r.size-r.next)
-	var buf []byte
-	if wait {
-		var err error
-		if buf, err = r.b.c.pool.get(r.ctx, int(n)); err != nil {
-			return err
-		}
-	} else {
-		var ok bool
-		if buf, ok = r.b.c.pool.tryGet(int(n), r.b.c.partSize); !ok {
-			return errNoBudget
-		}
+	buf, ok := r.b.c.pool.tryGet(int(n))
+	if !ok {
+		return false
 	}
-	c := &chunk{off: r.next, n: n, buf: buf, done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(r.ctx)
+	c := &chunk{off: r.next, n: n, buf: buf, done: make(chan struct{}), cancel: cancel, verify: r.verify}
 	r.next += n
 	r.queue = append(r.queue, c)
-	go r.fetch(c)
-	return nil
+	go r.fetch(ctx, c)
+	return true
 }
 
 // fetch reads one range into its buffer.
-func (r *Reader) fetch(c *chunk) {
+func (r *Reader) fetch(ctx context.Context, c *chunk) {
 	defer close(c.done)
-	c.err = r.readRange(r.ctx, c.buf[:c.n], c.off)
-	if c.err == nil && r.verify != nil {
-		c.crc = r.verify.sum(0, c.buf[:c.n])
+	c.err = r.readRange(ctx, c.buf[:c.n], c.off)
+	if c.err == nil && c.verify != nil {
+		c.crc = c.verify.sum(0, c.buf[:c.n])
 	}
 }
 
@@ -328,26 +336,31 @@ func (r *Reader) readRange(ctx context.Context, p []byte, off int64) error {
 	return err
 }
 
-// pop drops the consumed front chunk and gives its buffer back.
+// pop drops the consumed front chunk, gives its buffer back, and widens
+// the read-ahead window.
 func (r *Reader) pop(c *chunk) {
 	r.queue = r.queue[1:]
-	r.b.c.pool.put(c.buf)
+	c.cancel()
+	r.b.c.pool.putSpeculative(c.buf)
+	r.ahead = min(2*max(r.ahead, 1), r.conc)
 }
 
-// drop cancels the prefetched ranges and the direct stream, after a Seek
-// or on Close.
+// drop cancels the prefetched ranges, those in flight included, and the
+// direct stream, after a Seek or on Close.
 func (r *Reader) drop() {
 	if r.body != nil {
 		r.body.Close()
 		r.body = nil
 	}
 	for _, c := range r.queue {
+		c.cancel()
 		go func() {
 			<-c.done // the fetch may still be writing into the buffer
-			r.b.c.pool.put(c.buf)
+			r.b.c.pool.putSpeculative(c.buf)
 		}()
 	}
 	r.queue = nil
+	r.ahead = 1
 }
 
 // Seek sets the offset of the next Read, relative to the Reader's first
@@ -412,25 +425,33 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 		}
 		return len(p), nil
 	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	defer cancel()
 	var (
 		wg    sync.WaitGroup
 		sem   = make(chan struct{}, r.conc)
 		mu    sync.Mutex
 		first error
 	)
-	for start := int64(0); start < int64(len(want)); start += r.part {
+	for start := int64(0); start < int64(len(want)) && ctx.Err() == nil; start += r.part {
 		piece := want[start:min(start+r.part, int64(len(want)))]
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := r.readRange(r.ctx, piece, off+start); err != nil {
+			if err := r.readRange(ctx, piece, off+start); err != nil {
 				mu.Lock()
-				first = cmp.Or(first, err)
+				if first == nil {
+					first = err
+					cancel() // the other pieces are of no use now
+				}
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
+	if first == nil {
+		first = ctx.Err() // the Reader's context ended before every piece was read
+	}
 	if first != nil {
 		return 0, r.b.fail("ReadAt", r.full, first)
 	}
@@ -508,17 +529,26 @@ func (r *Reader) block(start int64) ([]byte, error) {
 // ahead of w and writing them in order. io.Copy uses it.
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
-	if r.err != nil {
-		return 0, r.err
-	}
-	if r.body != nil || r.size-r.pos <= r.part {
-		// One part or less, or a stream already open: copy it as it comes.
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := r.Read(buf)
+	r.ahead = r.conc // the caller means to read it all
+	var scratch []byte
+	for {
+		if r.err != nil {
+			return total, r.err
+		}
+		if len(r.queue) == 0 {
+			// One part or less left, a stream open, or no room for
+			// read-ahead: Read streams straight from the store.
+			if scratch == nil {
+				scratch = r.b.c.pool.alloc(64 << 10)
+				defer r.b.c.pool.free(scratch)
+			}
+			n, err := r.Read(scratch)
 			if n > 0 {
-				m, werr := w.Write(buf[:n])
+				m, werr := w.Write(scratch[:n])
 				total += int64(m)
+				if werr == nil && m < n {
+					werr = io.ErrShortWrite
+				}
 				if werr != nil {
 					return total, werr
 				}
@@ -529,12 +559,8 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 			if err != nil {
 				return total, err
 			}
+			continue
 		}
-	}
-	if r.queue == nil {
-		r.next = r.pos
-	}
-	for r.pos < r.size {
 		c, err := r.front()
 		if err != nil {
 			return total, r.fail(err)
@@ -543,15 +569,20 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 		total += int64(m)
 		r.pos += int64(m)
 		c.read += m
+		if werr == nil && int64(c.read) < c.n {
+			werr = io.ErrShortWrite
+		}
 		if werr != nil {
 			return total, werr
 		}
 		r.pop(c)
+		if r.pos >= r.size {
+			if err := r.eof(); err != io.EOF {
+				return total, err
+			}
+			return total, nil
+		}
 	}
-	if err := r.eof(); err != io.EOF {
-		return total, err
-	}
-	return total, nil
 }
 
 // Close stops prefetching and releases the Reader's buffers. Reads after

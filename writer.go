@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"sync"
 	"time"
 
@@ -22,8 +21,8 @@ type WriterOptions struct {
 	// tags, ACL, storage class, encryption, IfNoneMatch and IfMatch.
 	PutOptions
 	// PartSize is the size of each part; 0 means the Client's. For an
-	// unknown size it doubles every 900 parts so that 10,000 parts reach
-	// MaxObjectSize.
+	// unknown size it doubles every 900 parts, so that 10,000 parts hold
+	// over 9 TiB even from the 5 MiB minimum; a larger stream needs Size.
 	PartSize int64
 	// Concurrency is how many parts upload at once while the caller keeps
 	// writing; 0 means the Client's.
@@ -37,43 +36,74 @@ type WriterOptions struct {
 // Writer writes an object. Nothing is visible in the bucket until Close
 // returns nil: a body of at most one part goes in one PUT on Close; a
 // larger one streams as a multipart upload whose parts upload in parallel
-// while the caller writes, in buffers taken from the Client's memory
-// budget (Write waits when it is spent).
+// while the caller writes. Write and ReadFrom wait while the parts in
+// flight fill the Client's memory budget (back-pressure); they never wait
+// on memory that only the caller could give back, so a goroutine may drive
+// any number of Writers and Readers of one Client in turn.
 //
-// If a part fails after its retries, if the Writer's context is cancelled,
-// or if Abort is called, the multipart upload is aborted: no object and no
-// orphaned parts are left, and Write and Close return the cause.
+// If a part fails after its retries or the Writer's context is cancelled,
+// the Writer fails: the multipart upload is aborted at once, in the
+// background (no object and no orphaned parts are left), and Write,
+// ReadFrom and Close return the cause. Abort stops it on purpose. When the
+// caller gives up for a reason of its own (its source failed), it must call
+// Close or Abort: until then the parts uploaded so far are kept. `defer
+// w.Abort()` is the safe pattern: after a successful Close, Abort does
+// nothing.
+//
+// WriterOptions.Size, when set, is enforced: writing more fails at once,
+// and Close fails if fewer bytes were written; either way nothing is
+// committed.
 //
 // A Writer keeps the context it was made with for all its requests. It is
 // not safe for concurrent use; to stop one from another goroutine, cancel
-// its context: the next Write or Close aborts the upload.
+// its context.
 type Writer struct {
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	b      *Bucket
-	full   string
-	opts   WriterOptions
-	cs     *checksummer
-	slots  chan struct{}
+	ctx       context.Context
+	cancel    context.CancelCauseFunc
+	stopWatch func() bool // stops the context watch that aborts on cancellation
+	b         *Bucket
+	full      string
+	opts      WriterOptions
+	cs        *checksummer
+	slots     chan struct{}
 	// fallbackType is the content type when neither the options nor the
 	// key's extension give one.
 	fallbackType string
 	progress     *progress // Upload's; nil otherwise
 
-	buf     []byte // the part being filled; nil between parts
-	n       int    // bytes in buf
-	written int64
-	part    int32 // parts started
-	upload  string
-	wg      sync.WaitGroup
+	// Used by the caller's goroutine only.
+	cur     []byte // the part being filled, as one value: len is what it holds; nil between parts
+	small   bool   // the next part buffer starts small and grows (see grow)
+	written int64  // bytes handed to parts
+	part    int32  // parts started
+	created bool   // the multipart upload was created
 
-	mu     sync.Mutex
-	err    error     // first failure
-	parts  []partRes // by part number - 1
-	closed bool
-	result error
-	info   ObjectInfo
+	mu    sync.Mutex
+	state writerState
+	err   error     // the failure, from state failed on
+	parts []partRes // by part number - 1
+	// upload is the multipart upload's ID, "" once completed or aborted.
+	upload string
+	// wg counts the parts in flight; Add only under mu in state writing,
+	// so that once the Writer has failed, the abort's Wait sees them all.
+	wg        sync.WaitGroup
+	abortOnce sync.Once
+	aborted   chan struct{} // closed when the abort has finished
+	abortErr  error
+	result    error // what Close returns, from state closed on
+	info      ObjectInfo
 }
+
+// writerState is the lifecycle of a Writer: writing, then closed (Close or
+// Abort returned), possibly through failed (a failure is recorded and the
+// upload is being aborted).
+type writerState uint8
+
+const (
+	writing writerState = iota
+	failed
+	closed
+)
 
 type partRes struct {
 	etag     string
@@ -82,7 +112,10 @@ type partRes struct {
 	checksum string
 }
 
-var errWriterClosed = errors.New("writer is closed")
+var (
+	errWriterClosed  = errors.New("writer is closed")
+	errWriterAborted = errors.New("writer was aborted")
+)
 
 // NewWriter returns a Writer for key. Its options are checked at once; no
 // request is sent before the first part is full or Close is called.
@@ -91,7 +124,7 @@ func (b *Bucket) NewWriter(ctx context.Context, key string, opts *WriterOptions)
 	if err != nil {
 		return nil, b.fail("NewWriter", full, err)
 	}
-	w := &Writer{b: b, full: full, cs: b.c.checksum, fallbackType: typeBinary}
+	w := &Writer{b: b, full: full, cs: b.c.checksum, fallbackType: typeBinary, small: true, aborted: make(chan struct{})}
 	if opts != nil {
 		w.opts = *opts
 	}
@@ -103,6 +136,9 @@ func (b *Bucket) NewWriter(ctx context.Context, key string, opts *WriterOptions)
 		return nil, b.fail("NewWriter", full, err)
 	}
 	w.ctx, w.cancel = context.WithCancelCause(ctx)
+	// A cancelled context aborts the upload even if the caller never
+	// calls the Writer again.
+	w.stopWatch = context.AfterFunc(w.ctx, func() { w.fail(context.Cause(w.ctx)) })
 	return w, nil
 }
 
@@ -119,7 +155,7 @@ func (w *Writer) setup() error {
 		return invalidf("Size %d is negative", o.Size)
 	}
 	if o.Size > MaxObjectSize {
-		return invalidf("size %d is over the largest object S3 stores (%d, 5 TiB)", o.Size, int64(MaxObjectSize))
+		return invalidf("Size %d is over the largest object S3 stores (%d bytes: %d parts of %d)", o.Size, int64(MaxObjectSize), MaxParts, int64(MaxPartSize))
 	}
 	if o.PartSize == 0 {
 		o.PartSize = w.b.c.partSize
@@ -129,9 +165,6 @@ func (w *Writer) setup() error {
 	}
 	if o.Size > 0 {
 		o.PartSize = partSizeFor(o.Size, o.PartSize)
-	}
-	if o.PartSize > w.b.c.pool.limit && o.Size == 0 {
-		return invalidf("PartSize %d is larger than the Client's MemoryLimit %d", o.PartSize, w.b.c.pool.limit)
 	}
 	w.slots = make(chan struct{}, o.Concurrency)
 	return nil
@@ -145,10 +178,10 @@ func partSizeFor(size, min int64) int64 {
 	return max(min, need)
 }
 
-// partSizeAt returns the size of part n (1-based) of an upload of unknown
-// size: the base size doubled every 900 parts, so that 10,000 parts hold
-// more than MaxObjectSize even from the 5 MiB minimum, while the first
-// 7 GiB (at 8 MiB) go in parts of the base size.
+// partSizeAt returns the size of part n (1-based). For an unknown size the
+// base size doubles every 900 parts, so that the first 7 GiB (at 8 MiB) go
+// in parts of the base size and 10,000 parts hold over 9 TiB even from the
+// 5 MiB minimum; a larger stream needs WriterOptions.Size or PartSize.
 func (w *Writer) partSizeAt(n int32) int64 {
 	if w.opts.Size > 0 {
 		return w.opts.PartSize
@@ -156,47 +189,95 @@ func (w *Writer) partSizeAt(n int32) int64 {
 	return min(w.opts.PartSize<<((n-1)/900), MaxPartSize)
 }
 
-// Write writes p to the object. It returns an error if an earlier part
-// failed, the context was cancelled, or the Writer is closed.
+// Write writes p to the object. It returns an error if the Writer has
+// failed or is closed, or if p goes past WriterOptions.Size.
 func (w *Writer) Write(p []byte) (int, error) {
-	if err := w.failure(); err != nil {
+	if err := w.accept(int64(len(p))); err != nil {
 		return 0, err
 	}
 	written := 0
 	for len(p) > 0 {
-		if w.buf == nil {
-			if err := w.nextBuffer(); err != nil {
-				return written, w.fail(err)
-			}
-		}
-		c := copy(w.buf[w.n:], p)
-		w.n += c
+		c := w.room(len(p))
+		w.cur = append(w.cur, p[:c]...)
 		written += c
 		p = p[c:]
-		if w.n == len(w.buf) {
-			if err := w.flush(); err != nil {
-				return written, err
-			}
+		if err := w.flushIfFull(); err != nil {
+			return written, err
 		}
 	}
 	return written, nil
 }
 
-// ReadFrom writes everything r holds to the object. A source that is an
-// io.ReaderAt of known size (an *os.File, *bytes.Reader, io.SectionReader),
-// given to a Writer nothing has been written to yet, is uploaded in
-// parallel parts read straight from it, without buffering; any other
-// source is read directly into the part buffers.
+// accept checks, before taking n more bytes, that the Writer can.
+func (w *Writer) accept(n int64) error {
+	if err := w.failure(); err != nil {
+		return err
+	}
+	if s := w.opts.Size; s > 0 && w.written+int64(len(w.cur))+n > s {
+		return w.fail(invalidf("writing %d bytes more than WriterOptions.Size %d", w.written+int64(len(w.cur))+n-s, s))
+	}
+	return nil
+}
+
+// room makes room in the part being filled for up to n more bytes, and
+// returns how many fit before the part is full.
+func (w *Writer) room(n int) int {
+	target := int(w.partSizeAt(w.part + 1))
+	if len(w.cur) == cap(w.cur) {
+		w.grow(target, n)
+	}
+	return min(n, target-len(w.cur), cap(w.cur)-len(w.cur))
+}
+
+// grow gives the part being filled a larger buffer, of at most target
+// bytes. The first part starts small and doubles as the caller writes, so
+// that a Writer that holds a few bytes holds little memory (the part being
+// filled is not counted in the budget); later parts take their full size
+// at once.
+func (w *Writer) grow(target, n int) {
+	size := target
+	if w.small {
+		size = min(target, max(2*cap(w.cur), len(w.cur)+n, minClass))
+	}
+	buf := w.b.c.pool.alloc(size)[:len(w.cur)]
+	copy(buf, w.cur)
+	if w.cur != nil {
+		w.b.c.pool.free(w.cur)
+	}
+	w.cur = buf
+}
+
+// flushIfFull hands the part being filled to an upload once it is full.
+func (w *Writer) flushIfFull() error {
+	if int64(len(w.cur)) < w.partSizeAt(w.part+1) {
+		return nil
+	}
+	return w.flush()
+}
+
+// ReadFrom writes everything r holds to the object and returns once all of
+// it has been read: the caller may reuse or close r when it returns. A
+// source that is an io.ReaderAt of known size (an *os.File, *bytes.Reader,
+// io.SectionReader), given to a Writer nothing has been written to yet, is
+// uploaded in parallel parts read straight from it, without buffering, and
+// a source that is also an io.Seeker is left at its end, as a Read to EOF
+// would leave it. Any other source is read into part buffers.
 func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 	if err := w.failure(); err != nil {
 		return 0, err
 	}
 	var total int64
-	if w.written == 0 && w.upload == "" && w.n == 0 {
+	if w.part == 0 && len(w.cur) == 0 {
 		if ra, off, size, ok := readerAtSize(r); ok && size > w.opts.PartSize {
+			if err := w.accept(size); err != nil {
+				return 0, err
+			}
 			// Whole parts go straight from the source; the rest goes
-			// through the buffer below, so that later writes follow it.
-			ps := partSizeFor(size, w.opts.PartSize)
+			// through a buffer, so that later writes follow it.
+			ps := w.opts.PartSize
+			if w.opts.Size == 0 {
+				ps = partSizeFor(size, ps)
+			}
 			whole := size - size%ps
 			if err := w.create(); err != nil {
 				return 0, w.fail(err)
@@ -204,26 +285,52 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 			if err := w.uploadParts(ra, off, whole, ps); err != nil {
 				return 0, w.fail(err)
 			}
-			if whole == size {
-				return size, nil
-			}
+			// Later parts follow the size of these, not the schedule of
+			// unknown sizes from the start, and start small: the rest may
+			// be a few bytes.
+			w.opts.PartSize, w.small = ps, true
 			total = whole
-			r = io.NewSectionReader(ra, off+whole, size-whole)
+			sec := io.NewSectionReader(ra, off+whole, size-whole)
+			n, err := w.readInto(sec)
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if s, ok := r.(io.Seeker); ok {
+				if _, err := s.Seek(off+size, io.SeekStart); err != nil {
+					return total, w.fail(err)
+				}
+			}
+			return total, nil
 		}
 	}
+	n, err := w.readInto(r)
+	return total + n, err
+}
+
+// readInto reads r to its end into part buffers.
+func (w *Writer) readInto(r io.Reader) (int64, error) {
+	var total int64
 	for {
-		if w.buf == nil {
-			if err := w.nextBuffer(); err != nil {
-				return total, w.fail(err)
+		if err := w.accept(0); err != nil {
+			return total, err
+		}
+		c := w.room(int(w.partSizeAt(w.part + 1)))
+		if s := w.opts.Size; s > 0 {
+			// Read one byte past the declared size, to notice a source
+			// longer than it.
+			c = int(min(int64(c), s-w.written-int64(len(w.cur))+1))
+		}
+		n, err := io.ReadFull(r, w.cur[len(w.cur):len(w.cur)+c])
+		if n > 0 {
+			if aerr := w.accept(int64(n)); aerr != nil {
+				return total, aerr
 			}
 		}
-		n, err := io.ReadFull(r, w.buf[w.n:])
-		w.n += n
+		w.cur = w.cur[:len(w.cur)+n]
 		total += int64(n)
-		if w.n == len(w.buf) {
-			if ferr := w.flush(); ferr != nil {
-				return total, ferr
-			}
+		if ferr := w.flushIfFull(); ferr != nil {
+			return total, ferr
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			return total, nil
@@ -234,57 +341,85 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
-// nextBuffer takes the buffer of the next part from the memory budget.
-func (w *Writer) nextBuffer() error {
-	size := w.partSizeAt(w.part + 1)
-	buf, err := w.b.c.pool.get(w.ctx, int(size))
-	if err != nil {
-		return context.Cause(w.ctx)
-	}
-	w.buf, w.n = buf, 0
-	return nil
-}
-
-// flush starts the upload of the filled buffer as the next part.
+// flush hands the filled part to an upload, once the budget has room for
+// it and fewer than Concurrency parts are in flight.
 func (w *Writer) flush() error {
-	data := w.buf[:w.n]
-	w.buf = nil
-	if w.written+int64(len(data)) > MaxObjectSize {
-		w.b.c.pool.put(data)
-		return w.fail(invalidf("object is over the largest S3 stores (%d bytes, 5 TiB)", int64(MaxObjectSize)))
+	data := w.cur
+	w.cur, w.small = nil, false
+	pool := w.b.c.pool
+	if err := w.checkLimits(int64(len(data))); err != nil {
+		pool.free(data)
+		return w.fail(err)
 	}
-	if w.part+1 > MaxParts {
-		w.b.c.pool.put(data)
-		return w.fail(invalidf("object needs more than %d parts; set WriterOptions.Size or a larger PartSize", MaxParts))
-	}
-	if w.upload == "" {
+	if !w.created {
 		if err := w.create(); err != nil {
-			w.b.c.pool.put(data)
+			pool.free(data)
 			return w.fail(err)
 		}
 	}
-	w.written += int64(len(data))
-	w.part++
-	num := w.part
+	if err := pool.commit(w.ctx, data); err != nil {
+		pool.free(data)
+		return w.fail(context.Cause(w.ctx))
+	}
+	release := func() { pool.put(data) }
+	return w.startPart(int64(len(data)), release, func(num int32) (partRes, error) {
+		// The CRC is computed here, in parallel with the other parts, not
+		// on the writer's goroutine.
+		return w.uploadPart(num, bytes.NewReader(data), int64(len(data)), w.crcOf(data))
+	})
+}
+
+// checkLimits checks that one more part of n bytes stays within S3's
+// limits.
+func (w *Writer) checkLimits(n int64) error {
+	if w.written+n > MaxObjectSize {
+		return invalidf("object is over the largest S3 stores (%d bytes)", int64(MaxObjectSize))
+	}
+	if w.part+1 > MaxParts {
+		return invalidf("object needs more than %d parts; set WriterOptions.Size or a larger PartSize", MaxParts)
+	}
+	return nil
+}
+
+// startPart starts uploading the next part of n bytes with upload, once a
+// slot is free; release, if not nil, runs when the part is done with its
+// bytes. It returns the Writer's failure if the part cannot start.
+func (w *Writer) startPart(n int64, release func(), upload func(num int32) (partRes, error)) error {
+	done := func() {
+		if release != nil {
+			release()
+		}
+	}
 	select {
 	case w.slots <- struct{}{}:
 	case <-w.ctx.Done():
-		w.b.c.pool.put(data)
+		done()
 		return w.fail(context.Cause(w.ctx))
 	}
-	w.wg.Go(func() {
+	w.mu.Lock()
+	if w.state != writing {
+		w.mu.Unlock()
+		<-w.slots
+		done()
+		return w.failure()
+	}
+	w.wg.Add(1)
+	w.mu.Unlock()
+	w.part++
+	w.written += n
+	num := w.part
+	go func() {
+		defer w.wg.Done()
 		defer func() { <-w.slots }()
-		defer w.b.c.pool.put(data)
-		// The CRC is computed here, in parallel with the other parts, not
-		// on the writer's goroutine.
-		res, err := w.uploadPart(num, bytes.NewReader(data), int64(len(data)), w.crcOf(data))
+		defer done()
+		res, err := upload(num)
 		if err != nil {
 			w.fail(err)
 			return
 		}
 		w.record(num, res)
-		w.progress.add(int64(len(data)), false)
-	})
+		w.progress.add(n, false)
+	}()
 	return nil
 }
 
@@ -313,8 +448,17 @@ func (w *Writer) create() error {
 	if err != nil {
 		return err
 	}
-	w.upload = aws.ToString(out.UploadId)
+	id := aws.ToString(out.UploadId)
+	w.created = true
 	w.mu.Lock()
+	if w.state != writing {
+		// The Writer failed while the upload was being created: the abort
+		// already ran and did not know this one.
+		w.mu.Unlock()
+		w.abortID(id)
+		return w.failure()
+	}
+	w.upload = id
 	w.parts = make([]partRes, 0, 16)
 	w.mu.Unlock()
 	return nil
@@ -348,58 +492,91 @@ func (w *Writer) record(num int32, res partRes) {
 	w.parts[num-1] = res
 }
 
-// fail records the first failure, stops the other parts, and returns it
-// wrapped.
+// fail records the first failure, so that no part starts any more, starts
+// aborting the upload, and returns the failure wrapped. After Close or
+// Abort it only returns what Close returned. The parts in flight are not
+// cut off (unless the context was cancelled): a part cut off mid-request
+// may still be stored by the server after the abort, and bring the upload
+// back.
 func (w *Writer) fail(err error) error {
 	w.mu.Lock()
-	if w.err == nil {
-		if ctxErr := context.Cause(w.ctx); ctxErr != nil && !errors.Is(err, ErrInvalid) {
-			err = ctxErr
-		}
-		w.err = w.b.fail("Writer", w.full, err)
-		w.cancel(w.err)
+	switch w.state {
+	case closed:
+		defer w.mu.Unlock()
+		return w.result
+	case failed:
+		defer w.mu.Unlock()
+		return w.err
 	}
-	err = w.err
+	if ctxErr := context.Cause(w.ctx); ctxErr != nil && !errors.Is(err, ErrInvalid) && !errors.Is(err, errWriterAborted) {
+		err = ctxErr
+	}
+	w.err = w.b.fail("Writer", w.full, err)
+	w.state = failed
 	w.mu.Unlock()
-	return err
+	w.startAbort()
+	return w.err
 }
 
+// failure returns the Writer's failure, or nil if it is still writing.
 func (w *Writer) failure() error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
+	state, err := w.state, w.err
+	if state == closed {
+		w.mu.Unlock()
 		return w.b.fail("Writer", w.full, errWriterClosed)
 	}
-	if w.err != nil {
-		return w.err
+	w.mu.Unlock()
+	if state == failed {
+		return err
 	}
-	if err := context.Cause(w.ctx); err != nil {
-		w.err = w.b.fail("Writer", w.full, err)
-		return w.err
+	if cause := context.Cause(w.ctx); cause != nil {
+		return w.fail(cause)
 	}
 	return nil
 }
 
+// startAbort aborts the upload once, in the background, after the parts in
+// flight are done.
+func (w *Writer) startAbort() {
+	w.abortOnce.Do(func() {
+		go func() {
+			defer close(w.aborted)
+			w.wg.Wait()
+			w.mu.Lock()
+			id := w.upload
+			w.upload = ""
+			w.mu.Unlock()
+			if id != "" {
+				w.abortErr = w.abortID(id)
+			}
+		}()
+	})
+}
+
 // Close uploads what is left, completes the object, and returns nil only
 // if the object is now in the bucket, in full. Always check its error.
-// Calling it again returns the same result.
+// Calling it again returns the same result. If Close fails, the upload has
+// been aborted by the time it returns.
 func (w *Writer) Close() error {
 	w.mu.Lock()
-	if w.closed {
+	if w.state == closed {
 		defer w.mu.Unlock()
 		return w.result
 	}
 	w.mu.Unlock()
 	err := w.failure()
 	if err == nil {
-		if w.upload == "" {
+		if s := w.opts.Size; s > 0 && w.written+int64(len(w.cur)) != s {
+			err = invalidf("%d bytes written, WriterOptions.Size is %d", w.written+int64(len(w.cur)), s)
+		}
+	}
+	if err == nil {
+		if !w.created {
 			err = w.putSingle()
 		} else {
-			if w.n > 0 {
+			if len(w.cur) > 0 {
 				err = w.flush()
-			} else if w.buf != nil {
-				w.b.c.pool.put(w.buf)
-				w.buf = nil
 			}
 			w.wg.Wait()
 			if err == nil {
@@ -411,23 +588,29 @@ func (w *Writer) Close() error {
 		}
 	}
 	if err != nil {
-		w.abort()
 		err = w.fail(err)
+		<-w.aborted
 	}
+	w.finish(err)
+	return err
+}
+
+// finish ends the Writer with the result Close returns.
+func (w *Writer) finish(err error) {
+	w.stopWatch()
 	w.mu.Lock()
-	w.closed, w.result = true, err
+	w.state, w.result = closed, err
 	w.mu.Unlock()
 	w.cancel(errWriterClosed)
-	return err
+	if w.cur != nil {
+		w.b.c.pool.free(w.cur)
+		w.cur = nil
+	}
 }
 
 // putSingle writes a body of at most one part with one PUT.
 func (w *Writer) putSingle() error {
-	var data []byte
-	if w.buf != nil {
-		data = w.buf[:w.n]
-		defer func() { w.b.c.pool.put(w.buf); w.buf = nil }()
-	}
+	data := w.cur
 	info, err := w.b.putBody(w.ctx, w.full, bytes.NewReader(data), int64(len(data)), w.crcOf(data), &w.opts.PutOptions, w.fallbackType)
 	if err != nil {
 		return w.b.putErr("Writer", w.full, &w.opts.PutOptions, err)
@@ -441,7 +624,7 @@ func (w *Writer) putSingle() error {
 // complete asks the store to assemble the parts.
 func (w *Writer) complete() error {
 	w.mu.Lock()
-	parts := w.parts
+	parts, id := w.parts, w.upload
 	w.mu.Unlock()
 	if len(parts) != int(w.part) {
 		return fmt.Errorf("s3kit: internal error: %d parts recorded of %d", len(parts), w.part)
@@ -455,9 +638,8 @@ func (w *Writer) complete() error {
 		}
 		pieces[i] = crcPiece{p.crc, p.size}
 	}
-	sort.Slice(done, func(i, j int) bool { return *done[i].PartNumber < *done[j].PartNumber })
 	in := &s3.CompleteMultipartUploadInput{
-		Bucket: aws.String(w.b.name), Key: aws.String(w.full), UploadId: aws.String(w.upload),
+		Bucket: aws.String(w.b.name), Key: aws.String(w.full), UploadId: aws.String(id),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: done},
 		IfMatch:         optString(w.opts.IfMatch),
 		IfNoneMatch:     optString(w.opts.IfNoneMatch),
@@ -470,8 +652,15 @@ func (w *Writer) complete() error {
 	}
 	out, err := w.b.c.s3.CompleteMultipartUpload(w.ctx, in)
 	if err != nil {
-		return w.b.putErr("Writer", w.full, &w.opts.PutOptions, err)
+		err = w.b.putErr("Writer", w.full, &w.opts.PutOptions, err)
+		if errors.Is(err, errUploadGone) {
+			return w.reconcile(sum, err)
+		}
+		return err
 	}
+	w.mu.Lock()
+	w.upload = "" // completed: nothing to abort any more
+	w.mu.Unlock()
 	w.info = ObjectInfo{
 		Key: w.b.rel(w.full), Size: w.written, ETag: aws.ToString(out.ETag),
 		VersionID: aws.ToString(out.VersionId), ContentType: detectContentType(w.opts.ContentType, w.full, w.fallbackType),
@@ -483,40 +672,50 @@ func (w *Writer) complete() error {
 	return nil
 }
 
+// reconcile decides what a CompleteMultipartUpload answered NoSuchUpload
+// means. The SDK retries Complete after a lost answer, so the first attempt
+// may have assembled the object: if the object at the key has this
+// upload's size and full-object checksum, the write succeeded. Without a
+// checksum (Config.Checksum none) that cannot be told, and the error says
+// the upload vanished, not that an object is missing.
+func (w *Writer) reconcile(sum string, cause error) error {
+	w.mu.Lock()
+	w.upload = "" // gone: nothing to abort
+	w.mu.Unlock()
+	if w.cs != nil {
+		info, err := w.b.headOnly(w.ctx, "Writer", w.full, "")
+		if err == nil && info.Size == w.written && info.Checksums[w.cs.name] == sum && info.ChecksumType == string(types.ChecksumTypeFullObject) {
+			w.info = info
+			return nil
+		}
+	}
+	return cause
+}
+
 // Abort stops the Writer and removes everything it uploaded; the object is
 // not written and any object already at the key is left as it was. It lets
-// the parts in flight finish first (a part cut off mid-request may still
-// be stored by the server after the abort, and bring the upload back).
-// Close after Abort returns an error.
+// the parts in flight finish first (a part cut off mid-request may still be
+// stored by the server after the abort, and bring the upload back), then
+// aborts until the store no longer lists the upload. Close after Abort
+// returns an error; Abort after Close does nothing.
 func (w *Writer) Abort() error {
 	w.mu.Lock()
-	if w.closed {
+	if w.state == closed {
 		w.mu.Unlock()
 		return nil
 	}
-	w.closed = true
-	w.result = w.b.fail("Writer", w.full, errors.New("writer was aborted"))
 	w.mu.Unlock()
-	err := w.abort()
-	w.cancel(context.Canceled)
-	return err
+	err := w.fail(errWriterAborted)
+	<-w.aborted
+	w.finish(err)
+	return w.abortErr
 }
 
-// abort waits for the parts in flight and aborts the multipart upload,
-// with a context of its own: the Writer's may be what was cancelled.
-func (w *Writer) abort() error {
-	w.wg.Wait()
-	if w.buf != nil {
-		w.b.c.pool.put(w.buf)
-		w.buf = nil
-	}
-	if w.upload == "" {
-		return nil
-	}
+// abortID aborts the multipart upload id, with a context of its own: the
+// Writer's may be what was cancelled.
+func (w *Writer) abortID(id string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), time.Minute)
 	defer cancel()
-	id := w.upload
-	w.upload = ""
 	// Parts cut off by a cancelled context may still land on the server
 	// after the first abort: look again a little later.
 	err := abortUpload(ctx, w.b, w.full, id, w.ctx.Err() != nil)
@@ -530,29 +729,35 @@ func (w *Writer) abort() error {
 // abortUpload aborts a multipart upload until the store no longer knows it.
 // A part whose request was cancelled on the client may still be completing
 // on the server and bring the upload back, so S3 advises aborting again
-// until ListParts says it is gone; with settle, it also looks once more
-// after a pause once it seems gone.
+// until ListParts says it is gone; with settle (parts were cut off), it
+// also looks again after the pauses of settleAfter once it seems gone.
 func abortUpload(ctx context.Context, b *Bucket, full, id string, settle bool) error {
+	settles := len(settleAfter)
+	if settle {
+		settles = 0
+	}
 	for attempt := 1; ; attempt++ {
+		pause := time.Duration(attempt) * 100 * time.Millisecond
 		_, err := b.c.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 			Bucket: aws.String(b.name), Key: aws.String(full), UploadId: aws.String(id),
 		})
-		if err = b.fail("Writer.Abort", full, err); err != nil && !errors.Is(err, ErrNotExist) {
+		if err = b.fail("Writer.Abort", full, err); err != nil && !errors.Is(err, errUploadGone) && !errors.Is(err, ErrNotExist) {
 			return err
 		}
 		_, err = b.c.s3.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(b.name), Key: aws.String(full), UploadId: aws.String(id)})
-		if err = b.fail("Writer.Abort", full, err); errors.Is(err, ErrNotExist) {
-			if !settle || attempt >= 5 {
+		if err = b.fail("Writer.Abort", full, err); errors.Is(err, errUploadGone) || errors.Is(err, ErrNotExist) {
+			if settles >= len(settleAfter) {
 				return nil
 			}
-			settle = false
-		} else if attempt >= 5 {
+			pause = settleAfter[settles]
+			settles++
+		} else if attempt >= 8 {
 			if err == nil {
-				err = b.fail("Writer.Abort", full, errors.New("the upload is still listed after 5 aborts"))
+				err = b.fail("Writer.Abort", full, errors.New("the upload is still listed after 8 aborts"))
 			}
 			return err
 		}
-		t := time.NewTimer(time.Duration(attempt) * 100 * time.Millisecond)
+		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -562,6 +767,11 @@ func abortUpload(ctx context.Context, b *Bucket, full, id string, settle bool) e
 	}
 }
 
+// settleAfter are the pauses after which an abort whose parts were cut off
+// looks again whether the upload came back: a server may finish writing a
+// part whose client went away a while later, under load.
+var settleAfter = []time.Duration{250 * time.Millisecond, time.Second}
+
 // Info returns what the store reported of the object written; valid after
 // Close returned nil.
 func (w *Writer) Info() ObjectInfo { return w.info }
@@ -569,12 +779,12 @@ func (w *Writer) Info() ObjectInfo { return w.info }
 // uploadFrom uploads size bytes of ra from off as parallel parts read
 // straight from it.
 func (w *Writer) uploadFrom(ra io.ReaderAt, off, size int64) error {
+	if size > MaxObjectSize {
+		return invalidf("body is %d bytes, over the largest object S3 stores (%d)", size, int64(MaxObjectSize))
+	}
 	if w.opts.Size == 0 {
 		w.opts.PartSize = partSizeFor(size, w.opts.PartSize)
 		w.opts.Size = size
-	}
-	if size > MaxObjectSize {
-		return invalidf("body is %d bytes, over the largest object S3 stores (%d, 5 TiB)", size, int64(MaxObjectSize))
 	}
 	if err := w.create(); err != nil {
 		return err
@@ -583,39 +793,34 @@ func (w *Writer) uploadFrom(ra io.ReaderAt, off, size int64) error {
 }
 
 // uploadParts uploads the size bytes of ra at off as the next parts, of ps
-// bytes each but the last, in parallel.
+// bytes each but the last, in parallel, and returns once every one of them
+// is done with ra: the caller may then reuse or close it.
 func (w *Writer) uploadParts(ra io.ReaderAt, off, size, ps int64) error {
+	var read sync.WaitGroup
+	defer read.Wait()
 	for start := int64(0); start < size; start += ps {
 		n := min(ps, size-start)
-		w.part++
-		num := w.part
-		select {
-		case w.slots <- struct{}{}:
-		case <-w.ctx.Done():
-			return context.Cause(w.ctx)
+		if err := w.checkLimits(n); err != nil {
+			return err
 		}
-		w.written += n
-		w.wg.Go(func() {
-			defer func() { <-w.slots }()
+		read.Add(1)
+		err := w.startPart(n, read.Done, func(num int32) (partRes, error) {
 			sec := io.NewSectionReader(ra, off+start, n)
 			var crc uint64
 			if w.cs != nil {
 				var err error
 				if crc, err = crcOfReader(w.cs, sec); err != nil {
-					w.fail(err)
-					return
+					return partRes{}, err
 				}
 			}
-			res, err := w.uploadPart(num, sec, n, crc)
-			if err != nil {
-				w.fail(err)
-				return
-			}
-			w.record(num, res)
-			w.progress.add(n, false)
+			return w.uploadPart(num, sec, n, crc)
 		})
+		if err != nil {
+			return err
+		}
 	}
-	return nil
+	read.Wait()
+	return w.failure()
 }
 
 // crcOfReader returns the CRC of what r holds and rewinds it.

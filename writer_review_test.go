@@ -1,0 +1,556 @@
+package s3kit_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/s3kit/s3kit"
+	"github.com/s3kit/s3kit/internal/faultproxy"
+)
+
+// Tests of the Writer, the Reader and the memory budget for the bugs of the
+// December 2026 review: each fails on the code the review read.
+
+// deadline returns a context that ends a test stuck in a deadlock instead
+// of letting it hang the suite.
+func deadline(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// mustEqualObject fails t unless key holds exactly want.
+func mustEqualObject(t *testing.T, ctx context.Context, b *s3kit.Bucket, key string, want []byte) {
+	t.Helper()
+	got, err := b.GetBytes(ctx, key)
+	if err != nil {
+		t.Fatalf("reading %s back: %v", key, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s holds %d bytes that differ from the %d written", key, len(got), len(want))
+	}
+}
+
+// uploadsFor returns the multipart uploads open for key.
+func uploadsFor(t *testing.T, ctx context.Context, c *s3kit.Client, bucket, key string) int {
+	t.Helper()
+	out, err := c.S3().ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket), Prefix: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Uploads)
+}
+
+// waitNoUploads waits, within ctx, until no multipart upload is open for
+// key: an abort started by a failure runs in the background.
+func waitNoUploads(t *testing.T, ctx context.Context, c *s3kit.Client, bucket, key string) {
+	t.Helper()
+	for uploadsFor(t, ctx, c, bucket, key) > 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("multipart upload of %s still open: %v", key, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// TestWriterPartBoundaries writes bodies of exactly k parts, and one byte
+// either side, through every way Go code feeds a Writer (review D1: Close
+// panicked when a Write-fed upload ended on a part boundary).
+func TestWriterPartBoundaries(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := deadline(t)
+		const part = 5 * mib
+		feeds := map[string]func(w *s3kit.Writer, data []byte) error{
+			"Write": func(w *s3kit.Writer, data []byte) error { _, err := w.Write(data); return err },
+			"io.Copy from bytes.Reader": func(w *s3kit.Writer, data []byte) error {
+				_, err := io.Copy(w, bytes.NewReader(data))
+				return err
+			},
+			"ReadFrom bytes.Reader": func(w *s3kit.Writer, data []byte) error {
+				_, err := w.ReadFrom(bytes.NewReader(data))
+				return err
+			},
+			"ReadFrom plain reader": func(w *s3kit.Writer, data []byte) error {
+				_, err := w.ReadFrom(struct{ io.Reader }{bytes.NewReader(data)})
+				return err
+			},
+		}
+		for _, size := range []int{0, 1, part - 1, part, part + 1, 2 * part, 2*part + 1, 3 * part} {
+			data := randomBytes(size)
+			for name, feed := range feeds {
+				key := strings.ReplaceAll(name, " ", "-") + "/" + strconv.Itoa(size)
+				w, err := e.bucket.NewWriter(ctx, key, &s3kit.WriterOptions{PartSize: part})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := feed(w, data); err != nil {
+					t.Fatalf("%s of %d bytes: %v", name, size, err)
+				}
+				if err := w.Close(); err != nil {
+					t.Fatalf("%s of %d bytes: Close: %v", name, size, err)
+				}
+				mustEqualObject(t, ctx, e.bucket, key, data)
+			}
+		}
+		// io.Copy from an s3kit Reader (a WriterTo) into a Writer, exactly
+		// two parts, and a Writer told the size.
+		data := randomBytes(2 * part)
+		if err := e.bucket.PutBytes(ctx, "src", data, nil); err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.bucket.NewReader(ctx, "src", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		w, err := e.bucket.NewWriter(ctx, "copied", &s3kit.WriterOptions{PartSize: part, Size: r.Size()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(w, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		mustEqualObject(t, ctx, e.bucket, "copied", data)
+		noUploadsLeft(t, e.client, e.bucket.Name())
+	})
+}
+
+// TestWriterReadFromConsumesSource checks that ReadFrom returns only once
+// its source is read (review D2): a buffer reused after io.Copy must not
+// change the object, a file closed after io.Copy must not fail Close, and
+// the file is left at its end.
+func TestWriterReadFromConsumesSource(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := deadline(t)
+		const part = 5 * mib
+		for _, size := range []int{3*part + 12345, 4 * part} {
+			buf := randomBytes(size)
+			want := bytes.Clone(buf)
+			w, err := e.bucket.NewWriter(ctx, "reused", &s3kit.WriterOptions{PartSize: part, Concurrency: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.ReadFrom(bytes.NewReader(buf)); err != nil {
+				t.Fatal(err)
+			}
+			for i := range buf {
+				buf[i] = 0xAA // the caller's next record
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			mustEqualObject(t, ctx, e.bucket, "reused", want)
+
+			path := filepath.Join(t.TempDir(), "f")
+			if err := os.WriteFile(path, want, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err = e.bucket.NewWriter(ctx, "file", &s3kit.WriterOptions{PartSize: part})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.Copy(w, f); err != nil {
+				t.Fatal(err)
+			}
+			if pos, _ := f.Seek(0, io.SeekCurrent); pos != int64(size) {
+				t.Errorf("file left at %d after io.Copy of %d bytes", pos, size)
+			}
+			f.Close()
+			if err := w.Close(); err != nil {
+				t.Fatalf("Close after the source file was closed: %v", err)
+			}
+			mustEqualObject(t, ctx, e.bucket, "file", want)
+		}
+	})
+}
+
+// TestBudgetCannotDeadlock drives Writers and Readers of one Client from
+// one goroutine in the patterns that deadlocked (review C1, C2): io.Copy
+// from a Reader to a Writer whose part is larger than the Client's, and
+// more Writers than the budget has parts, written in turn.
+func TestBudgetCannotDeadlock(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := deadline(t)
+		const part = 5 * mib
+		c := newClient(t, e.srv, s3kit.Config{PartSize: part, MemoryLimit: 4 * part})
+		b := c.Bucket(e.bucket.Name())
+		data := randomBytes(8*part + 999)
+		if err := b.PutBytes(ctx, "big", data, nil); err != nil {
+			t.Fatal(err)
+		}
+
+		t.Run("io.Copy Reader to Writer with larger parts", func(t *testing.T) {
+			for _, wpart := range []int64{part, 2 * part, 4 * part, 6 * part} {
+				r, err := b.NewReader(ctx, "big", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w, err := b.NewWriter(ctx, "copy", &s3kit.WriterOptions{PartSize: wpart})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := io.Copy(w, r); err != nil {
+					t.Fatalf("part %d: %v", wpart, err)
+				}
+				r.Close()
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				mustEqualObject(t, ctx, b, "copy", data)
+			}
+		})
+
+		t.Run("more Writers than the budget has parts", func(t *testing.T) {
+			const n = 9
+			var ws []*s3kit.Writer
+			for i := range n {
+				w, err := b.NewWriter(ctx, "shard/"+strconv.Itoa(i), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer w.Abort()
+				ws = append(ws, w)
+			}
+			chunk := data[:part/2+1]
+			var want [n][]byte
+			for round := range 5 {
+				for i, w := range ws {
+					if _, err := w.Write(chunk); err != nil {
+						t.Fatalf("round %d, writer %d: %v", round, i, err)
+					}
+					want[i] = append(want[i], chunk...)
+				}
+			}
+			for i, w := range ws {
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				mustEqualObject(t, ctx, b, "shard/"+strconv.Itoa(i), want[i])
+			}
+		})
+
+		t.Run("Readers read in turn", func(t *testing.T) {
+			var rs []*s3kit.Reader
+			for range 6 {
+				r, err := b.NewReader(ctx, "big", &s3kit.ReaderOptions{PartSize: part})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				rs = append(rs, r)
+			}
+			got := make([][]byte, len(rs))
+			buf := make([]byte, 1<<20+3)
+			for open := len(rs); open > 0; {
+				open = 0
+				for i, r := range rs {
+					n, err := r.Read(buf)
+					got[i] = append(got[i], buf[:n]...)
+					if err == io.EOF {
+						continue
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					open++
+				}
+			}
+			for i := range rs {
+				if !bytes.Equal(got[i], data) {
+					t.Fatalf("reader %d read %d bytes that differ", i, len(got[i]))
+				}
+			}
+		})
+		if com, spec := s3kit.BudgetInUse(c); com != 0 {
+			t.Errorf("%d committed bytes still counted after every Writer closed (%d speculative)", com, spec)
+		}
+	})
+}
+
+// TestWriterSizeEnforced checks WriterOptions.Size (review A3): fewer or
+// more bytes than declared is an error, and nothing is committed.
+func TestWriterSizeEnforced(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := deadline(t)
+		const part = 5 * mib
+		b := e.bucket
+		data := randomBytes(3*part + 5)
+		cases := []struct {
+			name     string
+			declared int64
+			feed     func(w *s3kit.Writer) error
+		}{
+			{"short by Write", 4 * part, func(w *s3kit.Writer) error { _, err := w.Write(data); return err }},
+			{"short, one part", 10, func(w *s3kit.Writer) error { _, err := w.Write(data[:3]); return err }},
+			{"long by Write", 2 * part, func(w *s3kit.Writer) error { _, err := w.Write(data); return err }},
+			{"long by one byte", int64(len(data)) - 1, func(w *s3kit.Writer) error { _, err := w.Write(data); return err }},
+			{"long by ReadFrom ReaderAt", 2 * part, func(w *s3kit.Writer) error { _, err := w.ReadFrom(bytes.NewReader(data)); return err }},
+			{"long by ReadFrom reader", 2*part + 1, func(w *s3kit.Writer) error {
+				_, err := w.ReadFrom(struct{ io.Reader }{bytes.NewReader(data)})
+				return err
+			}},
+			{"short by ReadFrom reader", 4 * part, func(w *s3kit.Writer) error {
+				_, err := w.ReadFrom(struct{ io.Reader }{bytes.NewReader(data)})
+				return err
+			}},
+		}
+		for _, tc := range cases {
+			key := "sized/" + strings.ReplaceAll(tc.name, " ", "-")
+			w, err := b.NewWriter(ctx, key, &s3kit.WriterOptions{PartSize: part, Size: tc.declared})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ferr := tc.feed(w)
+			cerr := w.Close()
+			if cerr == nil {
+				t.Fatalf("%s: Close succeeded (feed error %v)", tc.name, ferr)
+			}
+			if !errors.Is(cerr, s3kit.ErrInvalid) {
+				t.Errorf("%s: Close error %v is not ErrInvalid", tc.name, cerr)
+			}
+			if ok, err := b.Exists(ctx, key); err != nil || ok {
+				t.Fatalf("%s: object committed (exists %v, %v)", tc.name, ok, err)
+			}
+			waitNoUploads(t, ctx, e.client, b.Name(), key)
+		}
+		// The declared size, exactly, works through each path.
+		w, err := b.NewWriter(ctx, "sized/exact", &s3kit.WriterOptions{PartSize: part, Size: int64(len(data))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.ReadFrom(struct{ io.Reader }{bytes.NewReader(data)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		mustEqualObject(t, ctx, b, "sized/exact", data)
+	})
+}
+
+// TestWriterFailureAborts checks that a Writer whose part failed, or whose
+// context was cancelled, aborts its upload without waiting for Close
+// (review C5(b)), and that Close and Abort then agree.
+func TestWriterFailureAborts(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := deadline(t)
+		const part = 5 * mib
+		c, p := proxied(t, e, s3kit.Config{MaxAttempts: 1})
+		b := c.Bucket(e.bucket.Name())
+		data := randomBytes(3 * part)
+
+		t.Run("part fails", func(t *testing.T) {
+			p.Add(faultproxy.Rule{Method: http.MethodPut, Match: faultproxy.HasQuery("partNumber"), Times: 1,
+				Fault: faultproxy.Status(500, "InternalError")})
+			w, err := b.NewWriter(ctx, "failed", &s3kit.WriterOptions{PartSize: part, Concurrency: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var werr error
+			for i := 0; i < 20 && werr == nil; i++ {
+				_, werr = w.Write(data[:part])
+			}
+			if werr == nil {
+				t.Fatal("Write never reported the failed part")
+			}
+			// The caller returns the error without Close or Abort.
+			waitNoUploads(t, ctx, e.client, b.Name(), "failed")
+			if err := w.Close(); err == nil {
+				t.Fatal("Close succeeded after a failed part")
+			}
+			if err := w.Abort(); err != nil {
+				t.Fatalf("Abort after Close: %v", err)
+			}
+		})
+
+		t.Run("context cancelled", func(t *testing.T) {
+			wctx, cancel := context.WithCancel(ctx)
+			w, err := b.NewWriter(wctx, "cancelled", &s3kit.WriterOptions{PartSize: part})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(data[:2*part]); err != nil {
+				t.Fatal(err)
+			}
+			for uploadsFor(t, ctx, e.client, b.Name(), "cancelled") == 0 {
+				time.Sleep(10 * time.Millisecond)
+			}
+			cancel()
+			// Aborted without a call to the Writer...
+			waitNoUploads(t, ctx, e.client, b.Name(), "cancelled")
+			// ...and Close returns once the abort has made sure the
+			// parts cut off did not bring the upload back.
+			if err := w.Close(); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Close after cancel: %v", err)
+			}
+			if n := uploadsFor(t, ctx, e.client, b.Name(), "cancelled"); n != 0 {
+				t.Fatalf("%d uploads open after Close", n)
+			}
+		})
+
+		t.Run("Abort then Close", func(t *testing.T) {
+			w, err := b.NewWriter(ctx, "aborted", &s3kit.WriterOptions{PartSize: part})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(data); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Abort(); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err == nil {
+				t.Fatal("Close after Abort succeeded")
+			}
+			if _, err := w.Write([]byte("x")); err == nil {
+				t.Fatal("Write after Abort succeeded")
+			}
+			if ok, _ := b.Exists(ctx, "aborted"); ok {
+				t.Fatal("aborted object exists")
+			}
+			noUploadsLeft(t, e.client, b.Name())
+		})
+	})
+}
+
+// TestWriterLostCompleteResponse loses the answer of a
+// CompleteMultipartUpload the store carried out, so that the SDK's retry
+// finds no upload (review D6): the write succeeded, and Close must say so.
+func TestWriterLostCompleteResponse(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := deadline(t)
+		const part = 5 * mib
+		c, p := proxied(t, e, s3kit.Config{})
+		b := c.Bucket(e.bucket.Name())
+		data := randomBytes(2*part + 17)
+		r := p.Add(faultproxy.Rule{Method: http.MethodPost, Match: faultproxy.HasQuery("uploadId"), Times: 1,
+			Fault: faultproxy.ResetAfter(0)})
+		w, err := b.NewWriter(ctx, "lost", &s3kit.WriterOptions{PartSize: part})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatalf("Close after a lost Complete answer: %v", err)
+		}
+		if r.Fired() != 1 {
+			t.Fatalf("the fault fired %d times", r.Fired())
+		}
+		mustEqualObject(t, ctx, b, "lost", data)
+		if got := w.Info().Size; got != int64(len(data)) {
+			t.Errorf("Info().Size = %d", got)
+		}
+	})
+}
+
+// TestReaderSeekCancelsReadAhead checks that a Seek stops the ranges it
+// makes useless (review C5(d)): with every read-ahead GET hung, their
+// buffers come back only if the Seek cancels them.
+func TestReaderSeekCancelsReadAhead(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := deadline(t)
+		c, p := proxied(t, e, s3kit.Config{})
+		b := c.Bucket(e.bucket.Name())
+		data := randomBytes(4 * mib)
+		if err := b.PutBytes(ctx, "obj", data, nil); err != nil {
+			t.Fatal(err)
+		}
+		r, err := b.NewReader(ctx, "obj", &s3kit.ReaderOptions{PartSize: 256 << 10, Concurrency: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		// Ranges from 1 MiB on hang; reading the first 768 KiB in order
+		// widens the read-ahead window into them.
+		hang := p.Add(faultproxy.Rule{Method: http.MethodGet, Fault: faultproxy.Hang(), Match: func(r *http.Request) bool {
+			var start int64
+			_, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &start)
+			return err == nil && start >= 1*mib
+		}})
+		buf := make([]byte, 768<<10)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			t.Fatal(err)
+		}
+		for hang.Fired() == 0 {
+			select {
+			case <-ctx.Done():
+				t.Fatal("read-ahead never reached the hung ranges")
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		p.Reset()
+		if _, err := r.Seek(0, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if _, spec := s3kit.BudgetInUse(c); spec == 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatal("read-ahead buffers of hung ranges never came back after Seek")
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		got, err := io.ReadAll(r)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("read after Seek: %d bytes, %v", len(got), err)
+		}
+	})
+}
+
+// TestReaderReadAheadFollowsTheCaller checks that a short read after a Seek
+// (an HTTP Range request) fetches about what it reads, not Concurrency
+// ranges (review P3).
+func TestReaderReadAheadFollowsTheCaller(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := deadline(t)
+		c, p := proxied(t, e, s3kit.Config{})
+		b := c.Bucket(e.bucket.Name())
+		data := randomBytes(8 * mib)
+		if err := b.PutBytes(ctx, "video", data, nil); err != nil {
+			t.Fatal(err)
+		}
+		r, err := b.NewReader(ctx, "video", &s3kit.ReaderOptions{PartSize: 1 * mib, Concurrency: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		gets := p.Add(faultproxy.Rule{Method: http.MethodGet})
+		if _, err := r.Seek(3*mib, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, 512<<10)
+		if _, err := io.ReadFull(r, got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, data[3*mib:3*mib+len(got)]) {
+			t.Fatal("wrong bytes after Seek")
+		}
+		if n := gets.Fired(); n > 2 {
+			t.Fatalf("reading 512 KiB after a Seek sent %d GETs of 1 MiB", n)
+		}
+	})
+}
