@@ -69,11 +69,12 @@ type Config struct {
 	// The HTTP transport keeps at least this many idle connections per host.
 	Concurrency int
 
-	// MemoryLimit bounds the bytes of part buffers that all transfers of
-	// the Client hold at once (writers, uploads of unknown size, download
-	// prefetch); a transfer that would exceed it waits. 0 means
-	// DefaultMemoryLimit (64 MiB). It must allow at least one part of the
-	// largest part size in use.
+	// MemoryLimit bounds the part buffers of the Client's uploads in
+	// flight (a Writer that would exceed it waits for one to finish) and
+	// the read-ahead of its Readers (which takes only what is free); see
+	// the package documentation for the whole contract. 0 means
+	// DefaultMemoryLimit (64 MiB); it must hold at least one part of
+	// Config.PartSize. A part larger than the limit takes all of it.
 	MemoryLimit int64
 
 	// PartSize is the part size of multipart transfers when their options

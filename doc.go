@@ -26,10 +26,23 @@
 // local files, with progress; a failed download never leaves a partial
 // file under the final name. Copies above 5 GiB become multipart copies.
 //
-// All part buffers of a Client come from one memory budget
-// (Config.MemoryLimit, 64 MiB by default): a transfer that would exceed it
-// waits instead of allocating, so memory stays bounded however many
-// transfers run.
+// The transfers of a Client share one memory budget (Config.MemoryLimit,
+// 64 MiB by default). What a program can rely on:
+//
+//   - The parts of uploads in flight never exceed it: a Writer that would
+//     waits for another part to finish uploading (back-pressure). It waits
+//     for nothing else, so no pattern of calls can deadlock it: any number
+//     of Writers and Readers of one Client may be driven from one goroutine,
+//     with any part sizes, and io.Copy from a Reader to a Writer works.
+//   - Read-ahead uses only what is free and never waits; a Reader without
+//     room reads straight into the caller's buffer, one range at a time.
+//     Read-ahead already fetched is kept until it is read, so uploads that
+//     overtake it can bring the total to at most twice the limit for a
+//     while.
+//   - Besides the budget, each open Writer holds the part it is filling: it
+//     starts at 64 KiB and grows to the part size as bytes arrive.
+//   - Buffers are recycled in size classes; idle ones are left to the
+//     garbage collector.
 //
 // # Files and folders
 //
