@@ -9,6 +9,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.109.1
 	github.com/aws/smithy-go v1.28.1
 	github.com/minio/crc64nvme v1.1.1
+	go.uber.org/goleak v1.3.0
 	golang.org/x/sync v0.22.0
 )
 

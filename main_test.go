@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/s3kit/s3kit"
 	"github.com/s3kit/s3kit/internal/s3test"
+	"go.uber.org/goleak"
 )
 
 // servers are the real S3-compatible servers every integration test runs
@@ -78,7 +79,32 @@ func runTests(m *testing.M) int {
 		os.Setenv("AWS_SECRET_ACCESS_KEY", s.SecretKey)
 		os.Setenv("AWS_REGION", s.Region)
 	}
-	return m.Run()
+	code := m.Run()
+	for _, s := range started {
+		s.Stop()
+	}
+	started = nil
+	if code != 0 {
+		return code
+	}
+	return checkLeaks()
+}
+
+// checkLeaks fails the run if goroutines outlive the tests: a Writer's
+// abort, a Reader's read-ahead, a stall watchdog or a fan-out left
+// running. Connections kept alive by a Client's transport are not leaks;
+// goleak retries for a while, so goroutines that are ending get the time
+// to end.
+func checkLeaks() int {
+	err := goleak.Find(
+		goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"),
+	)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "s3kit tests: goroutines left running after the tests:", err)
+		return 1
+	}
+	return 0
 }
 
 // env is one server as a test sees it: a client and a fresh bucket that is
