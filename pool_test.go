@@ -144,3 +144,29 @@ func TestPartSizeGrowth(t *testing.T) {
 		t.Fatalf("partSizeFor(MaxObjectSize) = %d", got)
 	}
 }
+
+// TestReadFromRemainderBufferIsSmall replays the state ReadFrom leaves after
+// uploading the whole parts of a large source (review C3: the remainder got
+// a buffer sized by the unknown-size schedule, up to 5 GiB): the bytes left
+// over take a buffer of their own size, however far the schedule has gone.
+func TestReadFromRemainderBufferIsSmall(t *testing.T) {
+	for _, tc := range []struct {
+		parts     int32
+		remainder int
+	}{{1152, 12345}, {3840, 12345}, {6400, 12345}, {9102, 2 << 20}} {
+		c := &Client{pool: newBufferPool(DefaultMemoryLimit)}
+		w := &Writer{b: &Bucket{c: c}, opts: WriterOptions{PartSize: DefaultPartSize}, part: tc.parts, small: true}
+		data := make([]byte, tc.remainder)
+		for len(data) > 0 {
+			n := w.room(len(data))
+			w.cur = append(w.cur, data[:n]...)
+			data = data[n:]
+		}
+		if got, limit := cap(w.cur), max(2*tc.remainder, minClass); got > limit {
+			t.Errorf("after %d parts, %d bytes took a buffer of %d bytes", tc.parts, tc.remainder, got)
+		}
+		if com, spec := c.pool.inUse.Load(), c.pool.speculative.Load(); com+spec != 0 {
+			t.Errorf("the part being filled was counted in the budget: %d", com+spec)
+		}
+	}
+}

@@ -554,3 +554,37 @@ func TestReaderReadAheadFollowsTheCaller(t *testing.T) {
 		}
 	})
 }
+
+// TestSyncAcrossClientsAtPartBoundaries syncs objects of exactly one and
+// two parts between buckets of two Clients, the streamed path of Sync
+// that went through the Writer's panic (review D1).
+func TestSyncAcrossClientsAtPartBoundaries(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := deadline(t)
+		const part = 5 * mib
+		src := e.bucket
+		other := newClient(t, e.srv, s3kit.Config{
+			Endpoint: strings.Replace(e.srv.Endpoint, "127.0.0.1", "localhost", 1), PartSize: part,
+		})
+		dst := newBucket(t, other)
+		want := map[string][]byte{}
+		for _, size := range []int{0, 1, part, 2 * part, 2*part + 1} {
+			key := "obj-" + strconv.Itoa(size)
+			want[key] = randomBytes(size)
+			if err := src.PutBytes(ctx, key, want[key], nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := s3kit.Sync(ctx, src, dst, nil)
+		if err != nil {
+			t.Fatalf("Sync: %v (%+v)", err, res.Failed)
+		}
+		if len(res.Copied) != len(want) {
+			t.Fatalf("copied %d objects of %d", len(res.Copied), len(want))
+		}
+		for key, data := range want {
+			mustEqualObject(t, ctx, dst, key, data)
+		}
+		noUploadsLeft(t, other, dst.Name())
+	})
+}
