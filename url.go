@@ -195,7 +195,11 @@ type URLOpener struct {
 	// MaxClients is how many Clients the opener keeps: when a URL needs a
 	// new one and MaxClients are kept, the least recently used is dropped.
 	// A dropped Client stays usable by the handles, Readers, Writers and
-	// FSs that hold it. 0 means DefaultMaxURLClients.
+	// FSs that hold it. 0 means DefaultMaxURLClients. Every distinct
+	// combination of region, endpoint, path_style, profile and checksum
+	// needs its own Client, so URLs that vary them more than MaxClients
+	// ways make a Client at almost every open: allow users only the
+	// connection parameters they need.
 	MaxClients int
 
 	mu      sync.Mutex

@@ -706,11 +706,11 @@ func TestURLOpenerAllows(t *testing.T) {
 		t.Setenv("AWS_CONFIG_FILE", config)
 		t.Setenv("AWS_ACCESS_KEY_ID", "AKIDWRONG")
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
-		b, err := o.OpenBucket(ctx, "s3://"+name+"?profile=allowed&endpoint="+e.srv.Endpoint+"/")
+		_, err = o.OpenBucket(ctx, "s3://"+name+"?profile=allowed&endpoint="+e.srv.Endpoint+"/")
 		if !errors.Is(err, s3kit.ErrInvalid) {
 			t.Fatalf("an endpoint allowed only through the proxy: %v, want ErrInvalid", err)
 		}
-		b, err = o.OpenBucket(ctx, "s3://"+name+"?profile=allowed&endpoint="+p.URL)
+		b, err := o.OpenBucket(ctx, "s3://"+name+"?profile=allowed&endpoint="+p.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
