@@ -22,13 +22,16 @@ type PresignOptions struct {
 	// ContentLength, for PresignPut, if positive, binds the size of the
 	// upload: the request must carry a Content-Length header of exactly
 	// this value (not a chunked body), or the store refuses it. At most
-	// MaxPutSize; 0 binds nothing (SigV4 cannot sign a zero length).
+	// MaxPutSize; 0 binds nothing, as the SDK's signer does not sign a
+	// zero Content-Length (to allow only an empty body, bind the
+	// ChecksumSHA256 of no bytes).
 	ContentLength int64
 
 	// ChecksumCRC64NVME, ChecksumCRC32C and ChecksumSHA256, for
 	// PresignPut, bind the upload's content: the request must send the
 	// x-amz-checksum-crc64nvme, -crc32c or -sha256 header with this value,
-	// and the store refuses (BadDigest) a body whose checksum differs. At
+	// and the store refuses a body whose checksum differs (400 BadDigest;
+	// MinIO says XAmzContentChecksumMismatch). At
 	// most one may be set, in the form S3 uses: the standard base64
 	// encoding of the big-endian checksum (8, 4 or 32 bytes).
 	//
@@ -133,21 +136,21 @@ func (b *Bucket) PresignGet(ctx context.Context, key string, expires time.Durati
 // no request. The URL carries a signature: treat it as a secret.
 //
 // The headers are signed: the upload must send each of them with exactly
-// its value, or the store refuses it (403 SignatureDoesNotMatch). They
+// its value, or the store refuses it (SignatureDoesNotMatch, or MinIO's
+// AccessDenied for a missing one). They
 // are the Content-Type of opts, the checksum header of opts, and the
 // handle's put defaults (WithPutDefaults) as a PUT through the handle
 // would send them: Cache-Control, Content-Disposition, Content-Encoding,
 // Content-Language, Content-Type, x-amz-acl, x-amz-storage-class,
 // x-amz-server-side-encryption (and its KMS key), x-amz-meta-* and
 // x-amz-tagging. An object uploaded through the URL therefore gets the
-// same settings as one written through the handle. Host is not among them
+// same settings as one written through the handle, but for the
+// Content-Type that Put derives from the key's extension, which is not
+// bound. Host is not among them
 // (the URL sets it), nor is Content-Length, which an HTTP client derives
 // from the body: with opts.ContentLength the body must be exactly that
 // long. header is never nil; without options or defaults it is empty and
 // the uploader may send any Content-Type and body of up to 5 GiB.
-//
-// Unlike Put, PresignPut cannot verify the bytes: the store does, against
-// the bound checksum, if opts has one.
 func (b *Bucket) PresignPut(ctx context.Context, key string, expires time.Duration, opts *PresignOptions) (url string, header http.Header, err error) {
 	full, err := b.presignCheck(key, expires, opts, true)
 	if err != nil {

@@ -286,6 +286,28 @@ func TestPresignPutBinds(t *testing.T) {
 	})
 }
 
+// TestPresignPutEmpty checks that the SHA-256 of no bytes binds an upload
+// to an empty body, which ContentLength cannot bind.
+func TestPresignPutEmpty(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		sum := sha256.Sum256(nil)
+		url, hdr, err := e.bucket.PresignPut(ctx, "empty", time.Minute, &s3kit.PresignOptions{ChecksumSHA256: b64(sum[:])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, s3code := presignedPut(t, url, hdr, []byte("x"), false); code/100 == 2 {
+			t.Errorf("PUT of one byte: HTTP %d %s, want a refusal", code, s3code)
+		}
+		if code, s3code := presignedPut(t, url, hdr, nil, false); code != http.StatusOK {
+			t.Fatalf("PUT of no bytes: HTTP %d %s", code, s3code)
+		}
+		if info, err := e.bucket.Head(ctx, "empty", nil); err != nil || info.Size != 0 {
+			t.Errorf("stored %+v, %v", info, err)
+		}
+	})
+}
+
 // TestPresignPutDefaults checks that the handle's put defaults are signed
 // into a presigned PUT: an upload with the returned headers gets them, one
 // without any of them is refused, and the caller's ContentType wins.
