@@ -658,6 +658,19 @@ func TestURLOpenerRefuses(t *testing.T) {
 				})
 			}
 		}
+
+		// What the strict opener lists works.
+		w, err := strict.Create(ctx, s3URL(name, "k", e.srv.Endpoint, "content_type=text/x-listed", "region="+e.srv.Region))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, "listed")
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if info, err := e.bucket.Head(ctx, "k", nil); err != nil || info.ContentType != "text/x-listed" {
+			t.Errorf("written through the strict opener: %+v, %v", info, err)
+		}
 	})
 }
 
