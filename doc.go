@@ -65,7 +65,9 @@
 // "s3://photos/2025?endpoint=http://127.0.0.1:9000&cache_control=no-cache",
 // whose query sets the connection and the defaults of writes; URLs with the
 // same connection settings share one Client. Credentials in a URL are
-// refused.
+// refused. These functions trust their URLs, whose endpoint and profile
+// parameters decide where the program's credentials go; a [URLOpener]
+// opens URLs from users under the rules the program sets.
 //
 // # Integrity
 //
@@ -140,7 +142,11 @@
 // because URLs end up in logs; use the environment (AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), a profile, SSO, web identity or
 // instance metadata instead. A presigned URL is a bearer credential until
-// it expires (at most 7 days): share it like a password. TLS certificates
+// it expires (at most 7 days): share it like a password. A presigned PUT
+// accepts any body unless PresignOptions bind its length and checksum
+// (SHA-256 against an adversary; a CRC only against accidents). OpenBucket
+// and the other URL functions are for trusted URLs; open URLs from users
+// with a [URLOpener]. TLS certificates
 // are verified unless Config.InsecureSkipVerify is set, which is for
 // testing only.
 package s3kit

@@ -1,12 +1,16 @@
 package s3kit_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -202,6 +206,73 @@ func ExampleBucket_PresignGet() {
 	body, _ := io.ReadAll(resp.Body)
 	fmt.Println(resp.StatusCode, string(body))
 	// Output: 200 quarterly numbers
+}
+
+func ExampleBucket_PresignPut() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-presign-put")()
+	b := c.Bucket("example-presign-put")
+
+	// The uploader told us what it will send; the URL accepts exactly that.
+	data := []byte("photo bytes")
+	sum := sha256.Sum256(data)
+	url, header, err := b.PresignPut(ctx, "uploads/photo.jpg", 15*time.Minute, &s3kit.PresignOptions{
+		ContentType:    "image/jpeg",
+		ContentLength:  int64(len(data)),
+		ChecksumSHA256: base64.StdEncoding.EncodeToString(sum[:]),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	put := func(body []byte) int {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, bytes.NewReader(body))
+		if err != nil {
+			log.Fatal(err)
+		}
+		maps.Copy(req.Header, header) // the signed headers, exactly
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	fmt.Println(put([]byte("other bytes")), put(data))
+	// Output: 400 200
+}
+
+func ExampleURLOpener() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-url-opener")()
+
+	// URLs from a service's users: the zero URLOpener refuses an endpoint
+	// or profile parameter, and AllowParams limits the others.
+	opener := &s3kit.URLOpener{AllowParams: []string{"content_type"}}
+	defer opener.Close()
+	w, err := opener.Create(ctx, "s3://example-url-opener/export.csv?content_type=text/csv")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Fprintln(w, "id,total")
+	if err := w.Close(); err != nil {
+		log.Fatal(err)
+	}
+
+	_, err = opener.Create(ctx, "s3://example-url-opener/export.csv?endpoint=http://10.0.0.5:8080")
+	fmt.Println(err)
+	_, err = opener.Create(ctx, "s3://example-url-opener/export.csv?acl=public-read")
+	fmt.Println(errors.Is(err, s3kit.ErrInvalid))
+	// Output:
+	// s3kit: Create example-url-opener: invalid argument: URL parameter endpoint: "http://10.0.0.5:8080" is not among the endpoints this URLOpener allows (AllowEndpoints)
+	// true
 }
 
 func ExampleError() {

@@ -1,8 +1,12 @@
 package s3kit
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"io/fs"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +24,16 @@ import (
 // HeadBucket request, and a missing bucket is ErrBucketNotExist; with
 // check_bucket=false it sends no request at all.
 //
+// # Trusted URLs only
+//
+// The URL must come from trusted configuration (a flag, a config file),
+// never from the users of a service: its endpoint parameter sends
+// requests signed with the program's credentials, session token included,
+// to any host, an internal one too; its profile parameter selects any
+// profile of the shared config files, and so runs any credential_process
+// they name. To open URLs from users, configure a [URLOpener] with the
+// endpoints, profiles and parameters they may use.
+//
 // # Keys
 //
 // The path after the bucket is percent-decoded as a URL path: "%20" is a
@@ -35,7 +49,12 @@ import (
 // handle. Values are percent-decoded as in any URL query ("+" is a space,
 // "%3D" is "="), and a literal ";" is allowed in them.
 //
-//   - region: the region to sign for (Config.Region).
+//   - region: the region to sign for (Config.Region): 1 to 63 lowercase
+//     letters, digits and hyphens, starting with a letter and not ending
+//     with a hyphen, as AWS names regions ("us-east-1", "eu-central-2")
+//     and S3-compatible stores follow ("auto" for R2, "garage", "fr-par",
+//     "nyc3", "us-west-004"). A region outside this rule (MinIO accepts
+//     "My_Region") can be set with Config.Region or AWS_REGION.
 //   - endpoint: the base URL of an S3-compatible store, such as
 //     http://127.0.0.1:9000 (Config.Endpoint).
 //   - path_style: true addresses buckets as endpoint/bucket
@@ -49,7 +68,8 @@ import (
 //     sse_kms_key_id: defaults for every write made through the handle
 //     (the PutOptions fields of the same names), as by
 //     [Bucket.WithPutDefaults]: Put and its variants, NewWriter, Upload,
-//     and, for acl, storage_class, sse and sse_kms_key_id, copies.
+//     PresignPut, and, for acl, storage_class, sse and sse_kms_key_id,
+//     copies.
 //   - check_bucket: false skips the HeadBucket request of OpenBucket and
 //     Create, for a bucket known to exist or for credentials without the
 //     s3:ListBucket permission HeadBucket needs (which is ErrPermission).
@@ -71,26 +91,141 @@ import (
 //
 // URLs with the same region, endpoint, path_style, profile and checksum
 // share one [Client], made on first use with the environment and shared
-// files as they are then, and kept for the life of the program; its
-// connections are reused across calls. OpenBucket, Open and Create are
-// safe for concurrent use. For other settings (retries, memory,
-// concurrency, explicit credentials) make a Client with [New] and use
-// [Client.Bucket].
+// files as they are then; its connections are reused across calls. The
+// package keeps the DefaultMaxURLClients most recently used of these
+// Clients; a Client dropped from the cache stays usable by the handles
+// that hold it. OpenBucket, Open, Create and OpenFS are safe for
+// concurrent use. For other settings (retries, memory, concurrency,
+// explicit credentials) use a [URLOpener] with a Config, or make a Client
+// with [New] and use [Client.Bucket].
 func OpenBucket(ctx context.Context, rawURL string) (*Bucket, error) {
-	b, _, err := openURL(ctx, "OpenBucket", rawURL, false, true)
-	return b, err
+	return defaultOpener.OpenBucket(ctx, rawURL)
 }
 
 // Open opens the object an s3:// URL names, "s3://BUCKET/KEY[?…]", for
 // reading, as [Bucket.NewReader] does: the Reader keeps ctx for all its
 // requests, and the caller closes it. It accepts the URLs and parameters
 // OpenBucket does (the write parameters have no effect), but the URL must
-// name a key. It sends one HEAD request for the object, and after a 404
-// one HeadBucket to tell a missing object (ErrNotExist) from a missing
-// bucket (ErrBucketNotExist); check_bucket has no effect.
+// name a key, and like OpenBucket's it must come from trusted
+// configuration. It sends one HEAD request for the object, and after a
+// 404 one HeadBucket to tell a missing object (ErrNotExist) from a
+// missing bucket (ErrBucketNotExist); check_bucket has no effect.
 func Open(ctx context.Context, rawURL string) (*Reader, error) {
+	return defaultOpener.Open(ctx, rawURL)
+}
+
+// Create returns a Writer for the object an s3:// URL names,
+// "s3://BUCKET/KEY[?…]", as [Bucket.NewWriter] does, with the write
+// parameters of the URL (content_type, cache_control, acl, …) as its
+// PutOptions. It accepts the URLs and parameters OpenBucket does, but the
+// URL must name a key, and like OpenBucket's it must come from trusted
+// configuration. Unless check_bucket=false, it checks that the bucket
+// exists with one HeadBucket request, so that a wrong URL fails here
+// rather than at Close. As for any Writer, nothing is visible until Close
+// returns nil, and the Writer keeps ctx for all its requests.
+func Create(ctx context.Context, rawURL string) (*Writer, error) {
+	return defaultOpener.Create(ctx, rawURL)
+}
+
+// OpenFS returns the file-system view ([Bucket.FS]) of the bucket and
+// prefix an s3:// URL names, as OpenBucket opens them:
+// s3kit.OpenFS(ctx, "s3://site/www") views the objects under "www/". The
+// FS keeps ctx for all its requests. Like OpenBucket's, the URL must come
+// from trusted configuration.
+func OpenFS(ctx context.Context, rawURL string) (*FS, error) {
+	return defaultOpener.OpenFS(ctx, rawURL)
+}
+
+// defaultOpener opens the URLs of OpenBucket, Open, Create and OpenFS,
+// which come from trusted configuration: any endpoint and profile.
+var defaultOpener = &URLOpener{AllowEndpoints: []string{"*"}, AllowProfiles: []string{"*"}}
+
+// DefaultMaxURLClients is how many Clients a URLOpener whose MaxClients is
+// 0 keeps, and the package-level OpenBucket, Open, Create and OpenFS keep.
+const DefaultMaxURLClients = 16
+
+// A URLOpener opens s3:// URLs, as OpenBucket, Open, Create and OpenFS do,
+// under rules the program sets: which endpoints, profiles and parameters a
+// URL may name, the Config its Clients start from, and how many Clients
+// it keeps. It is the way to open URLs that come from the users of a
+// service.
+//
+// Its zero value is ready to use and refuses URLs with an endpoint or a
+// profile parameter, the two that decide where the program's credentials
+// go and which credentials are used; other parameters are allowed. Such a
+// URL reaches the store of Config.Endpoint (or of AWS_ENDPOINT_URL, or
+// Amazon S3) with the credentials of Config (or of the standard chain).
+//
+// A URL whose endpoint, profile or parameters the opener does not allow
+// fails with an error matching ErrInvalid that names the parameter, before
+// any request is sent and before any Client is made. The opener does not
+// restrict buckets: a URL may name any bucket its credentials reach, so
+// give a service credentials for the buckets its users may use.
+//
+// A URLOpener is safe for concurrent use. Its fields must not change once
+// it is in use, and it must not be copied then.
+type URLOpener struct {
+	// Config is the configuration of every Client the opener makes. A
+	// URL's region, endpoint, profile and checksum replace its Region,
+	// Endpoint, Profile and Checksum, and path_style=true sets its
+	// PathStyle.
+	Config Config
+
+	// AllowEndpoints are the endpoints a URL's endpoint parameter may
+	// name, as base URLs such as "https://s3.example.com" or
+	// "http://127.0.0.1:9000". An endpoint matches when its scheme, host,
+	// port and path are equal, compared without regard to the case of
+	// scheme and host, with a port of 80 for http and 443 for https the
+	// same as none, and without a trailing "/". The host is compared as a
+	// name, not resolved. The single entry "*" allows any endpoint. nil or
+	// empty: a URL may not have an endpoint parameter.
+	AllowEndpoints []string
+
+	// AllowProfiles are the profiles a URL's profile parameter may name,
+	// compared exactly; "*" allows any. nil or empty: a URL may not have a
+	// profile parameter.
+	AllowProfiles []string
+
+	// AllowParams are the parameters other than endpoint and profile that
+	// a URL may have, such as "region" or "content_type"; a URL with
+	// another is refused. nil allows all of them; a non-nil empty slice
+	// allows none.
+	AllowParams []string
+
+	// MaxClients is how many Clients the opener keeps: when a URL needs a
+	// new one and MaxClients are kept, the least recently used is dropped.
+	// A dropped Client stays usable by the handles, Readers, Writers and
+	// FSs that hold it. 0 means DefaultMaxURLClients. Every distinct
+	// combination of region, endpoint, path_style, profile and checksum
+	// needs its own Client, so URLs that vary them more than MaxClients
+	// ways make a Client at almost every open: allow users only the
+	// connection parameters they need.
+	MaxClients int
+
+	mu      sync.Mutex
+	closed  bool
+	clients map[connSettings]*cachedClient
+	clock   uint64 // counts uses, for the least recently used
+}
+
+var errOpenerClosed = fmt.Errorf("URLOpener is closed: %w", fs.ErrClosed)
+
+// cachedClient is a Client of a URLOpener with its last use.
+type cachedClient struct {
+	c    *Client
+	used uint64
+}
+
+// OpenBucket is [OpenBucket] under the rules of o.
+func (o *URLOpener) OpenBucket(ctx context.Context, rawURL string) (*Bucket, error) {
+	b, _, err := o.open(ctx, "OpenBucket", rawURL, false, true)
+	return b, err
+}
+
+// Open is [Open] under the rules of o.
+func (o *URLOpener) Open(ctx context.Context, rawURL string) (*Reader, error) {
 	// NewReader's HEAD tells a missing bucket from a missing key itself.
-	b, key, err := openURL(ctx, "Open", rawURL, true, false)
+	b, key, err := o.open(ctx, "Open", rawURL, true, false)
 	if err != nil {
 		return nil, err
 	}
@@ -101,16 +236,9 @@ func Open(ctx context.Context, rawURL string) (*Reader, error) {
 	return r, nil
 }
 
-// Create returns a Writer for the object an s3:// URL names,
-// "s3://BUCKET/KEY[?…]", as [Bucket.NewWriter] does, with the write
-// parameters of the URL (content_type, cache_control, acl, …) as its
-// PutOptions. It accepts the URLs and parameters OpenBucket does, but the
-// URL must name a key. Unless check_bucket=false, it checks that the
-// bucket exists with one HeadBucket request, so that a wrong URL fails
-// here rather than at Close. As for any Writer, nothing is visible until
-// Close returns nil, and the Writer keeps ctx for all its requests.
-func Create(ctx context.Context, rawURL string) (*Writer, error) {
-	b, key, err := openURL(ctx, "Create", rawURL, true, true)
+// Create is [Create] under the rules of o.
+func (o *URLOpener) Create(ctx context.Context, rawURL string) (*Writer, error) {
+	b, key, err := o.open(ctx, "Create", rawURL, true, true)
 	if err != nil {
 		return nil, err
 	}
@@ -121,29 +249,46 @@ func Create(ctx context.Context, rawURL string) (*Writer, error) {
 	return w, nil
 }
 
-// OpenFS returns the file-system view ([Bucket.FS]) of the bucket and
-// prefix an s3:// URL names, as OpenBucket opens them:
-// s3kit.OpenFS(ctx, "s3://site/www") views the objects under "www/". The
-// FS keeps ctx for all its requests.
-func OpenFS(ctx context.Context, rawURL string) (*FS, error) {
-	b, _, err := openURL(ctx, "OpenFS", rawURL, false, true)
+// OpenFS is [OpenFS] under the rules of o.
+func (o *URLOpener) OpenFS(ctx context.Context, rawURL string) (*FS, error) {
+	b, _, err := o.open(ctx, "OpenFS", rawURL, false, true)
 	if err != nil {
 		return nil, err
 	}
 	return b.FS(ctx), nil
 }
 
-// openURL parses rawURL and finds or makes its Client. With wantKey the
-// URL must name a key, which is returned with a handle on the whole
-// bucket; without, the handle is scoped under the URL's path and the key
-// is "". With checkBucket, unless the URL says check_bucket=false, it
-// checks that the bucket exists. op names the caller in errors.
-func openURL(ctx context.Context, op, rawURL string, wantKey, checkBucket bool) (*Bucket, string, error) {
+// Close drops the opener's Clients and closes their idle connections.
+// Handles, Readers, Writers and FSs opened before keep working (they open
+// new connections as they need them). After Close, the opener's methods
+// fail with an error matching fs.ErrClosed. Close always returns nil;
+// closing again does nothing.
+func (o *URLOpener) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.closed = true
+	for _, e := range o.clients {
+		o.release(e.c)
+	}
+	o.clients = nil
+	return nil
+}
+
+// open parses rawURL, checks it against o's rules, and finds or makes its
+// Client. With wantKey the URL must name a key, which is returned with a
+// handle on the whole bucket; without, the handle is scoped under the
+// URL's path and the key is "". With checkBucket, unless the URL says
+// check_bucket=false, it checks that the bucket exists. op names the
+// caller in errors.
+func (o *URLOpener) open(ctx context.Context, op, rawURL string, wantKey, checkBucket bool) (*Bucket, string, error) {
 	u, err := parseS3URL(rawURL, wantKey)
+	if err == nil {
+		err = o.allow(&u)
+	}
 	if err != nil {
 		return nil, "", &Error{Op: op, Bucket: u.bucket, Err: err}
 	}
-	c, err := sharedClient(ctx, u.conn)
+	c, err := o.client(ctx, u.conn)
 	if err != nil {
 		return nil, "", renameOp(err, op)
 	}
@@ -166,6 +311,77 @@ func openURL(ctx context.Context, op, rawURL string, wantKey, checkBucket bool) 
 	return b.Prefix(u.path), "", nil
 }
 
+// allow checks the rules of o, and u against them.
+func (o *URLOpener) allow(u *s3URL) error {
+	if o.MaxClients < 0 {
+		return invalidf("URLOpener.MaxClients %d is negative", o.MaxClients)
+	}
+	for _, p := range o.AllowParams {
+		if p == "endpoint" || p == "profile" {
+			return invalidf("URLOpener.AllowParams lists %s; allow its values with Allow%ss", p, strings.ToUpper(p[:1])+p[1:])
+		}
+		if !slices.Contains(urlParams, p) {
+			return invalidf("URLOpener.AllowParams lists %q, which is not a URL parameter (known: %s)", p, strings.Join(urlParams, ", "))
+		}
+	}
+	allowed, err := o.endpointAllowed(u.conn.endpoint)
+	if err != nil {
+		return err
+	}
+	for _, name := range u.params {
+		switch {
+		case name == "endpoint":
+			if !allowed {
+				return invalidf("URL parameter endpoint: %q is not among the endpoints this URLOpener allows (AllowEndpoints)", u.conn.endpoint)
+			}
+		case name == "profile":
+			if !slices.Contains(o.AllowProfiles, "*") && !slices.Contains(o.AllowProfiles, u.conn.profile) {
+				return invalidf("URL parameter profile: %q is not among the profiles this URLOpener allows (AllowProfiles)", u.conn.profile)
+			}
+		case o.AllowParams != nil && !slices.Contains(o.AllowParams, name):
+			return invalidf("URL parameter %s is not allowed by this URLOpener (AllowParams: %s)", name, strings.Join(o.AllowParams, ", "))
+		}
+	}
+	return nil
+}
+
+// endpointAllowed reports whether AllowEndpoints allows endpoint, in the
+// form parseS3URL gives it ("" if the URL has none). An entry that is not
+// an endpoint is an error.
+func (o *URLOpener) endpointAllowed(endpoint string) (bool, error) {
+	ok := false
+	for _, a := range o.AllowEndpoints {
+		if a == "*" {
+			ok = true
+			continue
+		}
+		e, err := parseEndpoint(a)
+		if err != nil {
+			return false, invalidf("URLOpener.AllowEndpoints: %s", strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
+		}
+		ok = ok || endpointKey(e) == endpoint
+	}
+	return ok, nil
+}
+
+// endpointKey is the form in which endpoints are compared and Clients
+// shared: the scheme and host in lower case, the port unless it is the
+// scheme's default, and the path without a trailing "/" (parseEndpoint
+// removed it).
+func endpointKey(u *url.URL) string {
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if u.Scheme == "http" && port == "80" || u.Scheme == "https" && port == "443" {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return u.Scheme + "://" + host + u.EscapedPath()
+}
+
 // connSettings are the settings a URL gives its Client; URLs with equal
 // settings share one.
 type connSettings struct {
@@ -173,32 +389,61 @@ type connSettings struct {
 	pathStyle                           bool
 }
 
-// urlClients are the Clients of the URL opener, made on first use.
-var urlClients struct {
-	mu sync.Mutex
-	m  map[connSettings]*Client
-}
-
-// sharedClient returns the Client for s, making it on first use.
-func sharedClient(ctx context.Context, s connSettings) (*Client, error) {
-	urlClients.mu.Lock()
-	defer urlClients.mu.Unlock()
-	if c := urlClients.m[s]; c != nil {
-		return c, nil
+// client returns the Client for s, making it on first use, and dropping
+// the least recently used one if o keeps too many.
+func (o *URLOpener) client(ctx context.Context, s connSettings) (*Client, error) {
+	// Held while New runs, which reads files but sends nothing, so that
+	// concurrent first uses of s share one Client.
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return nil, &Error{Err: errOpenerClosed}
 	}
+	o.clock++
+	if e := o.clients[s]; e != nil {
+		e.used = o.clock
+		return e.c, nil
+	}
+	cfg := o.Config
+	cfg.Region = cmp.Or(s.region, cfg.Region)
+	cfg.Endpoint = cmp.Or(s.endpoint, cfg.Endpoint)
+	cfg.Profile = cmp.Or(s.profile, cfg.Profile)
+	cfg.Checksum = cmp.Or(s.checksum, cfg.Checksum)
+	cfg.PathStyle = cfg.PathStyle || s.pathStyle
 	// The Client outlives this call: it must not inherit its cancellation.
-	c, err := New(context.WithoutCancel(ctx), Config{
-		Region: s.region, Endpoint: s.endpoint, PathStyle: s.pathStyle,
-		Profile: s.profile, Checksum: s.checksum,
-	})
+	c, err := New(context.WithoutCancel(ctx), cfg)
 	if err != nil {
 		return nil, err
 	}
-	if urlClients.m == nil {
-		urlClients.m = make(map[connSettings]*Client)
+	if o.clients == nil {
+		o.clients = make(map[connSettings]*cachedClient)
 	}
-	urlClients.m[s] = c
+	for len(o.clients) >= cmp.Or(o.MaxClients, DefaultMaxURLClients) {
+		var oldest connSettings
+		var e *cachedClient
+		for k, v := range o.clients {
+			if e == nil || v.used < e.used {
+				oldest, e = k, v
+			}
+		}
+		delete(o.clients, oldest)
+		o.release(e.c)
+	}
+	o.clients[s] = &cachedClient{c: c, used: o.clock}
 	return c, nil
+}
+
+// release closes the idle connections of a Client the opener drops, so
+// that its transport and buffers can be collected once no handle holds
+// it; requests in flight are not disturbed. A Config.HTTPClient is the
+// caller's, shared by every Client, and is left alone.
+func (o *URLOpener) release(c *Client) {
+	if o.Config.HTTPClient != nil {
+		return
+	}
+	if h, ok := c.s3.Options().HTTPClient.(interface{ CloseIdleConnections() }); ok {
+		h.CloseIdleConnections()
+	}
 }
 
 // s3URL is a parsed s3:// URL.
@@ -207,7 +452,8 @@ type s3URL struct {
 	path        string // decoded: the key, or the prefix
 	conn        connSettings
 	put         PutOptions
-	hasPut      bool // a write parameter was given
+	hasPut      bool     // a write parameter was given
+	params      []string // the names of the parameters given
 	checkBucket bool
 }
 
@@ -311,6 +557,7 @@ func (u *s3URL) parseQuery(rawQuery string) error {
 			return invalidf("URL parameter %s is given twice", name)
 		}
 		seen[name] = true
+		u.params = append(u.params, name)
 		value, err := url.QueryUnescape(rawValue)
 		if err != nil {
 			return invalidf("URL parameter %s: %v", name, err)
@@ -345,7 +592,7 @@ func (u *s3URL) set(name, v string) error {
 		if err != nil {
 			return err
 		}
-		u.conn.endpoint = e.String()
+		u.conn.endpoint = endpointKey(e)
 		return nil
 	case "path_style":
 		return parseBool(&u.conn.pathStyle, v)
@@ -402,14 +649,18 @@ func parseBool(dst *bool, v string) error {
 	return nil
 }
 
-// validRegion accepts the names regions have on AWS and on other stores
-// (letters, digits, '-', '_' and '.'), which go into hostnames and
-// signatures.
+// validRegion accepts a region as AWS names them and S3-compatible
+// stores follow: a DNS label of lowercase letters, digits and hyphens that
+// starts with a letter, since Amazon puts the region in hostnames. The
+// rule keeps junk out of the Clients a URL makes.
 func validRegion(dst *string, v string) error {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return invalidf("region %q may hold only letters, digits, '-', '_' and '.'", v)
-		}
+	ok := v != "" && len(v) <= 63 && v[0] >= 'a' && v[0] <= 'z' && v[len(v)-1] != '-'
+	for i := 0; ok && i < len(v); i++ {
+		c := v[i]
+		ok = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-'
+	}
+	if !ok {
+		return invalidf("region %q is not 1 to 63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen", v)
 	}
 	*dst = v
 	return nil

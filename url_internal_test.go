@@ -2,12 +2,27 @@ package s3kit
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
+
+// URLOpenerClients returns how many Clients o keeps; nil means the opener
+// of OpenBucket, Open, Create and OpenFS. For the tests of package
+// s3kit_test.
+func URLOpenerClients(o *URLOpener) int {
+	if o == nil {
+		o = defaultOpener
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.clients)
+}
 
 func TestParseS3URL(t *testing.T) {
 	tests := []struct {
@@ -46,6 +61,7 @@ func TestParseS3URL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			got.params = nil // checked by TestParseS3URLParams
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("parseS3URL(%q)\n got %+v\nwant %+v", tt.raw, got, tt.want)
 			}
@@ -86,6 +102,8 @@ func TestParseS3URLInvalid(t *testing.T) {
 		{"path_style", "s3://b-1?path_style=maybe", false, "path_style"},
 		{"check_bucket", "s3://b-1?check_bucket=no", false, "check_bucket"},
 		{"region", "s3://b-1?region=eu+west", false, "region"},
+		{"region upper case", "s3://b-1?region=A1", false, "region"},
+		{"region too long", "s3://b-1?region=" + strings.Repeat("a", 64), false, "1 to 63"},
 		{"endpoint scheme", "s3://b-1?endpoint=ftp://127.0.0.1", false, "endpoint"},
 		{"endpoint not URL", "s3://b-1?endpoint=127.0.0.1:9000", false, "endpoint"},
 		{"endpoint no host", "s3://b-1?endpoint=http://", false, "endpoint"},
@@ -207,5 +225,183 @@ func TestPutDefaultsMerge(t *testing.T) {
 		if err := c.Bucket("b-1").WithPutDefaults(bad).err; !errors.Is(err, ErrInvalid) {
 			t.Errorf("WithPutDefaults(%+v): err %v, want ErrInvalid", bad, err)
 		}
+	}
+}
+
+func TestParseS3URLParams(t *testing.T) {
+	u, err := parseS3URL("s3://b-1?check_bucket=false&&region=us-east-1&endpoint=HTTP://Example.COM:80/&acl=private", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"check_bucket", "region", "endpoint", "acl"}; !slices.Equal(u.params, want) {
+		t.Errorf("params %q, want %q", u.params, want)
+	}
+	if u.conn.endpoint != "http://example.com" {
+		t.Errorf("endpoint %q, want it normalised to http://example.com", u.conn.endpoint)
+	}
+}
+
+func TestValidRegion(t *testing.T) {
+	for _, r := range []string{
+		"us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "us-isob-east-1", "eusc-de-east-1", // AWS
+		"auto", "garage", "fr-par", "nyc3", "us-west-004", "ru-central1", "us-ashburn-1", "fsn1", "a", // others
+		strings.Repeat("r", 63),
+	} {
+		var got string
+		if err := validRegion(&got, r); err != nil || got != r {
+			t.Errorf("validRegion(%q) = %q, %v", r, got, err)
+		}
+	}
+	for _, r := range []string{
+		"", "US-EAST-1", "My_Region", "us_east_1", "1region", "-us", "us-", "eu.west", "eu west", "ü", "a/b",
+		strings.Repeat("r", 64),
+	} {
+		var got string
+		if err := validRegion(&got, r); !errors.Is(err, ErrInvalid) || got != "" {
+			t.Errorf("validRegion(%q) = %q, %v; want ErrInvalid", r, got, err)
+		}
+	}
+}
+
+// TestURLOpenerEndpoints checks how AllowEndpoints matches the endpoint
+// parameter: scheme, host, port and path, case and default ports aside.
+func TestURLOpenerEndpoints(t *testing.T) {
+	allow := []string{"http://127.0.0.1:9000", "https://S3.Example.com/", "http://[::1]:7070", "https://store.example/s3"}
+	for _, tt := range []struct {
+		endpoint string
+		ok       bool
+	}{
+		{"http://127.0.0.1:9000", true},
+		{"http://127.0.0.1:9000/", true},
+		{"HTTP://127.0.0.1:9000", true},
+		{"https://s3.example.com", true},
+		{"https://s3.example.com:443", true},
+		{"https://S3.EXAMPLE.COM/", true},
+		{"http://[::1]:7070", true},
+		{"https://store.example/s3/", true},
+		{"https://127.0.0.1:9000", false}, // scheme
+		{"http://127.0.0.1:9001", false},  // port
+		{"http://127.0.0.1", false},       // default port
+		{"http://localhost:9000", false},  // a name is not its address
+		{"http://s3.example.com", false},  // scheme
+		{"https://s3.example.com:8443", false},
+		{"https://s3.example.com.evil.example", false},
+		{"https://store.example", false},      // path
+		{"https://store.example/s3/x", false}, // path
+		{"https://store.example/S3", false},   // paths are case-sensitive
+		{"http://10.0.0.5:8080", false},
+	} {
+		o := &URLOpener{AllowEndpoints: allow}
+		u, err := parseS3URL("s3://b-1?endpoint="+tt.endpoint, false)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.endpoint, err)
+		}
+		err = o.allow(&u)
+		if tt.ok && err != nil || !tt.ok && (!errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "URL parameter endpoint")) {
+			t.Errorf("endpoint %s: %v, want allowed %v", tt.endpoint, err, tt.ok)
+		}
+	}
+}
+
+// TestURLOpenerRulesInvalid checks that a misconfigured opener refuses
+// every URL with ErrInvalid naming the field at fault.
+func TestURLOpenerRulesInvalid(t *testing.T) {
+	for _, tt := range []struct {
+		o    *URLOpener
+		want string
+	}{
+		{&URLOpener{MaxClients: -1}, "MaxClients"},
+		{&URLOpener{AllowParams: []string{"endpoint"}}, "AllowEndpoints"},
+		{&URLOpener{AllowParams: []string{"profile"}}, "AllowProfiles"},
+		{&URLOpener{AllowParams: []string{"colour"}}, `AllowParams lists "colour"`},
+		{&URLOpener{AllowEndpoints: []string{"ftp://127.0.0.1"}}, "AllowEndpoints"},
+		{&URLOpener{AllowEndpoints: []string{"127.0.0.1:9000"}}, "AllowEndpoints"},
+	} {
+		_, err := tt.o.OpenBucket(t.Context(), "s3://b-1?check_bucket=false")
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: %v, want ErrInvalid naming %s", tt.o, err, tt.want)
+		}
+		if n := URLOpenerClients(tt.o); n != 0 {
+			t.Errorf("%+v: made %d Clients", tt.o, n)
+		}
+	}
+}
+
+// TestURLOpenerLRU opens URLs with 100 regions through an opener and
+// through the package's functions, which send nothing with
+// check_bucket=false: each keeps at most its MaxClients, the most recently
+// used ones.
+func TestURLOpenerLRU(t *testing.T) {
+	ctx := t.Context()
+	const endpoint = "http://127.0.0.1:1" // nothing may be sent there
+	o := &URLOpener{Config: Config{Endpoint: endpoint}, MaxClients: 4}
+	open := func(o *URLOpener, region string) *Client {
+		t.Helper()
+		b, err := o.OpenBucket(ctx, "s3://b-1?check_bucket=false&region="+region)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.Client()
+	}
+	kept := open(o, "kept")
+	for i := range 100 {
+		open(o, fmt.Sprintf("r%d", i))
+		if n := URLOpenerClients(o); n > 4 {
+			t.Fatalf("after %d regions the opener keeps %d Clients, want at most 4", i+1, n)
+		}
+		if i%2 == 0 && open(o, "kept") != kept { // used often enough to stay
+			t.Fatalf("after %d regions the most recently used Client was dropped", i+1)
+		}
+	}
+	if c := open(o, "r0"); c.Region() != "r0" {
+		t.Errorf("a dropped region made again: Region() %q", c.Region())
+	}
+
+	for i := range 100 {
+		if _, err := OpenBucket(ctx, fmt.Sprintf("s3://b-1?check_bucket=false&endpoint=%s&region=lru-%d", endpoint, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := URLOpenerClients(nil); n > DefaultMaxURLClients {
+		t.Errorf("after 100 regions OpenBucket keeps %d Clients, want at most %d", n, DefaultMaxURLClients)
+	}
+}
+
+// TestURLOpenerConcurrent opens URLs from many goroutines, with few Clients
+// kept (run with -race): each gets a working Client for its settings, and
+// goroutines with the same settings share one while it is kept.
+func TestURLOpenerConcurrent(t *testing.T) {
+	ctx := t.Context()
+	o := &URLOpener{Config: Config{Endpoint: "http://127.0.0.1:1"}, MaxClients: 3}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 64 {
+		wg.Go(func() {
+			region := fmt.Sprintf("c%d", g%8)
+			b, err := o.OpenBucket(ctx, "s3://b-1?check_bucket=false&region="+region)
+			if err == nil && b.Client().Region() != region {
+				err = fmt.Errorf("region %s got a Client for %s", region, b.Client().Region())
+			}
+			if err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := URLOpenerClients(o); n > 3 {
+		t.Errorf("%d Clients kept, want at most 3", n)
+	}
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.OpenBucket(ctx, "s3://b-1?check_bucket=false"); !errors.Is(err, fs.ErrClosed) {
+		t.Errorf("OpenBucket after Close: %v, want fs.ErrClosed", err)
+	}
+	if n := URLOpenerClients(o); n != 0 {
+		t.Errorf("%d Clients kept after Close", n)
 	}
 }

@@ -599,3 +599,229 @@ func TestOpenFSURL(t *testing.T) {
 		}
 	})
 }
+
+// TestURLOpenerRefuses checks that an opener refuses URLs whose endpoint,
+// profile or parameters it does not allow, with ErrInvalid naming the
+// parameter, before any request reaches the store and before any Client
+// is made; and that the zero opener refuses endpoint and profile.
+func TestURLOpenerRefuses(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		useURLEnv(t, e)
+		ctx := t.Context()
+		p := faultproxy.New(e.srv.Endpoint)
+		t.Cleanup(p.Close)
+		name := e.bucket.Name()
+		strict := &s3kit.URLOpener{
+			AllowEndpoints: []string{e.srv.Endpoint},
+			AllowProfiles:  []string{"allowed"},
+			AllowParams:    []string{"region", "check_bucket", "content_type"},
+		}
+		zero := &s3kit.URLOpener{}
+		t.Cleanup(func() { strict.Close(); zero.Close() })
+		calls := map[string]func(o *s3kit.URLOpener, raw string) error{
+			"OpenBucket": func(o *s3kit.URLOpener, raw string) error { _, err := o.OpenBucket(ctx, raw); return err },
+			"Open":       func(o *s3kit.URLOpener, raw string) error { _, err := o.Open(ctx, raw); return err },
+			"Create":     func(o *s3kit.URLOpener, raw string) error { _, err := o.Create(ctx, raw); return err },
+			"OpenFS":     func(o *s3kit.URLOpener, raw string) error { _, err := o.OpenFS(ctx, raw); return err },
+		}
+		for _, c := range []struct {
+			name  string
+			o     *s3kit.URLOpener
+			query string
+			want  string
+		}{
+			{"endpoint not allowed", strict, "endpoint=" + p.URL, "URL parameter endpoint"},
+			{"internal endpoint", strict, "endpoint=http://10.0.0.5:8080", "URL parameter endpoint"},
+			{"endpoint by another name", strict, "endpoint=" + strings.Replace(e.srv.Endpoint, "127.0.0.1", "localhost", 1), "URL parameter endpoint"},
+			{"profile not allowed", strict, "profile=prod-admin", "URL parameter profile"},
+			{"parameter not allowed", strict, "endpoint=" + e.srv.Endpoint + "&acl=private", "URL parameter acl"},
+			{"zero opener, endpoint", zero, "endpoint=" + p.URL, "URL parameter endpoint"},
+			{"zero opener, profile", zero, "profile=allowed", "URL parameter profile"},
+		} {
+			for op, call := range calls {
+				t.Run(c.name+"/"+op, func(t *testing.T) {
+					before := p.Count()
+					err := call(c.o, "s3://"+name+"/k?"+c.query)
+					if !errors.Is(err, s3kit.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+						t.Fatalf("got %v, want ErrInvalid naming %q", err, c.want)
+					}
+					var se *s3kit.Error
+					if !errors.As(err, &se) || se.Op != op {
+						t.Errorf("%#v is not an *s3kit.Error of %s", err, op)
+					}
+					if n := p.Count() - before; n != 0 {
+						t.Errorf("%d requests reached the server", n)
+					}
+					if n := s3kit.URLOpenerClients(c.o); n != 0 {
+						t.Errorf("the opener made %d Clients", n)
+					}
+				})
+			}
+		}
+
+		// What the strict opener lists works.
+		w, err := strict.Create(ctx, s3URL(name, "k", e.srv.Endpoint, "content_type=text/x-listed", "region="+e.srv.Region))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, "listed")
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if info, err := e.bucket.Head(ctx, "k", nil); err != nil || info.ContentType != "text/x-listed" {
+			t.Errorf("written through the strict opener: %+v, %v", info, err)
+		}
+	})
+}
+
+// TestURLOpenerAllows checks that what an opener allows works against the
+// store: an allowed endpoint (written in another case, with a trailing
+// slash), an allowed profile of the shared config file, and allowed write
+// parameters.
+func TestURLOpenerAllows(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		useURLEnv(t, e)
+		ctx := t.Context()
+		p := faultproxy.New(e.srv.Endpoint)
+		t.Cleanup(p.Close)
+		name := e.bucket.Name()
+		o := &s3kit.URLOpener{AllowEndpoints: []string{strings.ToUpper(p.URL) + "/"}, AllowProfiles: []string{"allowed"}}
+		t.Cleanup(func() { o.Close() })
+
+		w, err := o.Create(ctx, s3URL(name, "a b.txt", p.URL, "content_type=text/x-allowed"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, "allowed")
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if p.Count() == 0 {
+			t.Error("no request went through the allowed endpoint")
+		}
+		r, err := o.Open(ctx, s3URL(name, "a b.txt", p.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
+		if err != nil || string(got) != "allowed" || r.Info().ContentType != "text/x-allowed" {
+			t.Errorf("read %q (%s), %v", got, r.Info().ContentType, err)
+		}
+
+		// A profile of the shared config file, with the server's keys; the
+		// environment's keys are wrong, so only the profile can succeed.
+		config := filepath.Join(t.TempDir(), "config")
+		profile := fmt.Sprintf("[profile allowed]\naws_access_key_id = %s\naws_secret_access_key = %s\nregion = %s\n", e.srv.AccessKey, e.srv.SecretKey, e.srv.Region)
+		if err := os.WriteFile(config, []byte(profile), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("AWS_CONFIG_FILE", config)
+		t.Setenv("AWS_ACCESS_KEY_ID", "AKIDWRONG")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+		_, err = o.OpenBucket(ctx, "s3://"+name+"?profile=allowed&endpoint="+e.srv.Endpoint+"/")
+		if !errors.Is(err, s3kit.ErrInvalid) {
+			t.Fatalf("an endpoint allowed only through the proxy: %v, want ErrInvalid", err)
+		}
+		b, err := o.OpenBucket(ctx, "s3://"+name+"?profile=allowed&endpoint="+p.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, err := b.GetString(ctx, "a b.txt"); err != nil || s != "allowed" {
+			t.Errorf("through the profile: %q, %v", s, err)
+		}
+	})
+}
+
+// TestURLOpenerClients checks that an opener's Clients are shared by
+// concurrent opens of the same settings (run with -race), that it keeps
+// at most MaxClients, that handles, Readers and Writers of a dropped
+// Client keep working, and Close.
+func TestURLOpenerClients(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		useURLEnv(t, e)
+		ctx := t.Context()
+		name := e.bucket.Name()
+		o := &s3kit.URLOpener{AllowEndpoints: []string{e.srv.Endpoint}, MaxClients: 2}
+		t.Cleanup(func() { o.Close() })
+		raw := s3URL(name, "", e.srv.Endpoint)
+
+		var wg sync.WaitGroup
+		got := make([]*s3kit.Bucket, 16)
+		errs := make([]error, len(got))
+		for i := range got {
+			wg.Go(func() { got[i], errs[i] = o.OpenBucket(ctx, raw) })
+		}
+		wg.Wait()
+		for i := range got {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
+			if got[i].Client() != got[0].Client() {
+				t.Fatalf("concurrent OpenBucket %d got another Client", i)
+			}
+		}
+		b := got[0]
+
+		// In use: a handle, a Reader half read, a Writer half written.
+		data := bytes.Repeat([]byte("0123456789"), 3<<20/10)
+		if err := b.PutBytes(ctx, "big.bin", data, nil); err != nil {
+			t.Fatal(err)
+		}
+		r, err := o.Open(ctx, s3URL(name, "big.bin", e.srv.Endpoint))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		first := make([]byte, 1<<20)
+		if _, err := io.ReadFull(r, first); err != nil {
+			t.Fatal(err)
+		}
+		w, err := o.Create(ctx, s3URL(name, "new.txt", e.srv.Endpoint))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, "written ")
+
+		for i := range 5 {
+			if _, err := o.OpenBucket(ctx, s3URL(name, "", e.srv.Endpoint, fmt.Sprintf("region=evict-%d", i), "check_bucket=false")); err != nil {
+				t.Fatal(err)
+			}
+			if n := s3kit.URLOpenerClients(o); n > 2 {
+				t.Fatalf("%d Clients kept, want at most 2", n)
+			}
+		}
+		again, err := o.OpenBucket(ctx, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Client() == b.Client() {
+			t.Fatal("the first Client was not dropped")
+		}
+
+		rest, err := io.ReadAll(r)
+		if err != nil || !bytes.Equal(append(first, rest...), data) {
+			t.Errorf("Reader after its Client was dropped: %d bytes, %v", len(first)+len(rest), err)
+		}
+		io.WriteString(w, "after")
+		if err := w.Close(); err != nil {
+			t.Fatalf("Writer after its Client was dropped: %v", err)
+		}
+		if err := b.PutString(ctx, "handle.txt", "h", nil); err != nil {
+			t.Errorf("handle after its Client was dropped: %v", err)
+		}
+		if s, err := again.GetString(ctx, "new.txt"); err != nil || s != "written after" {
+			t.Errorf("new.txt: %q, %v", s, err)
+		}
+
+		if err := o.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.OpenBucket(ctx, raw); !errors.Is(err, fs.ErrClosed) {
+			t.Errorf("OpenBucket after Close: %v, want fs.ErrClosed", err)
+		}
+		if s, err := again.GetString(ctx, "handle.txt"); err != nil || s != "h" {
+			t.Errorf("handle after Close: %q, %v", s, err)
+		}
+	})
+}
