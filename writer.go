@@ -315,7 +315,13 @@ func (w *Writer) readInto(r io.Reader) (int64, error) {
 		if err := w.accept(0); err != nil {
 			return total, err
 		}
-		c := w.room(int(w.partSizeAt(w.part + 1)))
+		// Grow by doubling, as Write does: a small source must not take a
+		// whole part.
+		target := int(w.partSizeAt(w.part + 1))
+		if len(w.cur) == cap(w.cur) {
+			w.grow(target, 1)
+		}
+		c := min(target-len(w.cur), cap(w.cur)-len(w.cur))
 		if s := w.opts.Size; s > 0 {
 			// Read one byte past the declared size, to notice a source
 			// longer than it.
