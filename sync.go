@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Location is one side of a Sync: a LocalDir, or a *Bucket, which stands
@@ -165,13 +167,26 @@ const (
 //
 // The options and both Locations are checked before any request: a nil
 // or invalid Bucket, an empty LocalDir, a malformed pattern, a negative
-// Concurrency, bad Put options, or source and destination under the same
-// prefix of one bucket are ErrInvalid; a missing source directory is an
-// error matching fs.ErrNotExist; a missing destination directory is
-// created. Then both sides are listed in full (memory grows with the
-// number of files), and up to Concurrency files are compared and copied at
-// once; deletions come last, at most 1,000 in one request for a bucket.
-// If a listing fails, nothing is changed and Sync returns its error.
+// Concurrency, bad Put options, or source and destination that overlap
+// are ErrInvalid. Two Buckets overlap if they have the same name and the
+// prefix of one is a prefix of the other's (or equal), whatever their
+// Clients: two endpoints can name one store, and bucket names are global
+// on Amazon S3. A missing source directory is an error matching
+// fs.ErrNotExist; a missing destination directory is created. Then both
+// sides are listed in full, at once (memory grows with the number of
+// files), and up to Concurrency files are compared and copied at once;
+// deletions come last, at most 1,000 in one request for a bucket. If a
+// listing fails, the other is cancelled, nothing is changed and Sync
+// returns the error.
+//
+// With Delete, an object at a bucket destination is deleted only while it
+// has the ETag listed: one written there since the listing is kept and
+// reported in Failed, with an error that matches ErrPreconditionFailed, by
+// a store that honours the condition (Amazon S3 documents it). A store that
+// ignores it (of those s3kit is tested with, MinIO and versitygw both
+// ignore it in a batch delete) deletes such an object. A local file is
+// deleted without such a check: one rewritten after the listing is
+// deleted.
 //
 // A file that fails does not stop the others: it is reported in the
 // result's Failed, and the error is non-nil whenever anything failed, as
@@ -203,6 +218,7 @@ type syncSide struct {
 type syncFile struct {
 	size  int64 // -1 for a local destination entry that cannot be read as a file, so that it differs
 	mtime time.Time
+	etag  string // of an object
 }
 
 // syncListing is what one side holds among the paths the filters select.
@@ -245,7 +261,10 @@ func newSyncer(src, dst Location, opts *SyncOptions) (*syncer, error) {
 	if s.bucket == nil {
 		return fail(invalidf("syncing one local directory to another is not supported"))
 	}
-	if a, b := s.src.b, s.dst.b; a != nil && b != nil && a.name == b.name && sameStore(a.c, b.c) &&
+	// Whatever the Clients: two spellings of one endpoint reach one bucket,
+	// and bucket names are global on Amazon S3. Prefixes end in "/" (or
+	// are empty), so a prefix of the other is one at a path boundary.
+	if a, b := s.src.b, s.dst.b; a != nil && b != nil && a.name == b.name &&
 		(strings.HasPrefix(a.prefix, b.prefix) || strings.HasPrefix(b.prefix, a.prefix)) {
 		return fail(invalidf("source %q and destination %q overlap in bucket %s", a.prefix, b.prefix, a.name))
 	}
@@ -330,18 +349,6 @@ func syncSideOf(what string, l Location) (syncSide, error) {
 	return syncSide{}, invalidf("the %s is nil", what)
 }
 
-// sameStore reports whether two Clients talk to the same store, where one
-// bucket name means one bucket.
-func sameStore(a, b *Client) bool {
-	if a == b {
-		return true
-	}
-	if a.endpoint == nil || b.endpoint == nil {
-		return a.endpoint == nil && b.endpoint == nil
-	}
-	return a.endpoint.String() == b.endpoint.String()
-}
-
 // copyOptionsOf maps the Put options of a Sync to those of its
 // server-side copies into the bucket dest.
 func copyOptionsOf(dest string, p *PutOptions) *CopyOptions {
@@ -387,19 +394,13 @@ func (s *syncer) run(ctx context.Context) (SyncResult, error) {
 	if err := s.open(); err != nil {
 		return res, err
 	}
-	var (
-		src, dst       *syncListing
-		srcErr, dstErr error
-		wg             sync.WaitGroup
-	)
-	wg.Go(func() { src, srcErr = s.list(ctx, &s.src, true) })
-	dst, dstErr = s.list(ctx, &s.dst, false)
-	wg.Wait()
-	if srcErr != nil {
-		return res, srcErr
-	}
-	if dstErr != nil {
-		return res, dstErr
+	// A listing that fails stops the other: Sync would change nothing.
+	var src, dst *syncListing
+	g, lctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { src, err = s.list(lctx, &s.src, true); return err })
+	g.Go(func() (err error) { dst, err = s.list(lctx, &s.dst, false); return err })
+	if err := g.Wait(); err != nil {
+		return res, err
 	}
 	res.Skipped = src.skipped
 	res.Failed = append(src.failed, dst.failed...)
@@ -461,7 +462,7 @@ func (s *syncer) run(ctx context.Context) (SyncResult, error) {
 		res.Copied = append(res.Copied, j.SyncItem)
 		res.Bytes += j.Size
 	}
-	deleted, failed := s.delete(ctx, dels)
+	deleted, failed := s.delete(ctx, dels, dst.files)
 	res.Deleted = deleted
 	res.Failed = append(res.Failed, failed...)
 	return s.finish(ctx, res)
@@ -591,7 +592,7 @@ func (s *syncer) listBucket(ctx context.Context, b *Bucket, isSrc bool, l *syncL
 			l.skipped = append(l.skipped, SyncItem{Path: p, Size: obj.Size, Reason: "key ends in / but is not an empty directory marker"})
 			continue
 		}
-		l.files[p] = syncFile{size: obj.Size, mtime: obj.LastModified}
+		l.files[p] = syncFile{size: obj.Size, mtime: obj.LastModified, etag: obj.ETag}
 	}
 	return nil
 }
@@ -956,27 +957,33 @@ func (c syncCounter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// delete deletes the extraneous files of the destination.
-func (s *syncer) delete(ctx context.Context, items []SyncItem) ([]SyncItem, []KeyError) {
+// delete deletes the extraneous files of the destination, as listed. An
+// object is deleted only while it has the ETag listed, so that one
+// written meanwhile is kept (on stores that honour the condition).
+func (s *syncer) delete(ctx context.Context, items []SyncItem, listed map[string]syncFile) ([]SyncItem, []KeyError) {
 	if len(items) == 0 {
 		return nil, nil
 	}
 	var failed []KeyError
 	bad := make(map[string]bool)
 	if s.dst.b != nil {
-		keys := make([]string, len(items))
+		full, etags := make([]string, len(items)), make([]string, len(items))
 		for i, it := range items {
-			keys[i] = it.Path
+			full[i], etags[i] = s.dst.b.prefix+it.Path, listed[it.Path].etag
 		}
-		dr, err := s.dst.b.DeleteMany(ctx, keys)
+		dr, err := s.dst.b.deleteKeys(ctx, "Sync", full, etags)
 		if err != nil && len(dr.Failed) == 0 {
-			for _, k := range keys {
-				dr.Failed = append(dr.Failed, KeyError{Key: k, Err: err})
+			for _, it := range items {
+				dr.Failed = append(dr.Failed, KeyError{Key: it.Path, Err: err})
 			}
 		}
 		for _, f := range dr.Failed {
 			bad[f.Key] = true
-			failed = append(failed, s.itemErr(f.Key, "delete", f.Err, true))
+			step := "delete"
+			if errors.Is(f.Err, ErrPreconditionFailed) {
+				step = "delete: changed since it was listed, so it was kept"
+			}
+			failed = append(failed, s.itemErr(f.Key, step, f.Err, true))
 		}
 	} else {
 		for _, it := range items {
