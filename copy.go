@@ -210,18 +210,21 @@ func (b *Bucket) headSource(ctx context.Context, op, srcFull, ifMatch string) (O
 // one version of src: the one whose ETag is opts.IfMatch if set, else the
 // one a HEAD sees first. The copy is made only while src still has that
 // ETag, and the delete asks the store to delete src only while it still
-// has it.
+// has it. A change of src before the copy fails the copy with
+// ErrPreconditionFailed, and nothing is deleted.
 //
-// If src changes after its copy, a store that honours the condition of
-// the delete refuses it: Move then fails with an error that matches
-// ErrPreconditionFailed and says that src changed since it was copied, and
-// the object exists under both keys, dst holding the copied version and
-// src the new one. A store that ignores the condition deletes src anyway,
-// so an object written to src between the copy and the delete is lost;
-// Amazon S3 and versitygw honour it, MinIO does not (as tested). Between
-// the HEAD and the copy nothing is lost: a change there fails the copy
-// with ErrPreconditionFailed and nothing is deleted. If the delete fails
-// otherwise, the object exists under both keys and the error says so.
+// If src changes between the copy and the delete, a store that honours
+// the condition of the delete refuses it: Move then fails with an error
+// that matches ErrPreconditionFailed and says that src changed since it
+// was copied, and the object exists under both keys, dst holding the
+// copied version and src the new one. The race that remains: a rewrite of
+// src with the same bytes keeps its ETag (for a single-part upload) and is
+// deleted, its content safe at dst but not any new metadata or tags; and a
+// store that ignores the condition deletes src whatever was written there
+// after the copy, which is then lost. Amazon S3 documents the condition;
+// of the stores s3kit is tested with, versitygw honours it and MinIO
+// ignores it. If the delete fails otherwise, the object exists under both
+// keys and the error says so.
 func (b *Bucket) Move(ctx context.Context, src, dst string, opts *CopyOptions) error {
 	srcFull, err := b.key(src)
 	if err != nil {

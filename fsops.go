@@ -275,13 +275,16 @@ func (f *FS) RemoveAll(name string) error {
 // S3 has no rename, and the delete of a source follows its copy. An object
 // rewritten at oldname between its copy and that delete is kept, under
 // both names, by a store that honours the delete's condition: Rename then
-// fails with an error that matches ErrPreconditionFailed and says so.
-// A store that ignores the condition deletes it, and its new content is
-// lost; the window is then the time of one batch (or, for a file, of one
-// request). Conditional deletes are documented by Amazon S3; of the stores
-// s3kit is tested with, versitygw honours the condition of a single delete
-// (a file's Rename) but not that of a batch (a directory's), and MinIO
-// honours neither.
+// fails with an error that matches ErrPreconditionFailed and says so. The
+// race that remains: a rewrite with the same bytes may keep its ETag and
+// is then deleted, its content safe at newname but not any new metadata;
+// and a store that ignores the condition deletes the rewritten object,
+// whose new content is lost, if it was written within the window between
+// its copy and its delete: the time of one batch of a directory, or of
+// one request for a file. Conditional deletes are documented by Amazon
+// S3; of the stores s3kit is tested with, versitygw honours the condition
+// of a single delete (a file's Rename) but not that of a batch (a
+// directory's), and MinIO honours neither.
 func (f *FS) Rename(oldname, newname string) error {
 	const op = "rename"
 	if _, err := f.check(op, oldname); err != nil {

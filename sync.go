@@ -180,13 +180,14 @@ const (
 // returns the error.
 //
 // With Delete, an object at a bucket destination is deleted only while it
-// has the ETag listed: one written there since the listing is kept and
-// reported in Failed, with an error that matches ErrPreconditionFailed, by
-// a store that honours the condition (Amazon S3 documents it). A store that
-// ignores it (of those s3kit is tested with, MinIO and versitygw both
-// ignore it in a batch delete) deletes such an object. A local file is
-// deleted without such a check: one rewritten after the listing is
-// deleted.
+// has the ETag listed: one written there since the listing, with other
+// bytes, is kept and reported in Failed, with an error that matches
+// ErrPreconditionFailed, by a store that honours the condition (Amazon S3
+// documents it). The race that remains: a store that ignores the
+// condition (of those s3kit is tested with, MinIO and versitygw both
+// ignore it in a batch delete) deletes an object written after the
+// listing, which the source does not have; and a local file is deleted
+// without such a check, so one written after the listing is deleted.
 //
 // A file that fails does not stop the others: it is reported in the
 // result's Failed, and the error is non-nil whenever anything failed, as
