@@ -265,6 +265,8 @@ func newSyncer(src, dst Location, opts *SyncOptions) (*syncer, error) {
 	// Whatever the Clients: two spellings of one endpoint reach one bucket,
 	// and bucket names are global on Amazon S3. Prefixes end in "/" (or
 	// are empty), so a prefix of the other is one at a path boundary.
+	// Refused, no destination object can be a source object, so Delete
+	// never removes a source, whether or not its copy succeeded.
 	if a, b := s.src.b, s.dst.b; a != nil && b != nil && a.name == b.name &&
 		(strings.HasPrefix(a.prefix, b.prefix) || strings.HasPrefix(b.prefix, a.prefix)) {
 		return fail(invalidf("source %q and destination %q overlap in bucket %s", a.prefix, b.prefix, a.name))
