@@ -169,7 +169,7 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 		err = wrapErr(op, dstBucket.name, dstFull, err)
 		if head == nil && errors.Is(err, ErrInvalid) {
 			// Perhaps too large for one copy: look, and copy in parts,
-			// pinned to what the caller asked for as a single copy is.
+			// pinned to the caller's IfMatch as the single copy was.
 			if h, herr := b.head(ctx, op, srcFull, ""); herr == nil && h.Size > single {
 				if opts.IfMatch != "" && opts.IfMatch != h.ETag {
 					return ObjectInfo{}, b.fail(op, srcFull, ErrPreconditionFailed)
