@@ -54,6 +54,15 @@ func (b *Bucket) DeleteMany(ctx context.Context, keys []string) (DeleteResult, e
 		}
 		full[i] = f
 	}
+	return b.deleteKeys(ctx, "DeleteMany", full, nil)
+}
+
+// deleteKeys deletes the objects at the full keys as DeleteMany does. If
+// etags is not nil, each key whose etags entry is not empty is deleted
+// only while its ETag is that one: a store that honours the condition
+// reports a changed object as failed with ErrPreconditionFailed and keeps
+// it; one that ignores it deletes it anyway.
+func (b *Bucket) deleteKeys(ctx context.Context, op string, full, etags []string) (DeleteResult, error) {
 	var (
 		mu  sync.Mutex
 		res DeleteResult
@@ -61,11 +70,16 @@ func (b *Bucket) DeleteMany(ctx context.Context, keys []string) (DeleteResult, e
 		sem = make(chan struct{}, min(b.c.concurrency, 4))
 	)
 	for start := 0; start < len(full); start += MaxDeleteBatch {
-		chunk := full[start:min(start+MaxDeleteBatch, len(full))]
+		end := min(start+MaxDeleteBatch, len(full))
+		chunk := full[start:end]
+		var tags []string
+		if etags != nil {
+			tags = etags[start:end]
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			err := wrapErr("DeleteMany", b.name, "", ctx.Err())
+			err := wrapErr(op, b.name, "", ctx.Err())
 			mu.Lock()
 			for _, k := range full[start:] {
 				res.Failed = append(res.Failed, KeyError{Key: b.rel(k), Err: err})
@@ -76,7 +90,7 @@ func (b *Bucket) DeleteMany(ctx context.Context, keys []string) (DeleteResult, e
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			deleted, failed := b.deleteBatch(ctx, "DeleteMany", chunk)
+			deleted, failed := b.deleteBatch(ctx, op, chunk, tags)
 			mu.Lock()
 			res.Deleted += deleted
 			res.Failed = append(res.Failed, failed...)
@@ -86,16 +100,20 @@ func (b *Bucket) DeleteMany(ctx context.Context, keys []string) (DeleteResult, e
 	wg.Wait()
 	if len(res.Failed) > 0 {
 		f := res.Failed[0]
-		return res, batchErr("DeleteMany", b.name, len(res.Failed), len(keys), f.Key, f.Err)
+		return res, batchErr(op, b.name, len(res.Failed), len(full), f.Key, f.Err)
 	}
 	return res, nil
 }
 
-// deleteBatch sends one DeleteObjects request for at most 1,000 full keys.
-func (b *Bucket) deleteBatch(ctx context.Context, op string, full []string) (int, []KeyError) {
+// deleteBatch sends one DeleteObjects request for at most 1,000 full keys,
+// each with the condition of its entry of etags (see deleteKeys).
+func (b *Bucket) deleteBatch(ctx context.Context, op string, full, etags []string) (int, []KeyError) {
 	ids := make([]types.ObjectIdentifier, len(full))
 	for i := range full {
 		ids[i] = types.ObjectIdentifier{Key: aws.String(full[i])}
+		if etags != nil {
+			ids[i].ETag = optString(etags[i])
+		}
 	}
 	out, err := b.c.s3.DeleteObjects(ctx, &s3.DeleteObjectsInput{
 		Bucket: aws.String(b.name),
@@ -133,7 +151,7 @@ func (b *Bucket) DeleteAll(ctx context.Context) (DeleteResult, error) {
 	var res DeleteResult
 	page := make([]string, 0, MaxDeleteBatch)
 	flush := func() {
-		deleted, failed := b.deleteBatch(ctx, "DeleteAll", page)
+		deleted, failed := b.deleteBatch(ctx, "DeleteAll", page, nil)
 		res.Deleted += deleted
 		res.Failed = append(res.Failed, failed...)
 		page = page[:0]
@@ -199,14 +217,20 @@ type BatchOptions struct {
 // is checked before any request is sent. Cancelling ctx stops starting new
 // copies; the pairs not started are reported as failed with ctx's error.
 func (b *Bucket) CopyMany(ctx context.Context, pairs []CopyPair, opts *BatchOptions) (CopyResult, error) {
+	return b.copyMany(ctx, "CopyMany", pairs, nil, opts)
+}
+
+// copyMany is CopyMany, with each pair's copy pinned to the source ETag
+// of its entry of ifMatch if that is not nil (overriding opts.Copy's).
+func (b *Bucket) copyMany(ctx context.Context, op string, pairs []CopyPair, ifMatch []string, opts *BatchOptions) (CopyResult, error) {
 	if opts == nil {
 		opts = &BatchOptions{}
 	}
 	if opts.Concurrency < 0 {
-		return CopyResult{}, b.fail("CopyMany", "", invalidf("Concurrency %d is negative", opts.Concurrency))
+		return CopyResult{}, b.fail(op, "", invalidf("Concurrency %d is negative", opts.Concurrency))
 	}
 	if err := opts.Copy.validate(); err != nil {
-		return CopyResult{}, b.fail("CopyMany", "", err)
+		return CopyResult{}, b.fail(op, "", err)
 	}
 	dst := b
 	if opts.Copy != nil && opts.Copy.DestBucket != "" {
@@ -214,10 +238,10 @@ func (b *Bucket) CopyMany(ctx context.Context, pairs []CopyPair, opts *BatchOpti
 	}
 	for _, p := range pairs {
 		if f, err := b.key(p.Src); err != nil {
-			return CopyResult{}, b.fail("CopyMany", f, err)
+			return CopyResult{}, b.fail(op, f, err)
 		}
 		if f, err := dst.key(p.Dst); err != nil {
-			return CopyResult{}, dst.fail("CopyMany", f, err)
+			return CopyResult{}, dst.fail(op, f, err)
 		}
 	}
 	n := opts.Concurrency
@@ -231,12 +255,21 @@ func (b *Bucket) CopyMany(ctx context.Context, pairs []CopyPair, opts *BatchOpti
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			errs[i] = wrapErr("CopyMany", b.name, b.prefix+p.Src, ctx.Err())
+			errs[i] = wrapErr(op, b.name, b.prefix+p.Src, ctx.Err())
 			continue
+		}
+		co := opts.Copy
+		if ifMatch != nil && ifMatch[i] != "" {
+			o := CopyOptions{}
+			if co != nil {
+				o = *co
+			}
+			o.IfMatch = ifMatch[i]
+			co = &o
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			_, errs[i] = b.copy(ctx, "CopyMany", p.Src, p.Dst, opts.Copy)
+			_, errs[i] = b.copy(ctx, op, p.Src, p.Dst, co)
 		})
 	}
 	wg.Wait()
@@ -250,7 +283,7 @@ func (b *Bucket) CopyMany(ctx context.Context, pairs []CopyPair, opts *BatchOpti
 	}
 	if len(res.Failed) > 0 {
 		f := res.Failed[0]
-		return res, batchErr("CopyMany", b.name, len(res.Failed), len(pairs), f.Src, f.Err)
+		return res, batchErr(op, b.name, len(res.Failed), len(pairs), f.Src, f.Err)
 	}
 	return res, nil
 }

@@ -3,8 +3,11 @@ package s3kit
 import (
 	"cmp"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +62,10 @@ type CopyOptions struct {
 	// Client's.
 	PartSize    int64
 	Concurrency int
+
+	// maxSingle stands in for MaxCopySize when set, so that tests reach
+	// the multipart fallback without 5 GiB objects.
+	maxSingle int64
 }
 
 func (o *CopyOptions) validate() error {
@@ -122,17 +129,15 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 	if err != nil {
 		return ObjectInfo{}, dstBucket.fail(op, dstFull, err)
 	}
+	single := cmp.Or(opts.maxSingle, MaxCopySize)
 	var head *ObjectInfo
 	if opts.MultipartThreshold > 0 || opts.ReplaceMetadata {
-		h, err := b.head(ctx, op, srcFull, "")
+		h, err := b.headSource(ctx, op, srcFull, opts.IfMatch)
 		if err != nil {
 			return ObjectInfo{}, err
 		}
-		if opts.IfMatch != "" && opts.IfMatch != h.ETag {
-			return ObjectInfo{}, b.fail(op, srcFull, ErrPreconditionFailed)
-		}
 		head = &h
-		if h.Size > cmp.Or(opts.MultipartThreshold, MaxCopySize) {
+		if h.Size > cmp.Or(opts.MultipartThreshold, single) {
 			return b.multipartCopy(ctx, op, srcFull, h, dstBucket, dstFull, opts)
 		}
 	}
@@ -163,8 +168,12 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 	if err != nil {
 		err = wrapErr(op, dstBucket.name, dstFull, err)
 		if head == nil && errors.Is(err, ErrInvalid) {
-			// Perhaps too large for one copy: look, and copy in parts.
-			if h, herr := b.head(ctx, op, srcFull, ""); herr == nil && h.Size > MaxCopySize {
+			// Perhaps too large for one copy: look, and copy in parts,
+			// pinned to the caller's IfMatch as the single copy was.
+			if h, herr := b.head(ctx, op, srcFull, ""); herr == nil && h.Size > single {
+				if opts.IfMatch != "" && opts.IfMatch != h.ETag {
+					return ObjectInfo{}, b.fail(op, srcFull, ErrPreconditionFailed)
+				}
 				return b.multipartCopy(ctx, op, srcFull, h, dstBucket, dstFull, opts)
 			}
 		}
@@ -184,9 +193,38 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 	return info, nil
 }
 
-// Move copies src to dst (see Copy) and then deletes src. If the delete
-// fails, the object exists under both keys and the error says so; nothing
-// is lost.
+// headSource reads the source of a copy, which must have the ETag
+// ifMatch if that is set (else ErrPreconditionFailed).
+func (b *Bucket) headSource(ctx context.Context, op, srcFull, ifMatch string) (ObjectInfo, error) {
+	h, err := b.head(ctx, op, srcFull, "")
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if ifMatch != "" && ifMatch != h.ETag {
+		return ObjectInfo{}, b.fail(op, srcFull, ErrPreconditionFailed)
+	}
+	return h, nil
+}
+
+// Move copies src to dst (see Copy) and then deletes src, both pinned to
+// one version of src: the one whose ETag is opts.IfMatch if set, else the
+// one a HEAD sees first. The copy is made only while src still has that
+// ETag, and the delete asks the store to delete src only while it still
+// has it. A change of src before the copy fails the copy with
+// ErrPreconditionFailed, and nothing is deleted.
+//
+// If src changes between the copy and the delete, a store that honours
+// the condition of the delete refuses it: Move then fails with an error
+// that matches ErrPreconditionFailed and says that src changed since it
+// was copied, and the object exists under both keys, dst holding the
+// copied version and src the new one. The race that remains: a rewrite of
+// src with the same bytes keeps its ETag (for a single-part upload) and is
+// deleted, its content safe at dst but not any new metadata or tags; and a
+// store that ignores the condition deletes src whatever was written there
+// after the copy, which is then lost. Amazon S3 documents the condition;
+// of the stores s3kit is tested with, versitygw honours it and MinIO
+// ignores it. If the delete fails otherwise, the object exists under both
+// keys and the error says so.
 func (b *Bucket) Move(ctx context.Context, src, dst string, opts *CopyOptions) error {
 	srcFull, err := b.key(src)
 	if err != nil {
@@ -200,14 +238,48 @@ func (b *Bucket) Move(ctx context.Context, src, dst string, opts *CopyOptions) e
 		// The delete would remove the only copy.
 		return b.fail("Move", srcFull, invalidf("source and destination are the same object"))
 	}
-	if _, err := b.copy(ctx, "Move", src, dst, opts); err != nil {
+	o := CopyOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	if err := o.validate(); err != nil {
+		return b.fail("Move", srcFull, err)
+	}
+	if o.IfMatch == "" {
+		h, err := b.head(ctx, "Move", srcFull, "")
+		if err != nil {
+			return err
+		}
+		o.IfMatch = h.ETag
+	}
+	if _, err := b.copy(ctx, "Move", src, dst, &o); err != nil {
 		return err
 	}
-	if err := b.Delete(ctx, src); err != nil {
+	if err := b.deleteIfMatch(ctx, "Move", srcFull, o.IfMatch); err != nil {
 		var e *Error
 		if errors.As(err, &e) {
 			e.Op = "Move"
-			e.Err = fmt.Errorf("copied to %s/%s, but deleting the source failed (it still exists): %w", dstName, dstFull, e.Err)
+			if errors.Is(e.Err, ErrPreconditionFailed) {
+				e.Err = fmt.Errorf("copied to %s/%s, but the source changed since it was copied and was not deleted (the object exists under both keys): %w", dstName, dstFull, e.Err)
+			} else {
+				e.Err = fmt.Errorf("copied to %s/%s, but deleting the source failed (it still exists): %w", dstName, dstFull, e.Err)
+			}
+		}
+		return err
+	}
+	return nil
+}
+
+// deleteIfMatch deletes the object at the full key if its ETag is etag;
+// an object that is already gone counts as deleted. A store that honours
+// the condition refuses the delete of a changed object with
+// ErrPreconditionFailed; one that ignores it deletes the object anyway.
+func (b *Bucket) deleteIfMatch(ctx context.Context, op, full, etag string) error {
+	_, err := b.c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.name), Key: aws.String(full), IfMatch: optString(etag)})
+	if err != nil {
+		err = b.fail(op, full, err)
+		if errors.Is(err, ErrNotExist) && !errors.Is(err, ErrBucketNotExist) {
+			return nil
 		}
 		return err
 	}
@@ -286,27 +358,92 @@ func (b *Bucket) multipartCopy(ctx context.Context, op, srcFull string, head Obj
 		})
 	}
 	wg.Wait()
-	var out *s3.CompleteMultipartUploadOutput
+	info := ObjectInfo{Key: dst.rel(dstFull), Size: head.Size}
 	err = errors.Join(errs...)
 	if err == nil {
+		var out *s3.CompleteMultipartUploadOutput
 		out, err = b.c.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 			Bucket: aws.String(dst.name), Key: aws.String(dstFull), UploadId: aws.String(id),
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 		})
-	}
-	if err != nil {
-		for _, e := range errs {
-			if e != nil && !errors.Is(e, context.Canceled) {
-				err = e // the cause, not the cancellations it caused
-				break
-			}
+		if err == nil {
+			info.ETag, info.VersionID = aws.ToString(out.ETag), aws.ToString(out.VersionId)
+			return info, nil
 		}
-		actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer acancel()
-		abortUpload(actx, dst, dstFull, id, true)
-		return fail(err)
+		if e := (*Error)(nil); errors.As(wrapErr(op, dst.name, dstFull, err), &e) && e.Code == "NoSuchUpload" {
+			// The SDK retries a Complete whose answer was lost; if the
+			// lost attempt had completed the upload, the retry finds it
+			// gone.
+			return dst.completedEarlier(ctx, op, dstFull, info, parts, e)
+		}
 	}
-	return ObjectInfo{Key: dst.rel(dstFull), Size: head.Size, ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}, nil
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, context.Canceled) {
+			err = e // the cause, not the cancellations it caused
+			break
+		}
+	}
+	actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer acancel()
+	if aerr := abortUpload(actx, dst, dstFull, id, true); aerr != nil && b.c.log != nil {
+		b.c.log.Warn("s3kit: aborting multipart copy failed; its parts stay until a lifecycle rule removes them",
+			"bucket", dst.name, "key", dstFull, "error", aerr)
+	}
+	return fail(err)
+}
+
+// errUploadVanished is the cause of a multipart copy whose upload was gone
+// when it was completed, and whose key does not hold its result.
+var errUploadVanished = errors.New("the multipart upload vanished before it was completed, and the object at the key is not its result " +
+	"(another client aborted the upload, or completed it and the object was replaced since)")
+
+// completedEarlier decides the outcome of a multipart copy whose Complete
+// answered NoSuchUpload (noUpload). It succeeds, with info completed from
+// a HEAD, if the object at full is the one the parts make; else it fails
+// with errUploadVanished, which does not match ErrNotExist: the source
+// exists, and the copy may be retried.
+//
+// The evidence is the ETag. S3 gives a completed multipart upload the ETag
+// "M-N", where M is the MD5 of the concatenated binary MD5s of its N
+// parts, and each part's ETag (returned by UploadPartCopy) is the MD5 of
+// its bytes. An object with that ETag and the source's size is thus made
+// of parts with the same contents in the same order, which is the copy
+// whoever completed it. Stores (or encryption modes, such as SSE-KMS) whose
+// part ETags are not MD5s give no evidence, and the copy is reported as
+// vanished rather than guessed to have succeeded.
+func (b *Bucket) completedEarlier(ctx context.Context, op, full string, info ObjectInfo, parts []types.CompletedPart, noUpload *Error) (ObjectInfo, error) {
+	vanished := *noUpload
+	vanished.Op, vanished.Err = op, errUploadVanished
+	want := multipartETag(parts)
+	if want == "" {
+		return ObjectInfo{}, &vanished
+	}
+	h, err := b.headOnly(ctx, op, full, "")
+	if err != nil {
+		if errors.Is(err, ErrNotExist) {
+			return ObjectInfo{}, &vanished
+		}
+		return ObjectInfo{}, err
+	}
+	if h.Size != info.Size || strings.ToLower(strings.Trim(h.ETag, `"`)) != want {
+		return ObjectInfo{}, &vanished
+	}
+	info.ETag, info.VersionID = h.ETag, h.VersionID
+	return info, nil
+}
+
+// multipartETag returns the ETag, without quotes, that S3 gives the
+// completion of parts, or "" if a part's ETag is not an MD5.
+func multipartETag(parts []types.CompletedPart) string {
+	h := md5.New()
+	for _, p := range parts {
+		m, err := hex.DecodeString(etagMD5(aws.ToString(p.ETag)))
+		if err != nil || len(m) != md5.Size {
+			return ""
+		}
+		h.Write(m)
+	}
+	return fmt.Sprintf("%x-%d", h.Sum(nil), len(parts))
 }
 
 // replaced returns the metadata and content headers a copy with

@@ -13,6 +13,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -1111,6 +1112,101 @@ func TestFSGlobMatchesStandard(t *testing.T) {
 			if !slices.Equal(got, want) || (gerr == nil) != (werr == nil) {
 				t.Errorf("Glob(%q) = %q, %v; fs.Glob = %q, %v", pattern, got, gerr, want, werr)
 			}
+		}
+	})
+}
+
+// A directory Rename copies each object only while it is the version
+// listed: one rewritten before its copy stays at the source, with its new
+// content, and the Rename fails.
+func TestFSRenamePinsCopies(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, direct := t.Context(), e.bucket
+		for _, k := range []string{"p/a", "p/b", "p/c"} {
+			if err := direct.PutString(ctx, k, "old", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first := once()
+		c := hookedClient(t, e, func(r *http.Request, next func(*http.Request) (*http.Response, error)) (*http.Response, error) {
+			if isCopyObject(r) && strings.HasSuffix(r.Header.Get("X-Amz-Copy-Source"), "/p/b") && first() {
+				if err := direct.PutString(ctx, "p/b", "new", nil); err != nil {
+					return nil, err
+				}
+			}
+			return next(r)
+		})
+		err := c.Bucket(direct.Name()).FS(ctx).Rename("p", "q")
+		if !errors.Is(err, s3kit.ErrPreconditionFailed) {
+			t.Fatalf("Rename over a source rewritten before its copy: %v, want ErrPreconditionFailed", err)
+		}
+		if s, err := direct.GetString(ctx, "p/b"); err != nil || s != "new" {
+			t.Errorf("p/b = %q, %v; want the new content kept", s, err)
+		}
+		if got := keysUnder(t, direct, ""); !slices.Equal(got, []string{"p/b", "q/a", "q/c"}) {
+			t.Errorf("after the Rename: %q", got)
+		}
+	})
+}
+
+// A directory Rename of more than 1,000 objects deletes each batch's
+// sources right after its copies, each only while it is the version
+// copied.
+func TestFSRenameBatches(t *testing.T) {
+	const n = 1001 // two batches
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, direct := t.Context(), e.bucket
+		putMany(t, direct, "d/f%04d", n)
+		if err := direct.FS(ctx).Mkdir("d/sub", 0); err != nil {
+			t.Fatal(err)
+		}
+		var (
+			mu            sync.Mutex
+			copies        int
+			copiesAtFirst = -1 // copies sent before the first batch delete
+		)
+		c := hookedClient(t, e, func(r *http.Request, next func(*http.Request) (*http.Response, error)) (*http.Response, error) {
+			mu.Lock()
+			if isCopyObject(r) {
+				copies++
+			}
+			firstDelete := isDeleteObjects(r) && copiesAtFirst < 0
+			if firstDelete {
+				copiesAtFirst = copies
+			}
+			mu.Unlock()
+			if firstDelete {
+				// Rewritten after its copy, before its delete.
+				if err := direct.PutString(ctx, "d/f0005", "rewritten", nil); err != nil {
+					return nil, err
+				}
+			}
+			return next(r)
+		})
+		err := c.Bucket(direct.Name()).FS(ctx).Rename("d", "e")
+		if copiesAtFirst != s3kit.MaxDeleteBatch {
+			t.Fatalf("%d copies before the first delete; want one batch, %d", copiesAtFirst, s3kit.MaxDeleteBatch)
+		}
+		if s, gerr := direct.GetString(ctx, "e/f0005"); gerr != nil || s != "5" {
+			t.Errorf("e/f0005 = %q, %v; want the version copied", s, gerr)
+		}
+		src, dst := keysUnder(t, direct, "d/"), keysUnder(t, direct, "e/")
+		if why, lacking := lacks[e.name]["conditional batch delete"]; lacking {
+			// The documented window of one batch: the rewrite is lost.
+			if err != nil || len(src) != 0 || len(dst) != n+1 {
+				t.Fatalf("%s ignores conditional batch deletes (%s): Rename %v; %d left, %d moved", e.name, why, err, len(src), len(dst))
+			}
+			return
+		}
+		if !errors.Is(err, s3kit.ErrPreconditionFailed) || !strings.Contains(err.Error(), "kept under both names") {
+			t.Fatalf("Rename: %v; want ErrPreconditionFailed saying the object is kept under both names", err)
+		}
+		// It stops after the batch: the second batch and the marker stay.
+		if !slices.Equal(src, []string{"d/f0005", "d/f1000", "d/sub/"}) || len(dst) != 1000 {
+			t.Fatalf("left %q, moved %d; want d/f0005, d/f1000 and d/sub/ left, 1000 moved", src, len(dst))
+		}
+		if s, err := direct.GetString(ctx, "d/f0005"); err != nil || s != "rewritten" {
+			t.Errorf("d/f0005 = %q, %v; want the rewrite kept", s, err)
 		}
 	})
 }

@@ -256,17 +256,35 @@ func (f *FS) RemoveAll(name string) error {
 // newname; a directory or a file cannot replace a directory (fs.ErrExist),
 // and a directory cannot move into itself.
 //
-// A directory moves object by object (CopyMany, then DeleteMany of the
-// sources that were copied). If a step fails, Rename returns the error and
-// no object is lost: every object not yet moved is still under oldname,
-// and those moved are under newname. newname then exists, so Rename cannot
-// be run again to finish; move the rest with [Bucket.CopyMany] and
-// [FS.RemoveAll], or [Sync] between the two prefixes.
+// A file moves as by [Bucket.Move], pinned to the ETag Stat saw. A
+// directory is listed first and every destination key is checked before
+// anything is written. It then moves in batches of up to 1,000 objects:
+// each batch is copied (each copy pinned to the ETag the listing saw),
+// and at once the sources of that batch's copies are deleted, each on the
+// condition that it still has the ETag that was copied. Directory markers
+// are made anew at newname last, and their sources deleted.
 //
-// S3 has no rename: an object written to oldname by someone else between
-// its copy and the delete of its source is deleted unseen. A file's copy
-// is pinned to the ETag Stat saw; the delete cannot be on the stores
-// s3kit is tested with, which ignore conditional deletes.
+// If a step fails, Rename stops after the batch it was in and returns the
+// error, and no object is lost: every object not yet moved is still under
+// oldname, and those moved are under newname. newname then exists, so
+// Rename cannot be run again to finish; move the rest with
+// [Bucket.CopyMany] and [FS.RemoveAll], or [Sync] between the two
+// prefixes. An object that changed after the listing is not copied, and
+// the error matches ErrPreconditionFailed.
+//
+// S3 has no rename, and the delete of a source follows its copy. An object
+// rewritten at oldname between its copy and that delete is kept, under
+// both names, by a store that honours the delete's condition: Rename then
+// fails with an error that matches ErrPreconditionFailed and says so. The
+// race that remains: a rewrite with the same bytes may keep its ETag and
+// is then deleted, its content safe at newname but not any new metadata;
+// and a store that ignores the condition deletes the rewritten object,
+// whose new content is lost, if it was written within the window between
+// its copy and its delete: the time of one batch of a directory, or of
+// one request for a file. Conditional deletes are documented by Amazon
+// S3; of the stores s3kit is tested with, versitygw honours the condition
+// of a single delete (a file's Rename) but not that of a batch (a
+// directory's), and MinIO honours neither.
 func (f *FS) Rename(oldname, newname string) error {
 	const op = "rename"
 	if _, err := f.check(op, oldname); err != nil {
@@ -306,6 +324,7 @@ func (f *FS) Rename(oldname, newname string) error {
 	// them) are made anew, last. Every destination key is checked before
 	// anything is written.
 	var pairs, markers []CopyPair
+	var etags, markerETags []string
 	for obj, err := range f.b.List(f.ctx, &ListOptions{Prefix: dirKey(oldname)}) {
 		if err != nil {
 			return pathErr(op, oldname, renameOp(err, op))
@@ -315,38 +334,74 @@ func (f *FS) Rename(oldname, newname string) error {
 			return pathErr(op, newname, f.b.fail(op, full, err))
 		}
 		if obj.IsDir {
-			markers = append(markers, p)
+			markers, markerETags = append(markers, p), append(markerETags, obj.ETag)
 		} else {
-			pairs = append(pairs, p)
+			pairs, etags = append(pairs, p), append(etags, obj.ETag)
 		}
 	}
-	res, err := f.b.CopyMany(f.ctx, pairs, nil)
-	var moved []string
-	if res.Copied+len(res.Failed) == len(pairs) { // else CopyMany stopped before trying them all
-		failed := map[string]bool{}
-		for _, p := range res.Pairs() {
+	// A batch's sources are deleted right after its copies, so that on a
+	// store that ignores the delete's condition an object rewritten after
+	// its copy is at risk for one batch, not the whole Rename.
+	for start := 0; start < len(pairs); start += MaxDeleteBatch {
+		end := min(start+MaxDeleteBatch, len(pairs))
+		res, err := f.b.copyMany(f.ctx, op, pairs[start:end], etags[start:end], nil)
+		failed := make(map[string]bool, len(res.Failed))
+		for _, p := range res.Failed {
 			failed[p.Src] = true
 		}
-		for _, p := range pairs {
+		var srcs, tags []string
+		for i, p := range pairs[start:end] {
 			if !failed[p.Src] {
-				moved = append(moved, p.Src)
+				srcs, tags = append(srcs, f.b.prefix+p.Src), append(tags, etags[start+i])
 			}
 		}
-	}
-	if err == nil {
-		for _, m := range markers {
-			if merr := f.mkdir(op, strings.TrimSuffix(m.Dst, "/")); merr != nil {
-				err = merr
-				break
-			}
-			moved = append(moved, m.Src)
+		if derr := f.deleteMoved(op, srcs, tags); err == nil {
+			err = derr
+		}
+		if err != nil {
+			return pathErr(op, oldname, renameOp(err, op))
 		}
 	}
-	if _, derr := f.b.DeleteMany(f.ctx, moved); derr != nil && err == nil {
-		err = derr
+	var srcs, tags []string
+	for i, m := range markers {
+		if err := f.mkdir(op, strings.TrimSuffix(m.Dst, "/")); err != nil {
+			if derr := f.deleteMoved(op, srcs, tags); derr != nil {
+				err = errors.Join(err, derr)
+			}
+			return pathErr(op, oldname, renameOp(err, op))
+		}
+		srcs, tags = append(srcs, f.b.prefix+m.Src), append(tags, markerETags[i])
 	}
-	if err != nil {
+	if err := f.deleteMoved(op, srcs, tags); err != nil {
 		return pathErr(op, oldname, renameOp(err, op))
 	}
 	return nil
+}
+
+// deleteMoved deletes the sources (full keys) that Rename has copied, each
+// only while it has the ETag that was copied (tags); the error says how
+// many failed and why the first did, naming an object that changed since
+// it was copied as kept under both names.
+func (f *FS) deleteMoved(op string, full, tags []string) error {
+	if len(full) == 0 {
+		return nil
+	}
+	res, err := f.b.deleteKeys(f.ctx, op, full, tags)
+	if err == nil {
+		return nil
+	}
+	changed, first := 0, KeyError{}
+	for _, ke := range res.Failed {
+		if errors.Is(ke.Err, ErrPreconditionFailed) {
+			if changed == 0 {
+				first = ke
+			}
+			changed++
+		}
+	}
+	if changed == 0 {
+		return err
+	}
+	return &Error{Op: op, Bucket: f.b.name, Err: fmt.Errorf("%d of %d sources not deleted, %d of them because they changed since they were copied (each is kept under both names), the first changed at %q: %w",
+		len(res.Failed), len(full), changed, first.Key, first.Err)}
 }

@@ -194,13 +194,16 @@ var lacks = map[string]map[string]string{
 		"key dot dot":                "it refuses a key with a .. segment (400 Bad Request)",
 		"copy of a directory marker": "CopyObject of a dir/ marker answers 500 InternalError",
 		"SSE-S3":                     "it accepts x-amz-server-side-encryption but neither applies nor reports it",
+		"conditional batch delete":   "DeleteObjects deletes an object whose ETag is not the one its entry names",
 	},
 	"minio": {
 		"object ACLs": "MinIO answers PutObjectAcl with NotImplemented for any ACL but private",
 		// Its erasure-coded backend maps keys to file paths.
-		"key double slash":  "it refuses a key with an empty segment (XMinioInvalidObjectName)",
-		"key leading slash": "it stores /leading.txt as leading.txt, so List does not return the key written",
-		"key dot dot":       "it refuses a key with a .. segment (XMinioInvalidResourceName)",
+		"key double slash":         "it refuses a key with an empty segment (XMinioInvalidObjectName)",
+		"key leading slash":        "it stores /leading.txt as leading.txt, so List does not return the key written",
+		"key dot dot":              "it refuses a key with a .. segment (XMinioInvalidResourceName)",
+		"conditional delete":       "DeleteObject deletes an object whose ETag is not the If-Match one",
+		"conditional batch delete": "DeleteObjects deletes an object whose ETag is not the one its entry names",
 	},
 }
 

@@ -3,21 +3,11 @@ package s3kit
 import (
 	"cmp"
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
-	"maps"
 	"os"
-	"path"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
 )
 
 // Location is one side of a Sync: a LocalDir, or a *Bucket, which stands
@@ -28,7 +18,8 @@ type Location interface{ location() }
 type LocalDir string
 
 func (LocalDir) location() {}
-func (*Bucket) location()  {}
+
+func (*Bucket) location() {}
 
 // SyncOptions are the options of Sync. nil means defaults: copy what is
 // missing or different, compared by size and modification time, and
@@ -165,13 +156,27 @@ const (
 //
 // The options and both Locations are checked before any request: a nil
 // or invalid Bucket, an empty LocalDir, a malformed pattern, a negative
-// Concurrency, bad Put options, or source and destination under the same
-// prefix of one bucket are ErrInvalid; a missing source directory is an
-// error matching fs.ErrNotExist; a missing destination directory is
-// created. Then both sides are listed in full (memory grows with the
-// number of files), and up to Concurrency files are compared and copied at
-// once; deletions come last, at most 1,000 in one request for a bucket.
-// If a listing fails, nothing is changed and Sync returns its error.
+// Concurrency, bad Put options, or source and destination that overlap
+// are ErrInvalid. Two Buckets overlap if they have the same name and the
+// prefix of one is a prefix of the other's (or equal), whatever their
+// Clients: two endpoints can name one store, and bucket names are global
+// on Amazon S3. A missing source directory is an error matching
+// fs.ErrNotExist; a missing destination directory is created. Then both
+// sides are listed in full, at once (memory grows with the number of
+// files), and up to Concurrency files are compared and copied at once;
+// deletions come last, at most 1,000 in one request for a bucket. If a
+// listing fails, the other is cancelled, nothing is changed and Sync
+// returns the error.
+//
+// With Delete, an object at a bucket destination is deleted only while it
+// has the ETag listed: one written there since the listing, with other
+// bytes, is kept and reported in Failed, with an error that matches
+// ErrPreconditionFailed, by a store that honours the condition (Amazon S3
+// documents it). The race that remains: a store that ignores the
+// condition (of those s3kit is tested with, MinIO and versitygw both
+// ignore it in a batch delete) deletes an object written after the
+// listing, which the source does not have; and a local file is deleted
+// without such a check, so one written after the listing is deleted.
 //
 // A file that fails does not stop the others: it is reported in the
 // result's Failed, and the error is non-nil whenever anything failed, as
@@ -189,29 +194,6 @@ func Sync(ctx context.Context, src, dst Location, opts *SyncOptions) (SyncResult
 	}
 	defer s.close()
 	return s.run(ctx)
-}
-
-// syncSide is one side of a Sync: a bucket, or a local directory and its
-// root once opened.
-type syncSide struct {
-	b    *Bucket
-	dir  string
-	root *os.Root // nil for a bucket, and for a local destination that is missing in a dry run
-}
-
-// syncFile is a file as a listing saw it.
-type syncFile struct {
-	size  int64 // -1 for a local destination entry that cannot be read as a file, so that it differs
-	mtime time.Time
-}
-
-// syncListing is what one side holds among the paths the filters select.
-type syncListing struct {
-	files      map[string]syncFile
-	dirs       []string   // directory markers, of a bucket source for a local destination
-	skipped    []SyncItem // of a source
-	failed     []KeyError
-	incomplete bool // part of the side could not be listed
 }
 
 type syncer struct {
@@ -245,7 +227,12 @@ func newSyncer(src, dst Location, opts *SyncOptions) (*syncer, error) {
 	if s.bucket == nil {
 		return fail(invalidf("syncing one local directory to another is not supported"))
 	}
-	if a, b := s.src.b, s.dst.b; a != nil && b != nil && a.name == b.name && sameStore(a.c, b.c) &&
+	// Whatever the Clients: two spellings of one endpoint reach one bucket,
+	// and bucket names are global on Amazon S3. Prefixes end in "/" (or
+	// are empty), so a prefix of the other is one at a path boundary.
+	// Refused, no destination object can be a source object, so Delete
+	// never removes a source, whether or not its copy succeeded.
+	if a, b := s.src.b, s.dst.b; a != nil && b != nil && a.name == b.name &&
 		(strings.HasPrefix(a.prefix, b.prefix) || strings.HasPrefix(b.prefix, a.prefix)) {
 		return fail(invalidf("source %q and destination %q overlap in bucket %s", a.prefix, b.prefix, a.name))
 	}
@@ -330,18 +317,6 @@ func syncSideOf(what string, l Location) (syncSide, error) {
 	return syncSide{}, invalidf("the %s is nil", what)
 }
 
-// sameStore reports whether two Clients talk to the same store, where one
-// bucket name means one bucket.
-func sameStore(a, b *Client) bool {
-	if a == b {
-		return true
-	}
-	if a.endpoint == nil || b.endpoint == nil {
-		return a.endpoint == nil && b.endpoint == nil
-	}
-	return a.endpoint.String() == b.endpoint.String()
-}
-
 // copyOptionsOf maps the Put options of a Sync to those of its
 // server-side copies into the bucket dest.
 func copyOptionsOf(dest string, p *PutOptions) *CopyOptions {
@@ -365,674 +340,4 @@ func (s *syncer) close() {
 			sd.root.Close()
 		}
 	}
-}
-
-// selected reports whether the filters select the path p.
-func (s *syncer) selected(p string) bool {
-	match := func(g *glob) bool { return g.match(p) }
-	if len(s.include) > 0 && !slices.ContainsFunc(s.include, match) {
-		return false
-	}
-	return !slices.ContainsFunc(s.exclude, match)
-}
-
-// syncJob is a file to copy.
-type syncJob struct {
-	SyncItem
-	err error
-}
-
-func (s *syncer) run(ctx context.Context) (SyncResult, error) {
-	var res SyncResult
-	if err := s.open(); err != nil {
-		return res, err
-	}
-	var (
-		src, dst       *syncListing
-		srcErr, dstErr error
-		wg             sync.WaitGroup
-	)
-	wg.Go(func() { src, srcErr = s.list(ctx, &s.src, true) })
-	dst, dstErr = s.list(ctx, &s.dst, false)
-	wg.Wait()
-	if srcErr != nil {
-		return res, srcErr
-	}
-	if dstErr != nil {
-		return res, dstErr
-	}
-	res.Skipped = src.skipped
-	res.Failed = append(src.failed, dst.failed...)
-
-	pl := s.plan(src, dst)
-	res.Unchanged = pl.unchanged
-	res.Failed = append(res.Failed, pl.failed...)
-	jobs, checks, dels := pl.copies, pl.checks, pl.deletes
-	if len(checks) > 0 {
-		forEach(ctx, len(checks), s.conc, func(i int) {
-			same, err := s.sameContent(ctx, checks[i].Path)
-			if err == nil && !same {
-				checks[i].Reason = syncChecksum
-			}
-			checks[i].err = err
-		}, func(i int, err error) { checks[i].err = err })
-		for _, c := range checks {
-			switch {
-			case c.err != nil:
-				res.Failed = append(res.Failed, s.itemErr(c.Path, "compare", c.err, true))
-			case c.Reason == "":
-				res.Unchanged++
-			default:
-				jobs = append(jobs, c)
-			}
-		}
-		slices.SortFunc(jobs, func(a, b syncJob) int { return strings.Compare(a.Path, b.Path) })
-	}
-
-	if s.opts.DryRun {
-		for _, j := range jobs {
-			res.Copied = append(res.Copied, j.SyncItem)
-			res.Bytes += j.Size
-		}
-		res.Deleted = dels
-		return s.finish(ctx, res)
-	}
-
-	for _, d := range src.dirs {
-		if err := s.mkdir(d); err != nil {
-			res.Failed = append(res.Failed, s.itemErr(d, "download", err, true))
-		}
-	}
-	var total int64
-	for _, j := range jobs {
-		total += j.Size
-	}
-	sp := newSyncProgress(s.opts.Progress, len(jobs), total)
-	forEach(ctx, len(jobs), s.conc, func(i int) {
-		size, err := s.copy(ctx, jobs[i].SyncItem, sp)
-		jobs[i].Size, jobs[i].err = size, err
-	}, func(i int, err error) { jobs[i].err = err })
-	sp.add(0, 0, true)
-	for _, j := range jobs {
-		if j.err != nil {
-			res.Failed = append(res.Failed, s.itemErr(j.Path, s.copyStep(), j.err, true))
-			continue
-		}
-		res.Copied = append(res.Copied, j.SyncItem)
-		res.Bytes += j.Size
-	}
-	deleted, failed := s.delete(ctx, dels)
-	res.Deleted = deleted
-	res.Failed = append(res.Failed, failed...)
-	return s.finish(ctx, res)
-}
-
-// syncPlan is what Sync is to do, as far as the listings tell.
-type syncPlan struct {
-	copies    []syncJob  // with their Reason
-	checks    []syncJob  // to compare by content before copying
-	deletes   []SyncItem // extraneous at the destination
-	unchanged int
-	failed    []KeyError
-}
-
-// plan compares the listings of the two sides, in path order.
-func (s *syncer) plan(src, dst *syncListing) syncPlan {
-	var pl syncPlan
-	for _, p := range slices.Sorted(maps.Keys(src.files)) {
-		f := src.files[p]
-		item := SyncItem{Path: p, Size: f.size}
-		if err := s.writable(p); err != nil {
-			pl.failed = append(pl.failed, s.itemErr(p, s.copyStep(), err, true))
-			continue
-		}
-		d, ok := dst.files[p]
-		switch {
-		case !ok:
-			item.Reason = syncNew
-		case f.size != d.size:
-			item.Reason = syncSize
-		case s.opts.Checksum:
-			pl.checks = append(pl.checks, syncJob{SyncItem: item})
-			continue
-		case f.mtime.Truncate(time.Second).After(d.mtime.Truncate(time.Second)):
-			item.Reason = syncNewer
-		default:
-			pl.unchanged++
-			continue
-		}
-		pl.copies = append(pl.copies, syncJob{SyncItem: item})
-	}
-	if !s.opts.Delete || src.incomplete {
-		return pl
-	}
-	skipped := make(map[string]bool, len(src.skipped))
-	for _, it := range src.skipped {
-		skipped[it.Path] = true
-	}
-	for _, p := range slices.Sorted(maps.Keys(dst.files)) {
-		if _, ok := src.files[p]; !ok && !skipped[p] {
-			pl.deletes = append(pl.deletes, SyncItem{Path: p, Size: max(dst.files[p].size, 0)})
-		}
-	}
-	return pl
-}
-
-// finish sorts what listing order left unsorted and returns the error that sums them up.
-func (s *syncer) finish(ctx context.Context, res SyncResult) (SyncResult, error) {
-	// A directory walk lists "a/b" before "a.txt".
-	slices.SortFunc(res.Skipped, func(a, b SyncItem) int { return strings.Compare(a.Path, b.Path) })
-	if len(res.Failed) == 0 {
-		return res, nil
-	}
-	slices.SortStableFunc(res.Failed, func(a, b KeyError) int { return strings.Compare(a.Key, b.Key) })
-	first := res.Failed[0]
-	if err := ctx.Err(); err != nil {
-		// Say first that it was cancelled, not what the cancellation broke.
-		if i := slices.IndexFunc(res.Failed, func(f KeyError) bool { return errors.Is(f.Err, err) }); i >= 0 {
-			first = res.Failed[i]
-		}
-	}
-	total := len(res.Copied) + len(res.Deleted) + len(res.Failed)
-	return res, batchErr("Sync", s.bucket.name, len(res.Failed), total, first.Key, first.Err)
-}
-
-// open opens the local sides, creating a missing destination directory
-// unless this is a dry run.
-func (s *syncer) open() error {
-	var err error
-	if s.src.b == nil {
-		if s.src.root, err = os.OpenRoot(s.src.dir); err != nil {
-			return wrapErr("Sync", s.bucket.name, "", err)
-		}
-	}
-	if s.dst.b == nil {
-		if !s.opts.DryRun {
-			if err := os.MkdirAll(s.dst.dir, 0o777); err != nil {
-				return wrapErr("Sync", s.bucket.name, "", err)
-			}
-		}
-		if s.dst.root, err = os.OpenRoot(s.dst.dir); err != nil && !(s.opts.DryRun && errors.Is(err, fs.ErrNotExist)) {
-			return wrapErr("Sync", s.bucket.name, "", err)
-		}
-	}
-	return nil
-}
-
-// list lists the files of one side that the filters select.
-func (s *syncer) list(ctx context.Context, sd *syncSide, isSrc bool) (*syncListing, error) {
-	l := &syncListing{files: make(map[string]syncFile)}
-	if sd.b != nil {
-		return l, s.listBucket(ctx, sd.b, isSrc, l)
-	}
-	if sd.root == nil {
-		return l, nil
-	}
-	return l, s.listLocal(ctx, sd, isSrc, l)
-}
-
-func (s *syncer) listBucket(ctx context.Context, b *Bucket, isSrc bool, l *syncListing) error {
-	toLocal := isSrc && s.dst.b == nil
-	for obj, err := range b.List(ctx, &ListOptions{Prefix: s.prefix}) {
-		if err != nil {
-			return err
-		}
-		p := obj.Key
-		if obj.IsDir {
-			if toLocal && s.selected(strings.TrimSuffix(p, "/")) {
-				l.dirs = append(l.dirs, p)
-			}
-			continue
-		}
-		if !s.selected(p) {
-			continue
-		}
-		if toLocal && strings.HasSuffix(p, "/") {
-			l.skipped = append(l.skipped, SyncItem{Path: p, Size: obj.Size, Reason: "key ends in / but is not an empty directory marker"})
-			continue
-		}
-		l.files[p] = syncFile{size: obj.Size, mtime: obj.LastModified}
-	}
-	return nil
-}
-
-func (s *syncer) listLocal(ctx context.Context, sd *syncSide, isSrc bool, l *syncListing) error {
-	// Begin the walk at the deepest directory every included path is in,
-	// unless a symbolic link leads there, which the walk from the top
-	// would not follow.
-	start := "."
-	if i := strings.LastIndexByte(s.prefix, '/'); i > 0 && fs.ValidPath(s.prefix[:i]) {
-		elems := strings.Split(s.prefix[:i], "/")
-		start = path.Join(elems...)
-		for i := range elems {
-			st, err := sd.root.Lstat(filepath.Join(elems[:i+1]...))
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			if err == nil && st.Mode()&fs.ModeSymlink != 0 {
-				start = "."
-				break
-			}
-		}
-	}
-	err := fs.WalkDir(sd.root.FS(), start, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if p == start && d == nil && errors.Is(err, fs.ErrNotExist) {
-				return nil // nothing under the prefix
-			}
-			l.failed = append(l.failed, s.itemErr(p, "list", err, false))
-			l.incomplete = true
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if d.IsDir() || isDownloadTemp(d.Name()) || !s.selected(p) {
-			return nil
-		}
-		skip := func(reason string) {
-			if isSrc {
-				l.skipped = append(l.skipped, SyncItem{Path: p, Reason: reason})
-			} else {
-				l.files[p] = syncFile{size: -1}
-			}
-		}
-		var fi fs.FileInfo
-		switch t := d.Type(); {
-		case t.IsRegular():
-			fi, err = d.Info()
-		case t&fs.ModeSymlink != 0:
-			// Root follows a link only while it stays inside.
-			fi, err = sd.root.Stat(filepath.FromSlash(p))
-			switch {
-			case errors.Is(err, fs.ErrNotExist):
-				skip("symbolic link to nothing")
-				return nil
-			case err != nil && !errors.Is(err, fs.ErrPermission):
-				skip("symbolic link leading out of the directory")
-				return nil
-			case err == nil && fi.IsDir():
-				skip("symbolic link to a directory")
-				return nil
-			}
-		}
-		switch {
-		case err != nil && errors.Is(err, fs.ErrNotExist):
-			// Gone since the directory was read.
-		case err != nil:
-			l.failed = append(l.failed, s.itemErr(p, "list", err, false))
-			l.incomplete = l.incomplete || isSrc
-		case fi == nil || !fi.Mode().IsRegular():
-			if isSrc {
-				skip("not a regular file")
-			}
-		default:
-			l.files[p] = syncFile{size: fi.Size(), mtime: fi.ModTime()}
-		}
-		return nil
-	})
-	if err != nil {
-		return wrapErr("Sync", s.bucket.name, "", err)
-	}
-	return nil
-}
-
-// isDownloadTemp reports whether name is the temporary file of a download
-// in progress (see downloadTo).
-func isDownloadTemp(name string) bool {
-	return strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp") && strings.Contains(name, ".s3kit-")
-}
-
-// writable reports why the path p cannot be written at the destination,
-// or nil.
-func (s *syncer) writable(p string) error {
-	if s.dst.b != nil {
-		_, err := s.dst.b.key(p)
-		return err
-	}
-	_, err := localName(p)
-	return err
-}
-
-// copyStep names the step that copies a file.
-func (s *syncer) copyStep() string {
-	switch {
-	case s.src.b == nil:
-		return "upload"
-	case s.dst.b == nil:
-		return "download"
-	}
-	return "copy"
-}
-
-// itemErr is the failure of the step at path p. obj says whether p names
-// an object, of the bucket side, that the error should name.
-func (s *syncer) itemErr(p, step string, err error, obj bool) KeyError {
-	var e *Error
-	if errors.As(err, &e) {
-		c := *e // the *Error may be shared by the keys of one request
-		c.Op, c.Err = "Sync", fmt.Errorf("%s: %w", step, e.Err)
-		return KeyError{Key: p, Code: c.Code, Err: &c}
-	}
-	c := &Error{Op: "Sync", Err: fmt.Errorf("%s: %w", step, err)}
-	if obj {
-		c.Bucket, c.Key = s.bucket.name, s.bucket.prefix+p
-	}
-	return KeyError{Key: p, Err: c}
-}
-
-// forEach calls fn(i) for i in [0, n), at most conc at once, and calls
-// notStarted(i, err) instead for those it did not start because ctx is
-// done.
-func forEach(ctx context.Context, n, conc int, fn func(i int), notStarted func(i int, err error)) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(conc, 1))
-	for i := range n {
-		if ctx.Err() == nil {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-			}
-		}
-		if err := ctx.Err(); err != nil {
-			notStarted(i, err)
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			fn(i)
-		})
-	}
-	wg.Wait()
-}
-
-// sameContent reports whether the two sides hold the same content at p.
-func (s *syncer) sameContent(ctx context.Context, p string) (bool, error) {
-	switch {
-	case s.src.b != nil && s.dst.b != nil:
-		a, err := s.src.b.Head(ctx, p, nil)
-		if err != nil {
-			return false, err
-		}
-		b, err := s.dst.b.Head(ctx, p, nil)
-		if err != nil {
-			return false, err
-		}
-		return sameObject(a, b), nil
-	case s.src.b != nil:
-		info, err := s.src.b.Head(ctx, p, nil)
-		if err != nil {
-			return false, err
-		}
-		return localMatches(s.dst.root, p, info)
-	}
-	info, err := s.dst.b.Head(ctx, p, nil)
-	if err != nil {
-		return false, err
-	}
-	return localMatches(s.src.root, p, info)
-}
-
-// localMatches reports whether the local file p holds the content of the
-// object info describes, by its full-object CRC or, failing that, the MD5
-// of a single-part ETag. Without either it reports false.
-func localMatches(root *os.Root, p string, info ObjectInfo) (bool, error) {
-	cs, want := fullChecksumOf(info)
-	md5want := ""
-	if cs == nil {
-		if md5want = etagMD5(info.ETag); md5want == "" {
-			return false, nil
-		}
-	}
-	f, err := root.Open(filepath.FromSlash(p))
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return false, err
-	}
-	if st.Size() != info.Size {
-		return false, nil
-	}
-	if cs != nil {
-		crc, err := crcOfReader(cs, f)
-		if err != nil {
-			return false, err
-		}
-		return cs.encode(crc) == want, nil
-	}
-	h := md5.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return false, err
-	}
-	return hex.EncodeToString(h.Sum(nil)) == md5want, nil
-}
-
-// etagMD5 returns the MD5 an ETag is, in lower-case hex, or "" if it is
-// not one (a multipart upload's ETag has a "-N" suffix).
-func etagMD5(etag string) string {
-	e := strings.ToLower(strings.Trim(etag, `"`))
-	if len(e) != 2*md5.Size {
-		return ""
-	}
-	if _, err := hex.DecodeString(e); err != nil {
-		return ""
-	}
-	return e
-}
-
-// sameObject reports whether two objects hold the same content, by a
-// full-object checksum both have, else by their ETags.
-func sameObject(a, b ObjectInfo) bool {
-	if a.Size != b.Size {
-		return false
-	}
-	sa, sb := fullSums(a), fullSums(b)
-	for _, alg := range []string{"CRC64NVME", "CRC32C", "CRC32", "SHA256", "SHA1"} {
-		if va, vb := sa[alg], sb[alg]; va != "" && vb != "" {
-			return va == vb
-		}
-	}
-	// Equal ETags mean equal content, also for multipart ones (the MD5 of
-	// the parts' MD5s); different ones prove nothing, and count as
-	// different.
-	return a.ETag != "" && a.ETag == b.ETag
-}
-
-// fullSums returns the checksums of the whole content of an object.
-func fullSums(info ObjectInfo) map[string]string {
-	if info.ChecksumType == "COMPOSITE" {
-		return nil
-	}
-	m := make(map[string]string, len(info.Checksums))
-	for alg, v := range info.Checksums {
-		if !strings.Contains(v, "-") {
-			m[alg] = v
-		}
-	}
-	return m
-}
-
-// mkdir creates the local directory of a marker key.
-func (s *syncer) mkdir(marker string) error {
-	name, err := localName(marker)
-	if err != nil {
-		return err
-	}
-	return s.dst.root.MkdirAll(name, 0o777)
-}
-
-// copy copies one file and returns its size.
-func (s *syncer) copy(ctx context.Context, it SyncItem, sp *syncProgress) (int64, error) {
-	var counted atomic.Int64 // bytes of this file passed to sp
-	topts := &TransferOptions{Put: s.opts.Put}
-	if sp != nil {
-		topts.Progress = func(p Progress) { sp.add(p.Done-counted.Swap(p.Done), 0, false) }
-	}
-	size, err := s.transfer(ctx, it, topts, &counted, sp)
-	if err == nil {
-		sp.add(size-counted.Load(), 1, false)
-	} else {
-		sp.add(0, 1, false)
-	}
-	return size, err
-}
-
-func (s *syncer) transfer(ctx context.Context, it SyncItem, topts *TransferOptions, counted *atomic.Int64, sp *syncProgress) (int64, error) {
-	p := it.Path
-	switch {
-	case s.src.b == nil:
-		f, err := s.src.root.Open(filepath.FromSlash(p))
-		if err != nil {
-			return 0, err
-		}
-		defer f.Close()
-		info, err := s.dst.b.uploadFile(ctx, "Sync", f, p, topts)
-		return info.Size, err
-	case s.dst.b == nil:
-		if d := path.Dir(p); d != "." {
-			if err := s.dst.root.MkdirAll(d, 0o777); err != nil {
-				return 0, err
-			}
-		}
-		info, err := s.src.b.downloadTo(ctx, "Sync", p, s.dst.root, p, topts)
-		return info.Size, err
-	case s.src.b.c == s.dst.b.c:
-		_, err := s.src.b.copy(ctx, "Sync", p, s.dst.b.prefix+p, s.copyOpts)
-		return it.Size, err
-	}
-	return s.stream(ctx, p, counted, sp)
-}
-
-// stream copies the object at p between buckets of two Clients through
-// this process: a verified, parallel read into a parallel write.
-func (s *syncer) stream(ctx context.Context, p string, counted *atomic.Int64, sp *syncProgress) (int64, error) {
-	r, err := s.src.b.NewReader(ctx, p, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer r.Close()
-	in := r.Info()
-	wo := &WriterOptions{Size: r.Size()}
-	if s.opts.Put != nil {
-		wo.PutOptions = *s.opts.Put
-	}
-	// Keep what a server-side copy keeps, where Put does not replace it.
-	o := &wo.PutOptions
-	if o.ContentType == "" && o.CacheControl == "" && o.ContentDisposition == "" &&
-		o.ContentEncoding == "" && o.ContentLanguage == "" && o.Metadata == nil {
-		o.ContentType, o.CacheControl, o.ContentDisposition = in.ContentType, in.CacheControl, in.ContentDisposition
-		o.ContentEncoding, o.ContentLanguage, o.Metadata = in.ContentEncoding, in.ContentLanguage, in.Metadata
-	}
-	w, err := s.dst.b.NewWriter(ctx, p, wo)
-	if err != nil {
-		return 0, err
-	}
-	var dst io.Writer = w
-	if sp != nil {
-		dst = syncCounter{w, func(n int64) { counted.Add(n); sp.add(n, 0, false) }}
-	}
-	if _, err := io.Copy(dst, r); err != nil {
-		w.Abort()
-		return 0, err
-	}
-	if err := w.Close(); err != nil {
-		return 0, err
-	}
-	return w.Info().Size, nil
-}
-
-// syncCounter counts the bytes written through it.
-type syncCounter struct {
-	w   io.Writer
-	add func(int64)
-}
-
-func (c syncCounter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.add(int64(n))
-	return n, err
-}
-
-// delete deletes the extraneous files of the destination.
-func (s *syncer) delete(ctx context.Context, items []SyncItem) ([]SyncItem, []KeyError) {
-	if len(items) == 0 {
-		return nil, nil
-	}
-	var failed []KeyError
-	bad := make(map[string]bool)
-	if s.dst.b != nil {
-		keys := make([]string, len(items))
-		for i, it := range items {
-			keys[i] = it.Path
-		}
-		dr, err := s.dst.b.DeleteMany(ctx, keys)
-		if err != nil && len(dr.Failed) == 0 {
-			for _, k := range keys {
-				dr.Failed = append(dr.Failed, KeyError{Key: k, Err: err})
-			}
-		}
-		for _, f := range dr.Failed {
-			bad[f.Key] = true
-			failed = append(failed, s.itemErr(f.Key, "delete", f.Err, true))
-		}
-	} else {
-		for _, it := range items {
-			err := ctx.Err()
-			if err == nil {
-				if err = s.dst.root.Remove(filepath.FromSlash(it.Path)); errors.Is(err, fs.ErrNotExist) {
-					err = nil
-				}
-			}
-			if err != nil {
-				bad[it.Path] = true
-				failed = append(failed, s.itemErr(it.Path, "delete", err, false))
-			}
-		}
-	}
-	var deleted []SyncItem
-	for _, it := range items {
-		if !bad[it.Path] {
-			deleted = append(deleted, it)
-		}
-	}
-	return deleted, failed
-}
-
-// syncProgress sums the progress of the files of a Sync, throttled as a
-// transfer's.
-type syncProgress struct {
-	fn    func(SyncProgress)
-	start time.Time
-	mu    sync.Mutex
-	last  time.Time
-	p     SyncProgress
-}
-
-func newSyncProgress(fn func(SyncProgress), files int, bytes int64) *syncProgress {
-	if fn == nil {
-		return nil
-	}
-	sp := &syncProgress{fn: fn, start: time.Now()}
-	sp.p.Total, sp.p.FilesTotal = bytes, files
-	return sp
-}
-
-func (sp *syncProgress) add(n int64, files int, final bool) {
-	if sp == nil {
-		return
-	}
-	sp.mu.Lock()
-	defer sp.mu.Unlock()
-	sp.p.Done += n
-	sp.p.Files += files
-	now := time.Now()
-	if !final && now.Sub(sp.last) < progressEvery {
-		return
-	}
-	sp.last = now
-	sp.p.Progress = progressAt(sp.p.Done, sp.p.Total, sp.start, now)
-	sp.fn(sp.p)
 }

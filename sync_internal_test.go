@@ -16,26 +16,26 @@ func TestSyncPlan(t *testing.T) {
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	src := &syncListing{
 		files: map[string]syncFile{
-			"new":         {1, t0},
-			"size":        {2, t0},
-			"newer":       {1, t0.Add(time.Second)},
-			"same-second": {1, t0.Add(900 * time.Millisecond)}, // S3 times may have no fraction
-			"dst-newer":   {1, t0},
-			"same":        {1, t0},
-			`back\slash`:  {1, t0},
-			"bad-\xff":    {1, t0},
+			"new":         {1, t0, ""},
+			"size":        {2, t0, ""},
+			"newer":       {1, t0.Add(time.Second), ""},
+			"same-second": {1, t0.Add(900 * time.Millisecond), ""}, // S3 times may have no fraction
+			"dst-newer":   {1, t0, ""},
+			"same":        {1, t0, ""},
+			`back\slash`:  {1, t0, ""},
+			"bad-\xff":    {1, t0, ""},
 		},
 		skipped: []SyncItem{{Path: "link", Reason: "symbolic link to nothing"}},
 	}
 	dst := &syncListing{files: map[string]syncFile{
-		"size":        {3, t0},
-		"newer":       {1, t0.Add(999 * time.Millisecond)},
-		"same-second": {1, t0},
-		"dst-newer":   {1, t0.Add(time.Hour)},
-		"same":        {1, t0},
-		"gone":        {4, t0},
-		"broken-link": {-1, time.Time{}},
-		"link":        {1, t0},
+		"size":        {3, t0, ""},
+		"newer":       {1, t0.Add(999 * time.Millisecond), ""},
+		"same-second": {1, t0, ""},
+		"dst-newer":   {1, t0.Add(time.Hour), ""},
+		"same":        {1, t0, ""},
+		"gone":        {4, t0, ""},
+		"broken-link": {-1, time.Time{}, ""},
+		"link":        {1, t0, ""},
 	}}
 	b := &Bucket{name: "bucket", prefix: "p/"}
 	paths := func(items []syncJob) []string {

@@ -782,3 +782,120 @@ func TestSyncInvalid(t *testing.T) {
 		}
 	})
 }
+
+// Sync refuses two Buckets of one name whose prefixes overlap even when
+// their Clients spell the endpoint differently, before any request.
+func TestSyncOverlapAcrossEndpoints(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, direct := t.Context(), e.bucket
+		for _, k := range []string{"backup/x", "backup/y", "top"} {
+			if err := direct.PutString(ctx, k, k, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pA := faultproxy.New(e.srv.Endpoint)
+		t.Cleanup(pA.Close)
+		pB := faultproxy.New(e.srv.Endpoint)
+		t.Cleanup(pB.Close)
+		if !strings.HasPrefix(pB.URL, "http://127.0.0.1:") {
+			t.Fatalf("proxy at %s", pB.URL)
+		}
+		cA := newClient(t, e.srv, s3kit.Config{Endpoint: pA.URL})
+		cB := newClient(t, e.srv, s3kit.Config{Endpoint: strings.Replace(pB.URL, "127.0.0.1", "localhost", 1)})
+		a, b := cA.Bucket(direct.Name()), cB.Bucket(direct.Name())
+		for _, tc := range []struct {
+			name     string
+			src, dst *s3kit.Bucket
+		}{
+			{"source inside destination", a.Prefix("backup"), b},
+			{"destination inside source", a, b.Prefix("backup")},
+			{"same prefix", a.Prefix("backup"), b.Prefix("backup")},
+		} {
+			_, err := s3kit.Sync(ctx, tc.src, tc.dst, &s3kit.SyncOptions{Delete: true})
+			if !errors.Is(err, s3kit.ErrInvalid) {
+				t.Errorf("%s: Sync = %v, want ErrInvalid", tc.name, err)
+			}
+		}
+		if n := pA.Count() + pB.Count(); n != 0 {
+			t.Fatalf("%d requests sent for overlapping locations", n)
+		}
+		if got := keysUnder(t, direct, ""); !slices.Equal(got, []string{"backup/x", "backup/y", "top"}) {
+			t.Fatalf("after refused Syncs: %q", got)
+		}
+		// Disjoint prefixes of one bucket, "backup/" and "backup2/" among
+		// them, still sync.
+		res, err := s3kit.Sync(ctx, a.Prefix("backup"), b.Prefix("backup2"), &s3kit.SyncOptions{Delete: true})
+		if err != nil || len(res.Copied) != 2 {
+			t.Fatalf("disjoint prefixes: %+v, %v", res, err)
+		}
+		if got := keysUnder(t, direct, ""); !slices.Equal(got, []string{"backup/x", "backup/y", "backup2/x", "backup2/y", "top"}) {
+			t.Fatalf("after Sync to backup2/: %q", got)
+		}
+	})
+}
+
+// A failed listing of one side stops the listing of the other.
+func TestSyncListingFailureStopsOther(t *testing.T) {
+	const n = 2*s3kit.MaxListPage + 1 // three pages
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+		defer cancel()
+		putMany(t, e.bucket, "k%05d", n)
+		c, p := proxied(t, e, s3kit.Config{})
+		src := c.Bucket(e.bucket.Name())
+		pages := p.Add(faultproxy.Rule{
+			Method: http.MethodGet,
+			Match: faultproxy.And(faultproxy.HasQuery("list-type"), func(r *http.Request) bool {
+				return strings.TrimSuffix(r.URL.Path, "/") == "/"+src.Name()
+			}),
+			Fault: faultproxy.Delay(3 * time.Second),
+		})
+		_, err := s3kit.Sync(ctx, src, c.Bucket(src.Name()+"-missing"), &s3kit.SyncOptions{Delete: true})
+		if !errors.Is(err, s3kit.ErrBucketNotExist) {
+			t.Fatalf("Sync to a missing bucket: %v, want ErrBucketNotExist", err)
+		}
+		if got := pages.Fired(); got != 1 {
+			t.Fatalf("%d source pages requested; want 1, the one in flight when the destination failed", got)
+		}
+	})
+}
+
+// With Delete, an object written at the destination after the listing is
+// kept where the store honours the condition of a batch delete.
+func TestSyncDeleteConditional(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, direct := t.Context(), e.bucket
+		srcBucket := newBucket(t, e.client)
+		if err := srcBucket.PutString(ctx, "same", "s", nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"extra", "gone"} {
+			if err := direct.PutString(ctx, k, "old", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first := once()
+		c := hookedClient(t, e, func(r *http.Request, next func(*http.Request) (*http.Response, error)) (*http.Response, error) {
+			if isDeleteObjects(r) && first() {
+				if err := direct.PutString(ctx, "extra", "written meanwhile", nil); err != nil {
+					return nil, err
+				}
+			}
+			return next(r)
+		})
+		res, err := s3kit.Sync(ctx, c.Bucket(srcBucket.Name()), c.Bucket(direct.Name()), &s3kit.SyncOptions{Delete: true})
+		got := keysUnder(t, direct, "")
+		if why, lacking := lacks[e.name]["conditional batch delete"]; lacking {
+			if err != nil || !slices.Equal(got, []string{"same"}) {
+				t.Fatalf("%s ignores conditional batch deletes (%s): Sync %v, left %q", e.name, why, err, got)
+			}
+			return
+		}
+		if !errors.Is(err, s3kit.ErrPreconditionFailed) || len(res.Failed) != 1 || res.Failed[0].Key != "extra" {
+			t.Fatalf("Sync: %v, failed %+v; want extra failed with ErrPreconditionFailed", err, res.Failed)
+		}
+		if !slices.Equal(got, []string{"extra", "same"}) || len(res.Deleted) != 1 || res.Deleted[0].Path != "gone" {
+			t.Fatalf("left %q, deleted %+v; want extra kept, gone deleted", got, res.Deleted)
+		}
+	})
+}
