@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -660,7 +661,7 @@ func (w *Writer) complete() error {
 	if err != nil {
 		err = w.b.putErr("Writer", w.full, &w.opts.PutOptions, err)
 		if errors.Is(err, errUploadGone) {
-			return w.reconcile(sum, err)
+			return w.reconcile(sum, done, err)
 		}
 		return err
 	}
@@ -681,21 +682,27 @@ func (w *Writer) complete() error {
 // reconcile decides what a CompleteMultipartUpload answered NoSuchUpload
 // means. The SDK retries Complete after a lost answer, so the first attempt
 // may have assembled the object: if the object at the key has this
-// upload's size and full-object checksum, the write succeeded. Without a
-// checksum (Config.Checksum none) that cannot be told, and the error says
-// the upload vanished, not that an object is missing.
-func (w *Writer) reconcile(sum string, cause error) error {
+// upload's size and full-object checksum (or, without a checksum, the
+// multipart ETag its parts make: see completedEarlier), the write
+// succeeded. Otherwise the error says the upload vanished, not that an
+// object is missing.
+func (w *Writer) reconcile(sum string, parts []types.CompletedPart, cause error) error {
 	w.mu.Lock()
 	w.upload = "" // gone: nothing to abort
 	w.mu.Unlock()
-	if w.cs != nil {
-		info, err := w.b.headOnly(w.ctx, "Writer", w.full, "")
-		if err == nil && info.Size == w.written && info.Checksums[w.cs.name] == sum && info.ChecksumType == string(types.ChecksumTypeFullObject) {
-			w.info = info
-			return nil
-		}
+	info, err := w.b.headOnly(w.ctx, "Writer", w.full, "")
+	if err != nil || info.Size != w.written {
+		return cause
 	}
-	return cause
+	if w.cs != nil {
+		if info.Checksums[w.cs.name] != sum || info.ChecksumType != string(types.ChecksumTypeFullObject) {
+			return cause
+		}
+	} else if want := multipartETag(parts); want == "" || strings.ToLower(strings.Trim(info.ETag, `"`)) != want {
+		return cause
+	}
+	w.info = info
+	return nil
 }
 
 // Abort stops the Writer and removes everything it uploaded; the object is
