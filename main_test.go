@@ -168,6 +168,8 @@ var lacks = map[string]map[string]string{
 		"key dot dot":                "it refuses a key with a .. segment (400 Bad Request)",
 		"copy of a directory marker": "CopyObject of a dir/ marker answers 500 InternalError",
 		"SSE-S3":                     "it accepts x-amz-server-side-encryption but neither applies nor reports it",
+		"clearing metadata by overwrite": "an object replaced by one without user metadata (PUT, multipart upload, " +
+			"copy onto another key) keeps the old object's metadata",
 	},
 	"minio": {
 		"object ACLs": "MinIO answers PutObjectAcl with NotImplemented for any ACL but private",
