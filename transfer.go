@@ -170,9 +170,10 @@ func (b *Bucket) uploadFile(ctx context.Context, op string, f *os.File, key stri
 // place only when everything arrived and checked out; then it flushes the
 // directory. A failed or cancelled download therefore leaves no partial file
 // under localPath, and after Download returns nil a crash of the machine
-// leaves the new content there, never an empty or partial file. A process
-// killed mid-download leaves localPath as it was, and its temporary file
-// behind.
+// leaves the new content there, never an empty or partial file (a parent
+// directory that Download had to create is not flushed into its own
+// parent, and may be lost with it). A process killed mid-download leaves
+// localPath as it was, and its temporary file behind.
 //
 // A file that existed at localPath keeps its permission bits; a new one
 // gets 0666 less the umask. The file's modification time is set to the
