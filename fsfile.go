@@ -529,6 +529,10 @@ type spool struct {
 	file  *os.File
 	size  int64
 	limit int64
+	// linked is the file's name if it could not be unlinked at once
+	// (Windows); Close removes it. Once unlinked, the name may be another
+	// file's, which must not be touched.
+	linked string
 }
 
 func (s *spool) ReadAt(p []byte, off int64) (int, error) {
@@ -597,14 +601,18 @@ func (s *spool) spill() error {
 	if err != nil {
 		return err
 	}
-	name := tmp.Name()
-	os.Remove(name) // unlinked while open where the system allows; Close removes it elsewhere
+	linked := ""
+	if os.Remove(tmp.Name()) != nil {
+		linked = tmp.Name()
+	}
 	if _, err := tmp.Write(s.mem[:s.size]); err != nil {
 		tmp.Close()
-		os.Remove(name)
+		if linked != "" {
+			os.Remove(linked)
+		}
 		return err
 	}
-	s.file, s.mem = tmp, nil
+	s.file, s.mem, s.linked = tmp, nil, linked
 	return nil
 }
 
@@ -613,9 +621,10 @@ func (s *spool) Close() error {
 	if s.file == nil {
 		return nil
 	}
-	name := s.file.Name()
 	err := s.file.Close()
-	os.Remove(name) // where it could not be unlinked at once
-	s.file = nil
+	if s.linked != "" {
+		os.Remove(s.linked)
+	}
+	s.file, s.linked = nil, ""
 	return err
 }

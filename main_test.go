@@ -195,6 +195,8 @@ var lacks = map[string]map[string]string{
 		"copy of a directory marker": "CopyObject of a dir/ marker answers 500 InternalError",
 		"SSE-S3":                     "it accepts x-amz-server-side-encryption but neither applies nor reports it",
 		"conditional batch delete":   "DeleteObjects deletes an object whose ETag is not the one its entry names",
+		"clearing metadata by overwrite": "an object replaced by one without user metadata (PUT, multipart upload, " +
+			"copy onto another key) keeps the old object's metadata",
 	},
 	"minio": {
 		"object ACLs": "MinIO answers PutObjectAcl with NotImplemented for any ACL but private",

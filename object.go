@@ -11,7 +11,9 @@ import (
 	"iter"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
+	"weak"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -399,6 +401,12 @@ type HeadOptions struct {
 
 // Head returns the metadata of the object at key without its content. A
 // missing object is ErrNotExist, a missing bucket ErrBucketNotExist.
+//
+// A HEAD response cannot say which of the two is missing, so a 404 is
+// followed by a HeadBucket, unless the same Client saw the bucket exist in
+// the last 10 seconds (any successful Head, Exists or WaitExists shows it):
+// a missing key then costs one request. A bucket deleted within those
+// seconds is reported as a missing key, ErrNotExist.
 func (b *Bucket) Head(ctx context.Context, key string, opts *HeadOptions) (ObjectInfo, error) {
 	full, err := b.key(key)
 	if err != nil {
@@ -431,7 +439,8 @@ func (b *Bucket) head(ctx context.Context, op, full, version string) (ObjectInfo
 }
 
 // headOnly is head without the HeadBucket that tells a missing bucket from
-// a missing key: a 404 is ErrNotExist either way.
+// a missing key: a 404 is ErrNotExist either way. Success shows that the
+// bucket exists, and is remembered (see headErr).
 func (b *Bucket) headOnly(ctx context.Context, op, full, version string) (ObjectInfo, error) {
 	out, err := b.c.s3.HeadObject(ctx, &s3.HeadObjectInput{
 		Bucket:       aws.String(b.name),
@@ -442,6 +451,7 @@ func (b *Bucket) headOnly(ctx context.Context, op, full, version string) (Object
 	if err != nil {
 		return ObjectInfo{}, b.fail(op, full, err)
 	}
+	b.sawBucket()
 	info := ObjectInfo{
 		Key:                b.rel(full),
 		IsDir:              strings.HasSuffix(full, "/") && aws.ToInt64(out.ContentLength) == 0,
@@ -470,21 +480,79 @@ func (b *Bucket) headOnly(ctx context.Context, op, full, version string) (Object
 // so a 404 does not say whether the key or the bucket is missing; one
 // HeadBucket tells, so that a missing bucket is ErrBucketNotExist here as
 // on every other operation.
+//
+// That HeadBucket is skipped while the bucket was seen to exist less than
+// bucketSeenTTL ago by the same Client, here or by a successful HEAD: a
+// missing key then costs one request, and WaitExists one per poll. A bucket
+// deleted within that time is reported as a missing key, ErrNotExist;
+// Amazon S3's own view of a deleted bucket takes time to settle too.
 func (b *Bucket) headErr(ctx context.Context, op, full string, err error) error {
 	err = b.fail(op, full, err)
 	var e *Error
-	if errors.As(err, &e) && e.Err == ErrNotExist && e.Code != "NoSuchKey" && e.Code != "NoSuchVersion" {
+	if errors.As(err, &e) && e.Err == ErrNotExist && e.Code != "NoSuchKey" && e.Code != "NoSuchVersion" && !b.bucketSeen() {
 		_, berr := b.c.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b.name)})
 		var be *Error
-		if errors.As(wrapErr(op, b.name, "", berr), &be) && be.Err == ErrNotExist {
+		if berr == nil {
+			b.sawBucket()
+		} else if errors.As(wrapErr(op, b.name, "", berr), &be) && be.Err == ErrNotExist {
 			e.Err = ErrBucketNotExist
 		}
 	}
 	return err
 }
 
+// bucketSeenTTL is how long a bucket seen to exist is taken to still exist
+// when a HEAD answers a bare 404 (see headErr). Short, because a deleted
+// bucket is misreported for that long; long enough that polling sends a
+// HeadBucket only now and then.
+const bucketSeenTTL = 10 * time.Second
+
+// seenBuckets is when each bucket was last seen to exist, per Client. The
+// Client is held weakly, so that remembering never keeps a Client (and its
+// connections and buffers) alive; entries older than bucketSeenTTL are
+// swept when new ones are added, which bounds the map.
+var seenBuckets struct {
+	sync.Mutex
+	at    map[seenBucket]time.Time
+	swept time.Time
+}
+
+type seenBucket struct {
+	c    weak.Pointer[Client]
+	name string
+}
+
+// sawBucket records that b's bucket exists, as of now.
+func (b *Bucket) sawBucket() {
+	now := time.Now()
+	seenBuckets.Lock()
+	defer seenBuckets.Unlock()
+	if seenBuckets.at == nil {
+		seenBuckets.at = make(map[seenBucket]time.Time)
+	}
+	if now.Sub(seenBuckets.swept) > bucketSeenTTL {
+		for k, t := range seenBuckets.at {
+			if now.Sub(t) > bucketSeenTTL {
+				delete(seenBuckets.at, k)
+			}
+		}
+		seenBuckets.swept = now
+	}
+	seenBuckets.at[seenBucket{weak.Make(b.c), b.name}] = now
+}
+
+// bucketSeen reports whether b's bucket was seen to exist less than
+// bucketSeenTTL ago.
+func (b *Bucket) bucketSeen() bool {
+	seenBuckets.Lock()
+	t, ok := seenBuckets.at[seenBucket{weak.Make(b.c), b.name}]
+	seenBuckets.Unlock()
+	return ok && time.Since(t) < bucketSeenTTL
+}
+
 // Exists reports whether an object is at key. A missing bucket is an
-// error, not false.
+// error, ErrBucketNotExist, not false. It sends one HEAD, and after a 404
+// one HeadBucket unless the bucket is known to exist (see Head).
 func (b *Bucket) Exists(ctx context.Context, key string) (bool, error) {
 	full, err := b.key(key)
 	if err != nil {
@@ -564,7 +632,17 @@ func (b *Bucket) GetTags(ctx context.Context, key string) (map[string]string, er
 // ErrPreconditionFailed rather than undo that change. The object gets a new
 // ETag, LastModified and (on versioned buckets) version; an object ACL is
 // reset to the bucket's default, as on any copy.
+//
+// An object larger than MaxCopySize is copied as Copy copies it, in parts
+// (its ETag then ends in -N); if that fails, its upload is aborted and the
+// object is left as it was.
 func (b *Bucket) SetMetadata(ctx context.Context, key string, meta map[string]string) error {
+	return b.setMetadata(ctx, key, meta, MaxCopySize)
+}
+
+// setMetadata is SetMetadata with objects larger than threshold bytes
+// copied in parts.
+func (b *Bucket) setMetadata(ctx context.Context, key string, meta map[string]string, threshold int64) error {
 	full, err := b.key(key)
 	if err == nil {
 		err = validMetadata(meta)
@@ -579,6 +657,18 @@ func (b *Bucket) SetMetadata(ctx context.Context, key string, meta map[string]st
 	if meta == nil {
 		meta = map[string]string{}
 	}
+	var class types.StorageClass
+	if info.StorageClass != "" && info.StorageClass != string(types.StorageClassStandard) {
+		class = types.StorageClass(info.StorageClass)
+	}
+	if info.Size > threshold {
+		// Each part is pinned to info.ETag, as the single copy is below.
+		_, err := b.multipartCopy(ctx, "SetMetadata", full, info, b, full, &CopyOptions{
+			ReplaceMetadata: true, Metadata: meta,
+			StorageClass: string(class), SSE: info.SSE, SSEKMSKeyID: info.SSEKMSKeyID,
+		})
+		return err
+	}
 	in := &s3.CopyObjectInput{
 		Bucket:             aws.String(b.name),
 		Key:                aws.String(full),
@@ -591,10 +681,8 @@ func (b *Bucket) SetMetadata(ctx context.Context, key string, meta map[string]st
 		ContentDisposition: optString(info.ContentDisposition),
 		ContentEncoding:    optString(info.ContentEncoding),
 		ContentLanguage:    optString(info.ContentLanguage),
+		StorageClass:       class,
 		SSEKMSKeyId:        optString(info.SSEKMSKeyID),
-	}
-	if info.StorageClass != "" && info.StorageClass != string(types.StorageClassStandard) {
-		in.StorageClass = types.StorageClass(info.StorageClass)
 	}
 	in.ServerSideEncryption = types.ServerSideEncryption(info.SSE)
 	if _, err := b.c.s3.CopyObject(ctx, in); err != nil {
@@ -606,7 +694,9 @@ func (b *Bucket) SetMetadata(ctx context.Context, key string, meta map[string]st
 // WaitExists waits until an object is at key, polling with back-off, for
 // stores without read-after-write consistency or for objects another
 // process is writing. It gives up after timeout (0: only ctx bounds it)
-// with an error matching ErrNotExist and context.DeadlineExceeded.
+// with an error matching ErrNotExist and context.DeadlineExceeded. A
+// missing bucket ends the wait with ErrBucketNotExist. Each poll is one
+// HEAD; a HeadBucket is added at most once per 10 seconds (see Head).
 func (b *Bucket) WaitExists(ctx context.Context, key string, timeout time.Duration) error {
 	full, err := b.key(key)
 	if err == nil && timeout < 0 {

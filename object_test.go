@@ -2,15 +2,19 @@ package s3kit_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/s3kit/s3kit"
+	"github.com/s3kit/s3kit/internal/faultproxy"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -247,6 +251,160 @@ func TestMissing(t *testing.T) {
 		}
 		if ok, err := e.client.BucketExists(ctx, gone.Name()); ok || err != nil {
 			t.Errorf("BucketExists(missing) = %v, %v", ok, err)
+		}
+	})
+}
+
+// objectCtx bounds a test's requests, so that a hang fails the test.
+func objectCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestSetMetadataMultipart(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, b := objectCtx(t), e.bucket
+		data := randomBytes(12*mib + 5)
+		opts := &s3kit.PutOptions{
+			ContentType: "video/mp4", CacheControl: "max-age=60", ContentLanguage: "de",
+			Metadata: map[string]string{"old": "1"}, Tags: map[string]string{"t": "1"},
+		}
+		_, noSSE := lacks[e.name]["SSE-S3"]
+		if !noSSE {
+			opts.SSE = s3kit.SSES3
+		}
+		if _, err := b.Put(ctx, "big", bytes.NewReader(data), opts); err != nil {
+			t.Fatal(err)
+		}
+		_, keepsMetadata := lacks[e.name]["clearing metadata by overwrite"]
+		check := func(step string, meta map[string]string) {
+			t.Helper()
+			h, err := b.Head(ctx, "big", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if meta == nil && keepsMetadata {
+				t.Logf("%s: metadata %v: %s", step, h.Metadata, lacks[e.name]["clearing metadata by overwrite"])
+			} else if len(h.Metadata) != len(meta) || h.Metadata["new"] != meta["new"] {
+				t.Errorf("%s: metadata %v, want %v", step, h.Metadata, meta)
+			}
+			if h.ContentType != "video/mp4" || h.CacheControl != "max-age=60" || h.ContentLanguage != "de" || !noSSE && h.SSE != s3kit.SSES3 {
+				t.Errorf("%s: headers not kept: %+v", step, h)
+			}
+			if !strings.HasSuffix(strings.Trim(h.ETag, `"`), "-1") {
+				t.Errorf("%s: ETag %s: not copied in parts", step, h.ETag)
+			}
+			if tags, err := b.GetTags(ctx, "big"); err != nil || tags["t"] != "1" || len(tags) != 1 {
+				t.Errorf("%s: tags %v, %v", step, tags, err)
+			}
+			if got, err := b.GetBytes(ctx, "big"); err != nil || !bytes.Equal(got, data) {
+				t.Errorf("%s: content changed (%d bytes, %v)", step, len(got), err)
+			}
+		}
+		// One byte below the object's size, as 5 GiB is below a larger one.
+		threshold := int64(len(data)) - 1
+		if err := s3kit.SetMetadataAbove(ctx, b, "big", map[string]string{"new": "2"}, threshold); err != nil {
+			t.Fatal(err)
+		}
+		check("replaced", map[string]string{"new": "2"})
+		if err := s3kit.SetMetadataAbove(ctx, b, "big", nil, threshold); err != nil {
+			t.Fatal(err)
+		}
+		check("removed", nil)
+		if err := s3kit.SetMetadataAbove(ctx, b, "missing", nil, threshold); !errors.Is(err, s3kit.ErrNotExist) {
+			t.Fatalf("SetMetadata of a missing key: %v", err)
+		}
+		noUploadsLeft(t, e.client, b.Name())
+	})
+}
+
+// headsOf counts the HEAD requests p saw for objects of bucket and for the
+// bucket itself (HeadBucket), and all other requests.
+func headsOf(p *faultproxy.Proxy, bucket string) (objects, buckets, other int) {
+	for _, r := range p.Requests() {
+		switch {
+		case r.Method != http.MethodHead:
+			other++
+		case r.Path == "/"+bucket || r.Path == "/"+bucket+"/":
+			buckets++
+		default:
+			objects++
+		}
+	}
+	return objects, buckets, other
+}
+
+func TestMissingKeyOneRequest(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := objectCtx(t)
+		c, p := proxied(t, e, s3kit.Config{})
+		name := e.bucket.Name()
+		b := c.Bucket(name)
+		want := func(step string, objects, buckets int) {
+			t.Helper()
+			o, bk, other := headsOf(p, name)
+			if o != objects || bk != buckets || other != 0 {
+				t.Errorf("%s: %d object HEADs, %d HeadBuckets, %d others; want %d, %d, 0", step, o, bk, other, objects, buckets)
+			}
+			p.Reset()
+		}
+
+		// A new Client does not know the bucket: the 404 is followed by a
+		// HeadBucket; then it does.
+		if ok, err := b.Exists(ctx, "missing"); ok || err != nil {
+			t.Fatalf("Exists(missing) = %v, %v", ok, err)
+		}
+		want("first Exists", 1, 1)
+		if ok, err := b.Exists(ctx, "missing"); ok || err != nil {
+			t.Fatalf("Exists(missing) = %v, %v", ok, err)
+		}
+		want("Exists, bucket known", 1, 0)
+		if _, err := c.Bucket(name).Prefix("sub").Head(ctx, "missing", nil); !errors.Is(err, s3kit.ErrNotExist) || errors.Is(err, s3kit.ErrBucketNotExist) {
+			t.Fatalf("Head(missing) = %v", err)
+		}
+		want("Head from another handle, bucket known", 1, 0)
+		err := b.WaitExists(ctx, "missing", 400*time.Millisecond)
+		if !errors.Is(err, s3kit.ErrNotExist) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("WaitExists(missing) = %v", err)
+		}
+		if o, bk, other := headsOf(p, name); o < 2 || bk != 0 || other != 0 {
+			t.Errorf("WaitExists: %d object HEADs, %d HeadBuckets, %d others; want one HEAD per poll", o, bk, other)
+		}
+		p.Reset()
+
+		// A successful HEAD shows the bucket too, to another Client.
+		c2, p2 := proxied(t, e, s3kit.Config{})
+		b2 := c2.Bucket(name)
+		if err := e.bucket.PutString(ctx, "there", "x", nil); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := b2.Exists(ctx, "there"); !ok || err != nil {
+			t.Fatalf("Exists(there) = %v, %v", ok, err)
+		}
+		p2.Reset()
+		if ok, err := b2.Exists(ctx, "missing"); ok || err != nil {
+			t.Fatalf("Exists(missing) = %v, %v", ok, err)
+		}
+		if o, bk, _ := headsOf(p2, name); o != 1 || bk != 0 {
+			t.Errorf("Exists after a successful HEAD: %d object HEADs, %d HeadBuckets; want 1, 0", o, bk)
+		}
+
+		// A missing bucket is still told apart, every time.
+		gone := c.Bucket("no-such-bucket-s3kit-a9")
+		for range 2 {
+			if ok, err := gone.Exists(ctx, "k"); ok || !errors.Is(err, s3kit.ErrBucketNotExist) {
+				t.Errorf("Exists on a missing bucket = %v, %v", ok, err)
+			}
+			if _, err := gone.Head(ctx, "k", nil); !errors.Is(err, s3kit.ErrBucketNotExist) {
+				t.Errorf("Head on a missing bucket = %v", err)
+			}
+			if err := gone.WaitExists(ctx, "k", time.Minute); !errors.Is(err, s3kit.ErrBucketNotExist) || errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("WaitExists on a missing bucket = %v", err)
+			}
+		}
+		if o, bk, _ := headsOf(p, gone.Name()); o != 6 || bk != 6 {
+			t.Errorf("missing bucket: %d object HEADs, %d HeadBuckets; want 6, 6", o, bk)
 		}
 	})
 }

@@ -6,13 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // Progress reports how far a transfer is.
@@ -137,7 +142,7 @@ func (b *Bucket) uploadFile(ctx context.Context, op string, f *os.File, key stri
 	if st.Size() <= w.opts.PartSize && st.Size() <= b.c.partSize {
 		// One PUT straight from the file: no part buffer to fill.
 		w.Abort() // sends nothing: nothing was written
-		info, err := b.put(ctx, op, key, io.NewSectionReader(f, 0, st.Size()), "", &w.opts.PutOptions)
+		info, err := b.put(ctx, op, key, io.NewSectionReader(f, 0, st.Size()), typeBinary, &w.opts.PutOptions)
 		if err != nil {
 			return ObjectInfo{}, err
 		}
@@ -157,10 +162,24 @@ func (b *Bucket) uploadFile(ctx context.Context, op string, f *os.File, key stri
 
 // Download downloads the object at key to the local file localPath,
 // fetching ranges in parallel, and verifies its checksum where the store
-// reported one. It writes to a temporary file in the same directory, and
-// renames it into place only when everything arrived and checked out: a
-// failed download leaves no partial file under localPath. Missing parent
-// directories are created.
+// reported one. Missing parent directories are created.
+//
+// It writes to a temporary file in the same directory (named
+// ".NAME.s3kit-PID-RANDOM.tmp", NAME cut short if need be to keep the name
+// within 255 bytes), flushes it to stable storage, and renames it into
+// place only when everything arrived and checked out; then it flushes the
+// directory. A failed or cancelled download therefore leaves no partial file
+// under localPath, and after Download returns nil a crash of the machine
+// leaves the new content there, never an empty or partial file (a parent
+// directory that Download had to create is not flushed into its own
+// parent, and may be lost with it). A process killed mid-download leaves
+// localPath as it was, and its temporary file behind.
+//
+// A file that existed at localPath keeps its permission bits; a new one
+// gets 0666 less the umask. The file's modification time is set to the
+// object's LastModified. If only that, or the flush of the directory,
+// fails, the complete file is already in place: the error says so, and the
+// ObjectInfo is returned with it.
 func (b *Bucket) Download(ctx context.Context, key, localPath string, opts *TransferOptions) (ObjectInfo, error) {
 	full, err := b.key(key)
 	if err != nil {
@@ -178,7 +197,9 @@ func (b *Bucket) Download(ctx context.Context, key, localPath string, opts *Tran
 	return b.downloadTo(ctx, "Download", key, root, filepath.Base(localPath), opts)
 }
 
-// downloadTo downloads key to name inside root through a temporary file.
+// downloadTo downloads key to name inside root through a temporary file,
+// as Download describes. The fsyncs run on the calling goroutine, so that
+// the bulk callers' workers flush their files in parallel.
 func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, name string, opts *TransferOptions) (ObjectInfo, error) {
 	opts = cmp.Or(opts, &TransferOptions{})
 	r, err := b.NewReader(ctx, key, &ReaderOptions{PartSize: opts.PartSize, Concurrency: opts.Concurrency})
@@ -186,8 +207,10 @@ func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, 
 		return ObjectInfo{}, renameOp(err, op)
 	}
 	defer r.Close()
-	tmp := path.Join(path.Dir(name), "."+path.Base(name)+fmt.Sprintf(".s3kit-%d-%d.tmp", os.Getpid(), time.Now().UnixNano()))
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	// Lstat: a symbolic link at name is replaced, not followed.
+	st, err := root.Lstat(name)
+	keepMode := err == nil && st.Mode().IsRegular()
+	f, tmp, err := createTemp(root, name)
 	if err != nil {
 		return ObjectInfo{}, b.fail(op, r.full, err)
 	}
@@ -198,6 +221,12 @@ func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, 
 			root.Remove(tmp)
 		}
 	}()
+	if keepMode {
+		// Chmod, not OpenFile's mode: the umask must not narrow them either.
+		if err := f.Chmod(st.Mode().Perm()); err != nil {
+			return ObjectInfo{}, b.fail(op, r.full, err)
+		}
+	}
 	pr := newProgress(opts.Progress, r.Size())
 	var w io.Writer = f
 	if pr != nil {
@@ -206,28 +235,88 @@ func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, 
 	if _, err := r.WriteTo(w); err != nil {
 		return ObjectInfo{}, renameOp(b.fail(op, r.full, err), op)
 	}
+	// Set before the fsync, which then makes the time durable with the
+	// bytes; a failure is reported once the file is in place.
+	var timeErr error
+	if !r.info.LastModified.IsZero() {
+		timeErr = root.Chtimes(tmp, time.Now(), r.info.LastModified)
+	}
+	if err := f.Sync(); err != nil {
+		return ObjectInfo{}, b.fail(op, r.full, fmt.Errorf("flushing %s: %w", tmp, err))
+	}
 	if err := f.Close(); err != nil {
 		return ObjectInfo{}, b.fail(op, r.full, err)
-	}
-	if !r.info.LastModified.IsZero() {
-		root.Chtimes(tmp, time.Now(), r.info.LastModified)
 	}
 	if err := root.Rename(tmp, name); err != nil {
 		return ObjectInfo{}, b.fail(op, r.full, err)
 	}
 	ok = true
 	pr.add(0, true)
+	if err := syncDir(root, path.Dir(name)); err != nil {
+		return r.Info(), b.fail(op, r.full, fmt.Errorf("%s is in place, but flushing its directory failed: %w", name, err))
+	}
+	if timeErr != nil {
+		return r.Info(), b.fail(op, r.full, fmt.Errorf("%s is in place, but setting its modification time failed: %w", name, timeErr))
+	}
 	return r.Info(), nil
 }
 
-// renameOp names op as the operation of an *Error that a lower layer
-// (Writer, Reader) made.
-func renameOp(err error, op string) error {
-	var e *Error
-	if errors.As(err, &e) {
-		e.Op = op
+// maxNameLen is the longest file name (one path element) in bytes that
+// common file systems take: NAME_MAX of Linux, the BSDs and macOS.
+const maxNameLen = 255
+
+// createTemp creates, exclusively, the temporary file of a download to
+// name inside root: ".BASE.s3kit-PID-RANDOM.tmp" in name's directory, which
+// Sync recognises and skips (isDownloadTemp). BASE is name's last element,
+// cut at a UTF-8 boundary where the whole would exceed maxNameLen.
+func createTemp(root *os.Root, name string) (*os.File, string, error) {
+	dir, base := path.Split(name)
+	for try := 0; ; try++ {
+		suffix := fmt.Sprintf(".s3kit-%d-%08x.tmp", os.Getpid(), rand.Uint32())
+		keep := min(len(base), maxNameLen-1-len(suffix))
+		for keep > 0 && keep < len(base) && !utf8.RuneStart(base[keep]) {
+			keep--
+		}
+		tmp := dir + "." + base[:keep] + suffix
+		f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		if err == nil || !errors.Is(err, fs.ErrExist) || try == 100 {
+			return f, tmp, err
+		}
 	}
-	return err
+}
+
+// syncDir flushes the directory dir of root to stable storage, so that a
+// rename in it survives a crash. Systems and file systems that cannot sync
+// a directory (Windows; some network file systems answer EINVAL) are
+// skipped: there is nothing more to do there.
+func syncDir(root *os.Root, dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	return nil
+}
+
+// renameOp names op as the operation of an *Error that a lower layer
+// (Writer, Reader) made. It returns a copy: the original may be a Writer's
+// or Reader's sticky error, returned again later and read concurrently. An
+// *Error wrapped inside another error is left as it is.
+func renameOp(err error, op string) error {
+	// Not errors.As: only an *Error at the top can be replaced by a copy.
+	e, ok := err.(*Error)
+	if !ok || e.Op == op {
+		return err
+	}
+	c := *e
+	c.Op = op
+	return &c
 }
 
 // DownloadResult is the outcome of DownloadAll.
@@ -242,7 +331,8 @@ type DownloadResult struct {
 // outside dir — with a ".." segment, an absolute path, a backslash or a
 // drive letter — are refused with ErrInsecurePath and reported in the
 // result; the others are downloaded. Files are written through os.Root, so
-// a symbolic link inside dir cannot lead a download out of it. Directory
+// a symbolic link inside dir cannot lead a download out of it. Each file
+// is written, flushed and renamed into place as Download does it. Directory
 // markers ("dir/") become directories. The error is non-nil if anything
 // failed.
 func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOptions) (DownloadResult, error) {
