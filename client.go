@@ -129,6 +129,7 @@ type Client struct {
 	// The retry policy, also applied to resuming broken downloads.
 	maxAttempts         int
 	retryBase, retryMax time.Duration
+	seen                bucketsSeen // buckets known to exist, for HEAD's bare 404
 }
 
 // New returns a Client for cfg. It resolves credentials lazily: New itself

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"weak"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -507,46 +506,42 @@ func (b *Bucket) headErr(ctx context.Context, op, full string, err error) error 
 // HeadBucket only now and then.
 const bucketSeenTTL = 10 * time.Second
 
-// seenBuckets is when each bucket was last seen to exist, per Client. The
-// Client is held weakly, so that remembering never keeps a Client (and its
-// connections and buffers) alive; entries older than bucketSeenTTL are
-// swept when new ones are added, which bounds the map.
-var seenBuckets struct {
-	sync.Mutex
-	at    map[seenBucket]time.Time
+// bucketsSeen is when each bucket of a Client was last seen to exist.
+// Entries older than bucketSeenTTL are swept when new ones are added,
+// which bounds the map by the buckets used within that time.
+type bucketsSeen struct {
+	mu    sync.Mutex
+	at    map[string]time.Time
 	swept time.Time
-}
-
-type seenBucket struct {
-	c    weak.Pointer[Client]
-	name string
 }
 
 // sawBucket records that b's bucket exists, as of now.
 func (b *Bucket) sawBucket() {
 	now := time.Now()
-	seenBuckets.Lock()
-	defer seenBuckets.Unlock()
-	if seenBuckets.at == nil {
-		seenBuckets.at = make(map[seenBucket]time.Time)
+	s := &b.c.seen
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.at == nil {
+		s.at = make(map[string]time.Time)
 	}
-	if now.Sub(seenBuckets.swept) > bucketSeenTTL {
-		for k, t := range seenBuckets.at {
+	if now.Sub(s.swept) > bucketSeenTTL {
+		for k, t := range s.at {
 			if now.Sub(t) > bucketSeenTTL {
-				delete(seenBuckets.at, k)
+				delete(s.at, k)
 			}
 		}
-		seenBuckets.swept = now
+		s.swept = now
 	}
-	seenBuckets.at[seenBucket{weak.Make(b.c), b.name}] = now
+	s.at[b.name] = now
 }
 
 // bucketSeen reports whether b's bucket was seen to exist less than
 // bucketSeenTTL ago.
 func (b *Bucket) bucketSeen() bool {
-	seenBuckets.Lock()
-	t, ok := seenBuckets.at[seenBucket{weak.Make(b.c), b.name}]
-	seenBuckets.Unlock()
+	s := &b.c.seen
+	s.mu.Lock()
+	t, ok := s.at[b.name]
+	s.mu.Unlock()
 	return ok && time.Since(t) < bucketSeenTTL
 }
 
