@@ -20,7 +20,7 @@ func TestConfigSources(t *testing.T) {
 	ctx := t.Context()
 	owner := newClient(t, srv, s3kit.Config{})
 	b := newBucket(t, owner)
-	if err := b.PutString(ctx, "k", "v", nil); err != nil {
+	if _, err := b.PutString(ctx, "k", "v", nil); err != nil {
 		t.Fatal(err)
 	}
 	check := func(t *testing.T, cfg s3kit.Config) {
@@ -29,7 +29,7 @@ func TestConfigSources(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s, err := c.Bucket(b.Name()).GetString(ctx, "k"); err != nil || s != "v" {
+		if s, _, err := c.Bucket(b.Name()).GetString(ctx, "k"); err != nil || s != "v" {
 			t.Fatalf("GetString = %q, %v", s, err)
 		}
 	}
@@ -71,7 +71,7 @@ func TestConfigSources(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Bucket(b.Name()).GetBytes(ctx, "k"); !errors.Is(err, s3kit.ErrPermission) {
+		if _, _, err := c.Bucket(b.Name()).GetBytes(ctx, "k"); !errors.Is(err, s3kit.ErrPermission) {
 			t.Fatalf("anonymous GET of a private object: %v, want ErrPermission", err)
 		}
 	})
@@ -83,7 +83,7 @@ func TestConfigSources(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = c.Bucket(b.Name()).GetBytes(ctx, "k")
+		_, _, err = c.Bucket(b.Name()).GetBytes(ctx, "k")
 		if !errors.Is(err, s3kit.ErrPermission) || !strings.Contains(err.Error(), "credentials") {
 			t.Fatalf("GET without credentials: %v", err)
 		}
@@ -107,7 +107,7 @@ func TestEncryptionAndStorageClass(t *testing.T) {
 		if info.SSE != s3kit.SSES3 {
 			t.Errorf("Put reports SSE %q", info.SSE)
 		}
-		if s, err := b.GetString(ctx, "enc"); err != nil || s != "secret" {
+		if s, _, err := b.GetString(ctx, "enc"); err != nil || s != "secret" {
 			t.Fatalf("GetString = %q, %v", s, err)
 		}
 		if err := b.SetMetadata(ctx, "enc", map[string]string{"m": "1"}); err != nil {

@@ -21,7 +21,7 @@ func TestCopy(t *testing.T) {
 			Metadata:     map[string]string{"origin": "camera"},
 			Tags:         map[string]string{"k": "v"},
 		}
-		if err := b.PutString(ctx, "src.txt", "payload", src); err != nil {
+		if _, err := b.PutString(ctx, "src.txt", "payload", src); err != nil {
 			t.Fatal(err)
 		}
 
@@ -64,7 +64,7 @@ func TestCopy(t *testing.T) {
 			if len(h.Tags) != 0 {
 				t.Errorf("tags %v, want none", h.Tags)
 			}
-			if s, _ := b.GetString(ctx, "replaced.txt"); s != "payload" {
+			if s, _, _ := b.GetString(ctx, "replaced.txt"); s != "payload" {
 				t.Errorf("content %q", s)
 			}
 		})
@@ -74,7 +74,7 @@ func TestCopy(t *testing.T) {
 			if _, err := b.Prefix("dir").Copy(ctx, "copy.txt", "in/other.txt", &s3kit.CopyOptions{DestBucket: other.Name()}); err != nil {
 				t.Fatal(err)
 			}
-			if s, err := other.GetString(ctx, "in/other.txt"); err != nil || s != "payload" {
+			if s, _, err := other.GetString(ctx, "in/other.txt"); err != nil || s != "payload" {
 				t.Fatalf("copied across buckets: %q, %v", s, err)
 			}
 		})
@@ -94,7 +94,7 @@ func TestCopy(t *testing.T) {
 		})
 
 		t.Run("move", func(t *testing.T) {
-			if err := b.PutString(ctx, "mv-src", "m", nil); err != nil {
+			if _, err := b.PutString(ctx, "mv-src", "m", nil); err != nil {
 				t.Fatal(err)
 			}
 			if err := b.Move(ctx, "mv-src", "mv-dst", nil); err != nil {
@@ -103,7 +103,7 @@ func TestCopy(t *testing.T) {
 			if ok, _ := b.Exists(ctx, "mv-src"); ok {
 				t.Error("source still exists after Move")
 			}
-			if s, _ := b.GetString(ctx, "mv-dst"); s != "m" {
+			if s, _, _ := b.GetString(ctx, "mv-dst"); s != "m" {
 				t.Errorf("destination = %q", s)
 			}
 		})
@@ -156,7 +156,7 @@ func TestTagsAndMetadata(t *testing.T) {
 			CacheControl: "max-age=60",
 			Metadata:     map[string]string{"a": "1", "b": "2"},
 		}
-		if err := b.PutString(ctx, "data.csv", "x,y\n", opts); err != nil {
+		if _, err := b.PutString(ctx, "data.csv", "x,y\n", opts); err != nil {
 			t.Fatal(err)
 		}
 		tags := map[string]string{"env": "prod", "owner": "ann smith"}
@@ -184,7 +184,7 @@ func TestTagsAndMetadata(t *testing.T) {
 		if !maps.Equal(h.Tags, tags) {
 			t.Errorf("SetMetadata lost tags: %v", h.Tags)
 		}
-		if s, _ := b.GetString(ctx, "data.csv"); s != "x,y\n" {
+		if s, _, _ := b.GetString(ctx, "data.csv"); s != "x,y\n" {
 			t.Errorf("content changed: %q", s)
 		}
 
@@ -220,7 +220,7 @@ func TestMultipartCopy(t *testing.T) {
 		if info.Size != int64(len(data)) {
 			t.Fatalf("info %+v", info)
 		}
-		if got, _ := b.GetBytes(ctx, "copy"); !bytes.Equal(got, data) {
+		if got, _, _ := b.GetBytes(ctx, "copy"); !bytes.Equal(got, data) {
 			t.Fatal("copied content differs")
 		}
 		h, err := b.Head(ctx, "copy", &s3kit.HeadOptions{WithTags: true})
@@ -283,13 +283,13 @@ func TestMovePinned(t *testing.T) {
 		ctx, direct := t.Context(), e.bucket
 
 		t.Run("source changed before the copy", func(t *testing.T) {
-			if err := direct.PutString(ctx, "a/src", "v1", nil); err != nil {
+			if _, err := direct.PutString(ctx, "a/src", "v1", nil); err != nil {
 				t.Fatal(err)
 			}
 			first := once()
 			c := hookedClient(t, e, func(r *http.Request, next func(*http.Request) (*http.Response, error)) (*http.Response, error) {
 				if isCopyObject(r) && first() {
-					if err := direct.PutString(ctx, "a/src", "v2", nil); err != nil {
+					if _, err := direct.PutString(ctx, "a/src", "v2", nil); err != nil {
 						return nil, err
 					}
 				}
@@ -299,7 +299,7 @@ func TestMovePinned(t *testing.T) {
 			if !errors.Is(err, s3kit.ErrPreconditionFailed) {
 				t.Fatalf("Move of a source changed before its copy: %v, want ErrPreconditionFailed", err)
 			}
-			if s, err := direct.GetString(ctx, "a/src"); err != nil || s != "v2" {
+			if s, _, err := direct.GetString(ctx, "a/src"); err != nil || s != "v2" {
 				t.Errorf("source %q, %v; want v2 kept", s, err)
 			}
 			if _, err := direct.Head(ctx, "a/dst", nil); !errors.Is(err, s3kit.ErrNotExist) {
@@ -308,23 +308,23 @@ func TestMovePinned(t *testing.T) {
 		})
 
 		t.Run("source changed after the copy", func(t *testing.T) {
-			if err := direct.PutString(ctx, "b/src", "v1", nil); err != nil {
+			if _, err := direct.PutString(ctx, "b/src", "v1", nil); err != nil {
 				t.Fatal(err)
 			}
 			first := once()
 			c := hookedClient(t, e, func(r *http.Request, next func(*http.Request) (*http.Response, error)) (*http.Response, error) {
 				if isDeleteObject(r, "b/src") && first() {
-					if err := direct.PutString(ctx, "b/src", "v2", nil); err != nil {
+					if _, err := direct.PutString(ctx, "b/src", "v2", nil); err != nil {
 						return nil, err
 					}
 				}
 				return next(r)
 			})
 			err := c.Bucket(direct.Name()).Move(ctx, "b/src", "b/dst", nil)
-			if s, err := direct.GetString(ctx, "b/dst"); err != nil || s != "v1" {
+			if s, _, err := direct.GetString(ctx, "b/dst"); err != nil || s != "v1" {
 				t.Errorf("destination %q, %v; want v1", s, err)
 			}
-			got, gerr := direct.GetString(ctx, "b/src")
+			got, _, gerr := direct.GetString(ctx, "b/src")
 			if why, lacking := lacks[e.name]["conditional delete"]; lacking {
 				// The documented window: the store deletes v2.
 				if err != nil || !errors.Is(gerr, s3kit.ErrNotExist) {
@@ -341,7 +341,7 @@ func TestMovePinned(t *testing.T) {
 		})
 
 		t.Run("caller's IfMatch", func(t *testing.T) {
-			if err := direct.PutString(ctx, "c/src", "v1", nil); err != nil {
+			if _, err := direct.PutString(ctx, "c/src", "v1", nil); err != nil {
 				t.Fatal(err)
 			}
 			err := direct.Move(ctx, "c/src", "c/dst", &s3kit.CopyOptions{IfMatch: `"0123456789abcdef0123456789abcdef"`})

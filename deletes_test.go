@@ -82,14 +82,14 @@ func TestConditionalDelete(t *testing.T) {
 		cl := sdkClient(e)
 		// stale writes key twice and returns the ETag of the first version.
 		stale := func(key string) string {
-			if err := b.PutString(ctx, key, "one", nil); err != nil {
+			if _, err := b.PutString(ctx, key, "one", nil); err != nil {
 				t.Fatal(err)
 			}
 			h, err := b.Head(ctx, key, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := b.PutString(ctx, key, "two", nil); err != nil {
+			if _, err := b.PutString(ctx, key, "two", nil); err != nil {
 				t.Fatal(err)
 			}
 			return h.ETag
@@ -126,7 +126,7 @@ func TestConditionalDelete(t *testing.T) {
 
 		t.Run("DeleteObjects", func(t *testing.T) {
 			etag := stale("batch-changed")
-			if err := b.PutString(ctx, "batch-same", "x", nil); err != nil {
+			if _, err := b.PutString(ctx, "batch-same", "x", nil); err != nil {
 				t.Fatal(err)
 			}
 			same, _ := b.Head(ctx, "batch-same", nil)
@@ -165,7 +165,7 @@ func putMany(t *testing.T, b *s3kit.Bucket, format string, n int) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			errs <- b.PutString(ctx, fmt.Sprintf(format, i), fmt.Sprint(i), nil)
+			errs <- errOf(b.PutString(ctx, fmt.Sprintf(format, i), fmt.Sprint(i), nil))
 		})
 	}
 	wg.Wait()

@@ -9,7 +9,7 @@
 //
 //	c, err := s3kit.New(ctx, s3kit.Config{})   // the standard AWS chain
 //	b := c.Bucket("photos").Prefix("2025")      // keys under "2025/"
-//	err = b.PutString(ctx, "hello.txt", "hi", nil)
+//	_, err = b.PutString(ctx, "hello.txt", "hi", nil)
 //	for obj, err := range b.List(ctx, &s3kit.ListOptions{Delimiter: "/"}) { … }
 //
 // Every operation that talks to the store takes a context first.

@@ -46,7 +46,7 @@ func Example() {
 	defer exampleBucket(ctx, c, "example-photos")()
 
 	b := c.Bucket("example-photos").Prefix("2025", "06")
-	if err := b.PutString(ctx, "notes.txt", "sunny\nwindy\n", nil); err != nil {
+	if _, err := b.PutString(ctx, "notes.txt", "sunny\nwindy\n", nil); err != nil {
 		log.Fatal(err)
 	}
 	for line, err := range b.Lines(ctx, "notes.txt") {
@@ -79,11 +79,11 @@ func ExampleBucket_PutJSON() {
 		Replicas int      `json:"replicas"`
 		Zones    []string `json:"zones"`
 	}
-	if err := b.PutJSON(ctx, "service/config.json", Config{Replicas: 3, Zones: []string{"a", "b"}}, nil); err != nil {
+	if _, err := b.PutJSON(ctx, "service/config.json", Config{Replicas: 3, Zones: []string{"a", "b"}}, nil); err != nil {
 		log.Fatal(err)
 	}
 	var got Config
-	if err := b.GetJSON(ctx, "service/config.json", &got); err != nil {
+	if _, err := b.GetJSON(ctx, "service/config.json", &got); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("%+v\n", got)
@@ -99,7 +99,7 @@ func ExampleBucket_List() {
 	defer exampleBucket(ctx, c, "example-list")()
 	b := c.Bucket("example-list")
 	for _, k := range []string{"logs/2025-01-01.gz", "logs/2025-01-02.gz", "logs/old/2024.gz", "readme.md"} {
-		if err := b.PutString(ctx, k, "x", nil); err != nil {
+		if _, err := b.PutString(ctx, k, "x", nil); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -153,6 +153,50 @@ func ExampleBucket_Put_conditional() {
 	// true
 }
 
+// A counter kept as JSON, updated by compare-and-swap: the ETag GetJSON
+// returns is the one of the bytes it decoded, so no HEAD is needed and no
+// update is lost to a concurrent writer.
+func ExampleBucket_GetJSON_compareAndSwap() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer exampleBucket(ctx, c, "example-json-cas")()
+	b := c.Bucket("example-json-cas")
+
+	type State struct{ Count int }
+	if _, err := b.PutJSON(ctx, "state.json", State{}, &s3kit.PutOptions{IfNoneMatch: "*"}); err != nil {
+		log.Fatal(err)
+	}
+	increment := func() error {
+		for {
+			var st State
+			info, err := b.GetJSON(ctx, "state.json", &st)
+			if err != nil {
+				return err
+			}
+			st.Count++
+			_, err = b.PutJSON(ctx, "state.json", st, &s3kit.PutOptions{IfMatch: info.ETag})
+			if !errors.Is(err, s3kit.ErrPreconditionFailed) {
+				return err // nil: the update won
+			}
+			// Someone else wrote in between: read again.
+		}
+	}
+	for range 3 {
+		if err := increment(); err != nil {
+			log.Fatal(err)
+		}
+	}
+	var st State
+	if _, err := b.GetJSON(ctx, "state.json", &st); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(st.Count)
+	// Output: 3
+}
+
 func ExampleBucket_DeleteMany() {
 	ctx := context.Background()
 	c, err := s3kit.New(ctx, s3kit.Config{})
@@ -166,7 +210,7 @@ func ExampleBucket_DeleteMany() {
 		keys = append(keys, fmt.Sprintf("tmp/%05d", i))
 	}
 	for _, k := range keys[:10] {
-		if err := b.PutString(ctx, k, "x", nil); err != nil {
+		if _, err := b.PutString(ctx, k, "x", nil); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -190,7 +234,7 @@ func ExampleBucket_PresignGet() {
 	}
 	defer exampleBucket(ctx, c, "example-presign")()
 	b := c.Bucket("example-presign")
-	if err := b.PutString(ctx, "report.txt", "quarterly numbers", nil); err != nil {
+	if _, err := b.PutString(ctx, "report.txt", "quarterly numbers", nil); err != nil {
 		log.Fatal(err)
 	}
 	url, err := b.PresignGet(ctx, "report.txt", 15*time.Minute, nil)
@@ -284,7 +328,7 @@ func ExampleError() {
 	defer exampleBucket(ctx, c, "example-errors")()
 	b := c.Bucket("example-errors")
 
-	_, err = b.GetBytes(ctx, "missing.txt")
+	_, _, err = b.GetBytes(ctx, "missing.txt")
 	var e *s3kit.Error
 	if errors.As(err, &e) {
 		fmt.Println(e.Op, e.Key, e.StatusCode, e.Code)
@@ -292,7 +336,7 @@ func ExampleError() {
 	fmt.Println(errors.Is(err, s3kit.ErrNotExist))
 
 	// Bad input is refused before any request is sent.
-	err = c.Bucket("Not_A_Bucket").PutString(ctx, "k", "v", nil)
+	_, err = c.Bucket("Not_A_Bucket").PutString(ctx, "k", "v", nil)
 	fmt.Println(errors.Is(err, s3kit.ErrInvalid))
 	// Output:
 	// GetBytes missing.txt 404 NoSuchKey
@@ -314,7 +358,7 @@ func ExampleOpenBucket() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := b.PutString(ctx, "q1.csv", "region,total\neu,42\n", nil); err != nil {
+	if _, err := b.PutString(ctx, "q1.csv", "region,total\neu,42\n", nil); err != nil {
 		log.Fatal(err)
 	}
 	info, err := b.Head(ctx, "q1.csv", nil)
@@ -339,7 +383,7 @@ func ExampleOpen() {
 		log.Fatal(err)
 	}
 	defer exampleBucket(ctx, c, "example-url-open")()
-	if err := c.Bucket("example-url-open").PutString(ctx, "notes/hello world.txt", "hello, world\n", nil); err != nil {
+	if _, err := c.Bucket("example-url-open").PutString(ctx, "notes/hello world.txt", "hello, world\n", nil); err != nil {
 		log.Fatal(err)
 	}
 
@@ -399,7 +443,7 @@ func ExampleBucket_FS() {
 	defer exampleBucket(ctx, c, "example-fs")()
 	b := c.Bucket("example-fs")
 	for key, s := range map[string]string{"site/index.html": "<h1>hi</h1>", "site/css/a.css": "a{}", "site/css/b.css": "b{}"} {
-		if err := b.PutString(ctx, key, s, nil); err != nil {
+		if _, err := b.PutString(ctx, key, s, nil); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -544,7 +588,7 @@ func ExampleSync_download() {
 	defer exampleBucket(ctx, c, "example-sync-down")()
 	b := c.Bucket("example-sync-down")
 	for _, key := range []string{"logs/2025-06-01.log", "logs/2025-06-02.log", "logs/notes.txt"} {
-		if err := b.PutString(ctx, key, "line\n", nil); err != nil {
+		if _, err := b.PutString(ctx, key, "line\n", nil); err != nil {
 			log.Fatal(err)
 		}
 	}

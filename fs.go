@@ -238,7 +238,7 @@ func (f *FS) ReadFile(name string) ([]byte, error) {
 	if name == "." {
 		return nil, pathErr(op, name, errIsDir)
 	}
-	data, err := f.b.GetBytes(f.ctx, key)
+	data, _, err := f.b.GetBytes(f.ctx, key)
 	if err == nil {
 		return data, nil
 	}

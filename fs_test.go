@@ -66,7 +66,7 @@ func putFSTree(t *testing.T, b *s3kit.Bucket) {
 		if k == "dir/sub/deeper/e.large" {
 			data = big
 		}
-		if err := b.PutBytes(t.Context(), k, data, nil); err != nil {
+		if _, err := b.PutBytes(t.Context(), k, data, nil); err != nil {
 			t.Fatalf("put %s: %v", k, err)
 		}
 	}
@@ -91,7 +91,7 @@ func TestFSConformance(t *testing.T) {
 		t.Run("prefix handle", func(t *testing.T) {
 			p := e.bucket.Prefix("scoped")
 			for k, v := range map[string]string{"x.txt": "x", "y/z.txt": "z", "y/w/": ""} {
-				if err := p.PutString(t.Context(), k, v, nil); err != nil {
+				if _, err := p.PutString(t.Context(), k, v, nil); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -492,7 +492,7 @@ func TestFSWriteFiles(t *testing.T) {
 		})
 
 		t.Run("read-write keeps headers and tags, fetches lazily", func(t *testing.T) {
-			err := b.PutString(ctx, "edit.txt", "0123456789", &s3kit.PutOptions{
+			_, err := b.PutString(ctx, "edit.txt", "0123456789", &s3kit.PutOptions{
 				ContentType: "text/x-custom", CacheControl: "max-age=60",
 				Metadata: map[string]string{"owner": "ann"}, Tags: map[string]string{"team": "blue"},
 			})
@@ -538,7 +538,7 @@ func TestFSWriteFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := b.GetString(ctx, "edit.txt"); got != "0123AB6789\x00\x00Z" {
+			if got, _, _ := b.GetString(ctx, "edit.txt"); got != "0123AB6789\x00\x00Z" {
 				t.Fatalf("content = %q", got)
 			}
 			if info.ContentType != "text/x-custom" || info.CacheControl != "max-age=60" || info.Metadata["owner"] != "ann" || info.Tags["team"] != "blue" {
@@ -547,7 +547,7 @@ func TestFSWriteFiles(t *testing.T) {
 		})
 
 		t.Run("truncate to zero fetches nothing", func(t *testing.T) {
-			if err := b.PutString(ctx, "trunc.txt", strings.Repeat("x", 1000), &s3kit.PutOptions{ContentType: "text/x-kept"}); err != nil {
+			if _, err := b.PutString(ctx, "trunc.txt", strings.Repeat("x", 1000), &s3kit.PutOptions{ContentType: "text/x-kept"}); err != nil {
 				t.Fatal(err)
 			}
 			proxy.Reset()
@@ -565,7 +565,7 @@ func TestFSWriteFiles(t *testing.T) {
 			if n := contentGETs(proxy); n != 0 {
 				t.Fatalf("%d GETs for a file truncated before any read: %q", n, methods(proxy, b.Name()))
 			}
-			if got, _ := b.GetString(ctx, "trunc.txt"); got != "short" {
+			if got, _, _ := b.GetString(ctx, "trunc.txt"); got != "short" {
 				t.Fatalf("content = %q", got)
 			}
 			if info, _ := b.Head(ctx, "trunc.txt", nil); info.ContentType != "text/x-kept" {
@@ -574,7 +574,7 @@ func TestFSWriteFiles(t *testing.T) {
 		})
 
 		t.Run("append", func(t *testing.T) {
-			if err := b.PutString(ctx, "log.txt", "a\n", nil); err != nil {
+			if _, err := b.PutString(ctx, "log.txt", "a\n", nil); err != nil {
 				t.Fatal(err)
 			}
 			f, err := fsys.OpenFile("log.txt", os.O_WRONLY|os.O_APPEND, 0)
@@ -592,7 +592,7 @@ func TestFSWriteFiles(t *testing.T) {
 			if err := f.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := b.GetString(ctx, "log.txt"); got != "a\nb\nc\n" {
+			if got, _, _ := b.GetString(ctx, "log.txt"); got != "a\nb\nc\n" {
 				t.Fatalf("content = %q", got)
 			}
 		})
@@ -613,14 +613,14 @@ func TestFSWriteFiles(t *testing.T) {
 			if err := f.Sync(); err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := b.GetString(ctx, "rw-new.txt"); got != "hello" {
+			if got, _, _ := b.GetString(ctx, "rw-new.txt"); got != "hello" {
 				t.Fatalf("after Sync: %q", got)
 			}
 			mustWrite(t, f, "!")
 			if err := f.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := b.GetString(ctx, "rw-new.txt"); got != "hello!" {
+			if got, _, _ := b.GetString(ctx, "rw-new.txt"); got != "hello!" {
 				t.Fatalf("after Close: %q", got)
 			}
 			// An empty file is created by Close even with nothing written.
@@ -640,7 +640,7 @@ func TestFSWriteFiles(t *testing.T) {
 			tmp := t.TempDir()
 			t.Setenv("TMPDIR", tmp)
 			data := randomBytes(s3kit.MinPartSize + 1000)
-			if err := b.PutBytes(ctx, "large-edit.bin", data, nil); err != nil {
+			if _, err := b.PutBytes(ctx, "large-edit.bin", data, nil); err != nil {
 				t.Fatal(err)
 			}
 			f, err := fsys.OpenFile("large-edit.bin", os.O_RDWR, 0)
@@ -661,7 +661,7 @@ func TestFSWriteFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := append(append([]byte("HEAD"), data[4:]...), "TAIL"...)
-			if got, err := b.GetBytes(ctx, "large-edit.bin"); err != nil || !bytes.Equal(got, want) {
+			if got, _, err := b.GetBytes(ctx, "large-edit.bin"); err != nil || !bytes.Equal(got, want) {
 				t.Fatalf("large edit: %d bytes, %v", len(got), err)
 			}
 			if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
@@ -670,10 +670,10 @@ func TestFSWriteFiles(t *testing.T) {
 		})
 
 		t.Run("open errors", func(t *testing.T) {
-			if err := b.PutString(ctx, "exists.txt", "x", nil); err != nil {
+			if _, err := b.PutString(ctx, "exists.txt", "x", nil); err != nil {
 				t.Fatal(err)
 			}
-			if err := b.PutString(ctx, "adir/inner.txt", "x", nil); err != nil {
+			if _, err := b.PutString(ctx, "adir/inner.txt", "x", nil); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := fsys.OpenFile("missing.txt", os.O_WRONLY, 0); !errors.Is(err, fs.ErrNotExist) {
@@ -714,7 +714,7 @@ func TestFSWriteConflicts(t *testing.T) {
 		fsys := b.FS(ctx)
 
 		t.Run("concurrent writer is not overwritten", func(t *testing.T) {
-			if err := b.PutString(ctx, "shared.txt", "original", nil); err != nil {
+			if _, err := b.PutString(ctx, "shared.txt", "original", nil); err != nil {
 				t.Fatal(err)
 			}
 			f, err := fsys.OpenFile("shared.txt", os.O_RDWR, 0)
@@ -725,14 +725,14 @@ func TestFSWriteConflicts(t *testing.T) {
 				t.Fatal(err)
 			}
 			mustWrite(t, f, " + mine")
-			if err := b.PutString(ctx, "shared.txt", "theirs", nil); err != nil {
+			if _, err := b.PutString(ctx, "shared.txt", "theirs", nil); err != nil {
 				t.Fatal(err)
 			}
 			err = f.Close()
 			if !errors.Is(err, s3kit.ErrPreconditionFailed) {
 				t.Fatalf("Close after a concurrent write = %v; want ErrPreconditionFailed", err)
 			}
-			if got, _ := b.GetString(ctx, "shared.txt"); got != "theirs" {
+			if got, _, _ := b.GetString(ctx, "shared.txt"); got != "theirs" {
 				t.Fatalf("the other writer's object was replaced: %q", got)
 			}
 			// The file is still open with the caller's bytes.
@@ -749,13 +749,13 @@ func TestFSWriteConflicts(t *testing.T) {
 			if _, err := f.Write([]byte("x")); !errors.Is(err, fs.ErrClosed) {
 				t.Fatalf("Write after Discard = %v; want fs.ErrClosed", err)
 			}
-			if got, _ := b.GetString(ctx, "shared.txt"); got != "theirs" {
+			if got, _, _ := b.GetString(ctx, "shared.txt"); got != "theirs" {
 				t.Fatalf("Discard changed the object: %q", got)
 			}
 		})
 
 		t.Run("content changed before the lazy fetch", func(t *testing.T) {
-			if err := b.PutString(ctx, "lazy.txt", "v1", nil); err != nil {
+			if _, err := b.PutString(ctx, "lazy.txt", "v1", nil); err != nil {
 				t.Fatal(err)
 			}
 			f, err := fsys.OpenFile("lazy.txt", os.O_RDWR, 0)
@@ -763,7 +763,7 @@ func TestFSWriteConflicts(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Discard()
-			if err := b.PutString(ctx, "lazy.txt", "v2", nil); err != nil {
+			if _, err := b.PutString(ctx, "lazy.txt", "v2", nil); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := io.ReadAll(f); !errors.Is(err, s3kit.ErrPreconditionFailed) {
@@ -777,13 +777,13 @@ func TestFSWriteConflicts(t *testing.T) {
 				t.Fatal(err)
 			}
 			mustWrite(t, f, "mine")
-			if err := b.PutString(ctx, "excl.txt", "first", nil); err != nil {
+			if _, err := b.PutString(ctx, "excl.txt", "first", nil); err != nil {
 				t.Fatal(err)
 			}
 			if err := f.Close(); !errors.Is(err, fs.ErrExist) || !errors.Is(err, s3kit.ErrPreconditionFailed) {
 				t.Fatalf("Close of an O_EXCL file that lost = %v; want ErrExist and ErrPreconditionFailed", err)
 			}
-			if got, _ := b.GetString(ctx, "excl.txt"); got != "first" {
+			if got, _, _ := b.GetString(ctx, "excl.txt"); got != "first" {
 				t.Fatalf("content = %q", got)
 			}
 			if ok, _ := noUploadsLeftCount(t, b); ok != 0 {
@@ -792,7 +792,7 @@ func TestFSWriteConflicts(t *testing.T) {
 		})
 
 		t.Run("failed upload is reported by Close", func(t *testing.T) {
-			if err := b.PutString(ctx, "fail.txt", "before", nil); err != nil {
+			if _, err := b.PutString(ctx, "fail.txt", "before", nil); err != nil {
 				t.Fatal(err)
 			}
 			f, err := fsys.OpenFile("fail.txt", os.O_RDWR|os.O_TRUNC, 0)
@@ -807,14 +807,14 @@ func TestFSWriteConflicts(t *testing.T) {
 			if r.Fired() == 0 {
 				t.Fatal("the fault never fired")
 			}
-			if got, _ := b.GetString(ctx, "fail.txt"); got != "before" {
+			if got, _, _ := b.GetString(ctx, "fail.txt"); got != "before" {
 				t.Fatalf("object = %q", got)
 			}
 			proxy.Reset()
 			if err := f.Close(); err != nil {
 				t.Fatalf("retried Close = %v", err)
 			}
-			if got, _ := b.GetString(ctx, "fail.txt"); got != "after" {
+			if got, _, _ := b.GetString(ctx, "fail.txt"); got != "after" {
 				t.Fatalf("object after the retried Close = %q", got)
 			}
 		})
@@ -856,7 +856,7 @@ func TestFSManage(t *testing.T) {
 		put := func(keys ...string) {
 			t.Helper()
 			for _, k := range keys {
-				if err := b.PutString(ctx, k, "content of "+k, nil); err != nil {
+				if _, err := b.PutString(ctx, k, "content of "+k, nil); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -994,7 +994,7 @@ func TestFSRenameFailureLosesNothing(t *testing.T) {
 		for i := range 20 {
 			k := fmt.Sprintf("src/f%02d", i)
 			keys = append(keys, k)
-			if err := b.PutString(ctx, k, k, nil); err != nil {
+			if _, err := b.PutString(ctx, k, k, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -1020,7 +1020,7 @@ func TestFSRenameFailureLosesNothing(t *testing.T) {
 			if !slices.Contains(src, k) {
 				name = "dst/" + strings.TrimPrefix(k, "src/")
 			}
-			if got, err := b.GetString(ctx, name); err != nil || got != k {
+			if got, _, err := b.GetString(ctx, name); err != nil || got != k {
 				t.Fatalf("%s = %q, %v; want %q", name, got, err, k)
 			}
 		}
@@ -1050,7 +1050,7 @@ func TestFSRenameRefusedMovesNothing(t *testing.T) {
 		// Stores with file-system backends allow 255 bytes a segment.
 		long := "d/" + strings.Repeat(strings.Repeat("k", 200)+"/", 4) + strings.Repeat("k", 190)
 		for _, k := range []string{"d/a.txt", "d/b.txt", long} {
-			if err := e.bucket.PutString(ctx, k, k, nil); err != nil {
+			if _, err := e.bucket.PutString(ctx, k, k, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -1074,7 +1074,7 @@ func TestFSRewriteWithoutTagging(t *testing.T) {
 		ctx := t.Context()
 		c, proxy := proxied(t, e, s3kit.Config{})
 		b := c.Bucket(e.bucket.Name())
-		if err := b.PutString(ctx, "notes.txt", "one", &s3kit.PutOptions{ContentType: "text/x-notes"}); err != nil {
+		if _, err := b.PutString(ctx, "notes.txt", "one", &s3kit.PutOptions{ContentType: "text/x-notes"}); err != nil {
 			t.Fatal(err)
 		}
 		r := proxy.Add(faultproxy.Rule{Match: faultproxy.HasQuery("tagging"), Fault: faultproxy.Status(501, "NotImplemented")})
@@ -1091,7 +1091,7 @@ func TestFSRewriteWithoutTagging(t *testing.T) {
 		}
 		proxy.Reset()
 		info, err := b.Head(ctx, "notes.txt", nil)
-		if got, _ := b.GetString(ctx, "notes.txt"); got != "one two" || err != nil || info.ContentType != "text/x-notes" {
+		if got, _, _ := b.GetString(ctx, "notes.txt"); got != "one two" || err != nil || info.ContentType != "text/x-notes" {
 			t.Fatalf("after Close: %q, %+v, %v", got, info, err)
 		}
 	})
@@ -1123,14 +1123,14 @@ func TestFSRenamePinsCopies(t *testing.T) {
 	eachServer(t, func(t *testing.T, e *env) {
 		ctx, direct := t.Context(), e.bucket
 		for _, k := range []string{"p/a", "p/b", "p/c"} {
-			if err := direct.PutString(ctx, k, "old", nil); err != nil {
+			if _, err := direct.PutString(ctx, k, "old", nil); err != nil {
 				t.Fatal(err)
 			}
 		}
 		first := once()
 		c := hookedClient(t, e, func(r *http.Request, next func(*http.Request) (*http.Response, error)) (*http.Response, error) {
 			if isCopyObject(r) && strings.HasSuffix(r.Header.Get("X-Amz-Copy-Source"), "/p/b") && first() {
-				if err := direct.PutString(ctx, "p/b", "new", nil); err != nil {
+				if _, err := direct.PutString(ctx, "p/b", "new", nil); err != nil {
 					return nil, err
 				}
 			}
@@ -1140,7 +1140,7 @@ func TestFSRenamePinsCopies(t *testing.T) {
 		if !errors.Is(err, s3kit.ErrPreconditionFailed) {
 			t.Fatalf("Rename over a source rewritten before its copy: %v, want ErrPreconditionFailed", err)
 		}
-		if s, err := direct.GetString(ctx, "p/b"); err != nil || s != "new" {
+		if s, _, err := direct.GetString(ctx, "p/b"); err != nil || s != "new" {
 			t.Errorf("p/b = %q, %v; want the new content kept", s, err)
 		}
 		if got := keysUnder(t, direct, ""); !slices.Equal(got, []string{"p/b", "q/a", "q/c"}) {
@@ -1177,7 +1177,7 @@ func TestFSRenameBatches(t *testing.T) {
 			mu.Unlock()
 			if firstDelete {
 				// Rewritten after its copy, before its delete.
-				if err := direct.PutString(ctx, "d/f0005", "rewritten", nil); err != nil {
+				if _, err := direct.PutString(ctx, "d/f0005", "rewritten", nil); err != nil {
 					return nil, err
 				}
 			}
@@ -1187,7 +1187,7 @@ func TestFSRenameBatches(t *testing.T) {
 		if copiesAtFirst != s3kit.MaxDeleteBatch {
 			t.Fatalf("%d copies before the first delete; want one batch, %d", copiesAtFirst, s3kit.MaxDeleteBatch)
 		}
-		if s, gerr := direct.GetString(ctx, "e/f0005"); gerr != nil || s != "5" {
+		if s, _, gerr := direct.GetString(ctx, "e/f0005"); gerr != nil || s != "5" {
 			t.Errorf("e/f0005 = %q, %v; want the version copied", s, gerr)
 		}
 		src, dst := keysUnder(t, direct, "d/"), keysUnder(t, direct, "e/")
@@ -1205,7 +1205,7 @@ func TestFSRenameBatches(t *testing.T) {
 		if !slices.Equal(src, []string{"d/f0005", "d/f1000", "d/sub/"}) || len(dst) != 1000 {
 			t.Fatalf("left %q, moved %d; want d/f0005, d/f1000 and d/sub/ left, 1000 moved", src, len(dst))
 		}
-		if s, err := direct.GetString(ctx, "d/f0005"); err != nil || s != "rewritten" {
+		if s, _, err := direct.GetString(ctx, "d/f0005"); err != nil || s != "rewritten" {
 			t.Errorf("d/f0005 = %q, %v; want the rewrite kept", s, err)
 		}
 	})

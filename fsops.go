@@ -119,7 +119,7 @@ func (f *FS) WriteFile(name string, data []byte, perm fs.FileMode) error {
 	if name == "." {
 		return pathErr(op, name, errIsDir)
 	}
-	if err := f.b.PutBytes(f.ctx, key, data, nil); err != nil {
+	if _, err := f.b.PutBytes(f.ctx, key, data, nil); err != nil {
 		return pathErr(op, name, renameOp(err, op))
 	}
 	return nil
@@ -147,7 +147,7 @@ func (f *FS) Mkdir(name string, perm fs.FileMode) error {
 			return pathErr(op, name, errNotDir)
 		}
 	}
-	if err := f.b.PutBytes(f.ctx, dirKey(name), nil, dirMarker); err != nil {
+	if _, err := f.b.PutBytes(f.ctx, dirKey(name), nil, dirMarker); err != nil {
 		return pathErr(op, name, renameOp(err, op)) // ErrExist if another Mkdir won
 	}
 	return nil
@@ -158,7 +158,7 @@ var dirMarker = &PutOptions{IfNoneMatch: "*", ContentType: "application/x-direct
 
 // mkdir puts the marker of the directory name, unless there is one.
 func (f *FS) mkdir(op, name string) error {
-	err := f.b.PutBytes(f.ctx, dirKey(name), nil, dirMarker)
+	_, err := f.b.PutBytes(f.ctx, dirKey(name), nil, dirMarker)
 	if err != nil && !errors.Is(err, ErrExist) {
 		return pathErr(op, name, renameOp(err, op))
 	}

@@ -42,10 +42,10 @@ func TestWeirdKeys(t *testing.T) {
 				if strings.HasSuffix(k.key, "/") {
 					body = "" // a directory marker
 				}
-				if err := b.PutString(ctx, k.key, body, &s3kit.PutOptions{Tags: map[string]string{"t": "1"}}); err != nil {
+				if _, err := b.PutString(ctx, k.key, body, &s3kit.PutOptions{Tags: map[string]string{"t": "1"}}); err != nil {
 					t.Fatal(err)
 				}
-				if got, err := b.GetString(ctx, k.key); err != nil || got != body {
+				if got, _, err := b.GetString(ctx, k.key); err != nil || got != body {
 					t.Fatalf("GetString = %q, %v", got, err)
 				}
 				info, err := b.Head(ctx, k.key, &s3kit.HeadOptions{WithTags: true})
@@ -72,7 +72,7 @@ func TestWeirdKeys(t *testing.T) {
 					if _, err := b.Copy(ctx, k.key, dst, nil); err != nil {
 						t.Fatalf("Copy: %v", err)
 					}
-					if got, _ := b.GetString(ctx, dst); got != body {
+					if got, _, _ := b.GetString(ctx, dst); got != body {
 						t.Fatalf("copy holds %q", got)
 					}
 					if err := b.SetMetadata(ctx, k.key, map[string]string{"m": "1"}); err != nil {
@@ -107,10 +107,10 @@ func TestPrefixHandles(t *testing.T) {
 		if p.KeyPrefix() != "2025/06/" || b.Prefix("a/", "", "b").KeyPrefix() != "a/b/" {
 			t.Fatalf("prefixes %q, %q", p.KeyPrefix(), b.Prefix("a/", "", "b").KeyPrefix())
 		}
-		if err := p.PutString(ctx, "a.txt", "A", nil); err != nil {
+		if _, err := p.PutString(ctx, "a.txt", "A", nil); err != nil {
 			t.Fatal(err)
 		}
-		if s, err := b.GetString(ctx, "2025/06/a.txt"); err != nil || s != "A" {
+		if s, _, err := b.GetString(ctx, "2025/06/a.txt"); err != nil || s != "A" {
 			t.Fatalf("object not under the prefix: %q, %v", s, err)
 		}
 		info, err := p.Head(ctx, "a.txt", nil)
@@ -120,7 +120,7 @@ func TestPrefixHandles(t *testing.T) {
 		if _, err := p.Copy(ctx, "a.txt", "b.txt", nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.PutString(ctx, "2025/07/c.txt", "C", nil); err != nil {
+		if _, err := b.PutString(ctx, "2025/07/c.txt", "C", nil); err != nil {
 			t.Fatal(err)
 		}
 		got := keysOf(t, p, nil)
@@ -128,7 +128,7 @@ func TestPrefixHandles(t *testing.T) {
 			t.Fatalf("List of scoped handle = %q", got)
 		}
 		var se *s3kit.Error
-		if _, err := p.GetBytes(ctx, "missing"); !errors.As(err, &se) || se.Key != "2025/06/missing" {
+		if _, _, err := p.GetBytes(ctx, "missing"); !errors.As(err, &se) || se.Key != "2025/06/missing" {
 			t.Fatalf("error names key %q, want the full key", se.Key)
 		}
 		if res, err := p.DeleteAll(ctx); err != nil || res.Deleted != 2 {
@@ -145,7 +145,7 @@ func TestLines(t *testing.T) {
 		ctx, b := t.Context(), e.bucket
 		long := strings.Repeat("L", 200_000) // longer than any read buffer
 		content := "first\r\nsecond\n\n" + long + "\nlast without newline"
-		if err := b.PutString(ctx, "lines.txt", content, nil); err != nil {
+		if _, err := b.PutString(ctx, "lines.txt", content, nil); err != nil {
 			t.Fatal(err)
 		}
 		var got []string
@@ -175,7 +175,7 @@ func TestWaitExists(t *testing.T) {
 		ctx, b := t.Context(), e.bucket
 		go func() {
 			time.Sleep(300 * time.Millisecond)
-			b.PutString(ctx, "later", "x", nil)
+			errOf(b.PutString(ctx, "later", "x", nil))
 		}()
 		if err := b.WaitExists(ctx, "later", time.Minute); err != nil {
 			t.Fatal(err)

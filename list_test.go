@@ -38,7 +38,7 @@ func putTree(t *testing.T, b *s3kit.Bucket, keys []string) {
 			if strings.HasSuffix(k, "/") {
 				body = ""
 			}
-			errs[i] = b.PutString(t.Context(), k, body, nil)
+			errs[i] = errOf(b.PutString(t.Context(), k, body, nil))
 		})
 	}
 	wg.Wait()

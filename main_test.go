@@ -239,3 +239,7 @@ func httpGet(t *testing.T, url string) string {
 func mpuInput(bucket, key string) *s3.CreateMultipartUploadInput {
 	return &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)}
 }
+
+// errOf returns the error of a call that also returns an ObjectInfo, for
+// tests that only check the error.
+func errOf(_ s3kit.ObjectInfo, err error) error { return err }

@@ -22,7 +22,7 @@ import (
 func mpSource(t *testing.T, b *s3kit.Bucket, key string) []byte {
 	t.Helper()
 	data := bytes.Repeat([]byte("0123456789abcdef"), (s3kit.MinPartSize+1<<20)/16)
-	if err := b.PutBytes(t.Context(), key, data, nil); err != nil {
+	if _, err := b.PutBytes(t.Context(), key, data, nil); err != nil {
 		t.Fatal(err)
 	}
 	return data
@@ -90,7 +90,7 @@ func TestCopyFallbackIfMatch(t *testing.T) {
 		if creates.Fired() != 1 || info.Size != int64(len(data)) {
 			t.Fatalf("fallback copy: %d uploads, %+v", creates.Fired(), info)
 		}
-		if got, err := e.bucket.GetBytes(ctx, "fresh"); err != nil || !bytes.Equal(got, data) {
+		if got, _, err := e.bucket.GetBytes(ctx, "fresh"); err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("copied %d bytes, %v", len(got), err)
 		}
 	})
@@ -180,7 +180,7 @@ func TestMultipartCopyLostComplete(t *testing.T) {
 			if err != nil || info.Size != int64(len(data)) || info.ETag != h.ETag {
 				t.Fatalf("Copy info %+v; object %+v, %v", info, h, err)
 			}
-			if got, err := direct.GetBytes(ctx, "copied"); err != nil || !bytes.Equal(got, data) {
+			if got, _, err := direct.GetBytes(ctx, "copied"); err != nil || !bytes.Equal(got, data) {
 				t.Fatalf("copied %d bytes, %v", len(got), err)
 			}
 		})

@@ -3,6 +3,7 @@ package s3kit
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -178,29 +179,27 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts *PutOpti
 	return b.put(ctx, "Put", key, r, typeBinary, opts)
 }
 
-// PutBytes writes data to key; see Put.
-func (b *Bucket) PutBytes(ctx context.Context, key string, data []byte, opts *PutOptions) error {
-	_, err := b.put(ctx, "PutBytes", key, bytes.NewReader(data), typeBinary, opts)
-	return err
+// PutBytes writes data to key; see Put. The ObjectInfo it returns holds
+// the new object's ETag, for a later IfMatch.
+func (b *Bucket) PutBytes(ctx context.Context, key string, data []byte, opts *PutOptions) (ObjectInfo, error) {
+	return b.put(ctx, "PutBytes", key, bytes.NewReader(data), typeBinary, opts)
 }
 
 // PutString writes s to key, as text/plain; charset=utf-8 unless the key's
-// extension or opts say otherwise; see Put.
-func (b *Bucket) PutString(ctx context.Context, key, s string, opts *PutOptions) error {
-	_, err := b.put(ctx, "PutString", key, strings.NewReader(s), typeText, opts)
-	return err
+// extension or opts say otherwise; see PutBytes.
+func (b *Bucket) PutString(ctx context.Context, key, s string, opts *PutOptions) (ObjectInfo, error) {
+	return b.put(ctx, "PutString", key, strings.NewReader(s), typeText, opts)
 }
 
 // PutJSON writes v encoded as JSON to key, as application/json unless opts
-// say otherwise; see Put. A value json.Marshal refuses is ErrInvalid.
-func (b *Bucket) PutJSON(ctx context.Context, key string, v any, opts *PutOptions) error {
+// say otherwise; see PutBytes. A value json.Marshal refuses is ErrInvalid.
+func (b *Bucket) PutJSON(ctx context.Context, key string, v any, opts *PutOptions) (ObjectInfo, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		full, _ := b.key(key)
-		return b.fail("PutJSON", full, invalidf("encoding JSON: %v", err))
+		return ObjectInfo{}, b.fail("PutJSON", full, invalidf("encoding JSON: %v", err))
 	}
-	_, err = b.put(ctx, "PutJSON", key, bytes.NewReader(data), typeJSON, opts)
-	return err
+	return b.put(ctx, "PutJSON", key, bytes.NewReader(data), typeJSON, opts)
 }
 
 func (b *Bucket) put(ctx context.Context, op, key string, r io.Reader, fallbackType string, opts *PutOptions) (ObjectInfo, error) {
@@ -299,47 +298,51 @@ func (b *Bucket) putErr(op, full string, opts *PutOptions, err error) error {
 	return err
 }
 
-// GetBytes returns the content of the object at key.
-func (b *Bucket) GetBytes(ctx context.Context, key string) ([]byte, error) {
-	full, body, size, err := b.get(ctx, "GetBytes", key)
+// GetBytes returns the content of the object at key, and its metadata as
+// the same response gave it: the ETag in it is the one of these bytes, for
+// a compare-and-swap with PutOptions.IfMatch.
+func (b *Bucket) GetBytes(ctx context.Context, key string) ([]byte, ObjectInfo, error) {
+	full, body, info, err := b.get(ctx, "GetBytes", key)
 	if err != nil {
-		return nil, err
+		return nil, ObjectInfo{}, err
 	}
 	defer body.Close()
-	buf := bytes.NewBuffer(make([]byte, 0, max(size, 0)+bytes.MinRead))
+	buf := bytes.NewBuffer(make([]byte, 0, max(info.Size, 0)+bytes.MinRead))
 	if _, err := buf.ReadFrom(body); err != nil {
-		return nil, b.fail("GetBytes", full, err)
+		return nil, ObjectInfo{}, b.fail("GetBytes", full, err)
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), info, nil
 }
 
-// GetString returns the content of the object at key as a string.
-func (b *Bucket) GetString(ctx context.Context, key string) (string, error) {
-	data, err := b.GetBytes(ctx, key)
-	return string(data), err
+// GetString returns the content of the object at key as a string, and its
+// metadata; see GetBytes.
+func (b *Bucket) GetString(ctx context.Context, key string) (string, ObjectInfo, error) {
+	data, info, err := b.GetBytes(ctx, key)
+	return string(data), info, err
 }
 
 // GetJSON decodes the JSON object at key into v, as json.Unmarshal does,
-// streaming it from the response. Content that is not valid JSON for v is
-// an error wrapping the json package's error.
-func (b *Bucket) GetJSON(ctx context.Context, key string, v any) error {
-	full, body, _, err := b.get(ctx, "GetJSON", key)
+// streaming it from the response, and returns the object's metadata; see
+// GetBytes. Content that is not valid JSON for v is an error wrapping the
+// json package's error.
+func (b *Bucket) GetJSON(ctx context.Context, key string, v any) (ObjectInfo, error) {
+	full, body, info, err := b.get(ctx, "GetJSON", key)
 	if err != nil {
-		return err
+		return ObjectInfo{}, err
 	}
 	defer body.Close()
 	dec := json.NewDecoder(body)
 	if err := dec.Decode(v); err != nil {
-		return b.fail("GetJSON", full, err)
+		return ObjectInfo{}, b.fail("GetJSON", full, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		var syn *json.SyntaxError
 		if err != nil && !errors.As(err, &syn) {
-			return b.fail("GetJSON", full, err)
+			return ObjectInfo{}, b.fail("GetJSON", full, err)
 		}
-		return b.fail("GetJSON", full, errors.New("invalid JSON: data after the top-level value"))
+		return ObjectInfo{}, b.fail("GetJSON", full, errors.New("invalid JSON: data after the top-level value"))
 	}
-	return nil
+	return info, nil
 }
 
 // Lines returns the lines of the object at key as they stream in, without
@@ -378,16 +381,40 @@ func (b *Bucket) Lines(ctx context.Context, key string) iter.Seq2[string, error]
 
 // get opens the body of key, resumable and verified; the caller closes
 // it.
-func (b *Bucket) get(ctx context.Context, op, key string) (string, io.ReadCloser, int64, error) {
+func (b *Bucket) get(ctx context.Context, op, key string) (string, io.ReadCloser, ObjectInfo, error) {
 	full, err := b.key(key)
 	if err != nil {
-		return full, nil, 0, b.fail(op, full, err)
+		return full, nil, ObjectInfo{}, b.fail(op, full, err)
 	}
 	body, out, err := b.openRange(ctx, op, full, "", "", 0, -1)
 	if err != nil {
-		return full, nil, 0, err
+		return full, nil, ObjectInfo{}, err
 	}
-	return full, body, aws.ToInt64(out.ContentLength), nil
+	return full, body, b.infoOfGet(full, out), nil
+}
+
+// infoOfGet returns the metadata of the object a whole-object GET answered
+// with.
+func (b *Bucket) infoOfGet(full string, out *s3.GetObjectOutput) ObjectInfo {
+	info := ObjectInfo{
+		Key:                b.rel(full),
+		IsDir:              strings.HasSuffix(full, "/") && aws.ToInt64(out.ContentLength) == 0,
+		Size:               aws.ToInt64(out.ContentLength),
+		ETag:               aws.ToString(out.ETag),
+		LastModified:       aws.ToTime(out.LastModified),
+		StorageClass:       cmp.Or(string(out.StorageClass), string(types.StorageClassStandard)),
+		VersionID:          aws.ToString(out.VersionId),
+		ContentType:        aws.ToString(out.ContentType),
+		CacheControl:       aws.ToString(out.CacheControl),
+		ContentDisposition: aws.ToString(out.ContentDisposition),
+		ContentEncoding:    aws.ToString(out.ContentEncoding),
+		ContentLanguage:    aws.ToString(out.ContentLanguage),
+		Metadata:           out.Metadata,
+		SSE:                string(out.ServerSideEncryption),
+		SSEKMSKeyID:        aws.ToString(out.SSEKMSKeyId),
+	}
+	info.Checksums, info.ChecksumType = checksums(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumType)
+	return info
 }
 
 // HeadOptions are the options of Head. nil means defaults.

@@ -21,18 +21,18 @@ func TestRoundTrip(t *testing.T) {
 	eachServer(t, func(t *testing.T, e *env) {
 		ctx, b := t.Context(), e.bucket
 
-		if err := b.PutBytes(ctx, "bytes", []byte{0, 1, 2, 255}, nil); err != nil {
+		if _, err := b.PutBytes(ctx, "bytes", []byte{0, 1, 2, 255}, nil); err != nil {
 			t.Fatal(err)
 		}
-		got, err := b.GetBytes(ctx, "bytes")
+		got, _, err := b.GetBytes(ctx, "bytes")
 		if err != nil || !bytes.Equal(got, []byte{0, 1, 2, 255}) {
 			t.Fatalf("GetBytes = %v, %v", got, err)
 		}
 
-		if err := b.PutString(ctx, "text", "héllo\nworld", nil); err != nil {
+		if _, err := b.PutString(ctx, "text", "héllo\nworld", nil); err != nil {
 			t.Fatal(err)
 		}
-		if s, err := b.GetString(ctx, "text"); err != nil || s != "héllo\nworld" {
+		if s, _, err := b.GetString(ctx, "text"); err != nil || s != "héllo\nworld" {
 			t.Fatalf("GetString = %q, %v", s, err)
 		}
 
@@ -41,22 +41,22 @@ func TestRoundTrip(t *testing.T) {
 			Tags []string `json:"tags"`
 		}
 		in := doc{Name: "x", Tags: []string{"a", "b"}}
-		if err := b.PutJSON(ctx, "doc", in, nil); err != nil {
+		if _, err := b.PutJSON(ctx, "doc", in, nil); err != nil {
 			t.Fatal(err)
 		}
 		var out doc
-		if err := b.GetJSON(ctx, "doc", &out); err != nil || out.Name != "x" || len(out.Tags) != 2 {
+		if _, err := b.GetJSON(ctx, "doc", &out); err != nil || out.Name != "x" || len(out.Tags) != 2 {
 			t.Fatalf("GetJSON = %+v, %v", out, err)
 		}
 		var wrong int
-		if err := b.GetJSON(ctx, "doc", &wrong); err == nil {
+		if _, err := b.GetJSON(ctx, "doc", &wrong); err == nil {
 			t.Fatal("GetJSON into an int succeeded")
 		}
 
-		if err := b.PutBytes(ctx, "empty", nil, nil); err != nil {
+		if _, err := b.PutBytes(ctx, "empty", nil, nil); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := b.GetBytes(ctx, "empty"); err != nil || len(got) != 0 {
+		if got, _, err := b.GetBytes(ctx, "empty"); err != nil || len(got) != 0 {
 			t.Fatalf("GetBytes(empty) = %q, %v", got, err)
 		}
 
@@ -70,7 +70,7 @@ func TestRoundTrip(t *testing.T) {
 		if info.Size != int64(len(body)) || info.ETag == "" || info.Key != "stream" {
 			t.Fatalf("Put info = %+v", info)
 		}
-		if s, err := b.GetString(ctx, "stream"); err != nil || s != body {
+		if s, _, err := b.GetString(ctx, "stream"); err != nil || s != body {
 			t.Fatalf("GetString(stream) = %d bytes, %v", len(s), err)
 		}
 		path := filepath.Join(t.TempDir(), "f")
@@ -86,7 +86,7 @@ func TestRoundTrip(t *testing.T) {
 		if _, err := b.Put(ctx, "file", f, nil); err != nil {
 			t.Fatal(err)
 		}
-		if s, err := b.GetString(ctx, "file"); err != nil || s != "payload" {
+		if s, _, err := b.GetString(ctx, "file"); err != nil || s != "payload" {
 			t.Fatalf("GetString(file) = %q, %v", s, err)
 		}
 
@@ -99,7 +99,7 @@ func TestRoundTrip(t *testing.T) {
 		if info.Size != int64(len(big)) {
 			t.Fatalf("Put(big) size %d", info.Size)
 		}
-		if got, err := b.GetBytes(ctx, "big"); err != nil || !bytes.Equal(got, big) {
+		if got, _, err := b.GetBytes(ctx, "big"); err != nil || !bytes.Equal(got, big) {
 			t.Fatalf("GetBytes(big): %d bytes, %v", len(got), err)
 		}
 	})
@@ -113,13 +113,13 @@ func TestContentTypes(t *testing.T) {
 			put  func(key string) error
 			want string
 		}{
-			{"a.json", func(k string) error { return b.PutString(ctx, k, "{}", nil) }, "application/json"},
-			{"a.html", func(k string) error { return b.PutBytes(ctx, k, []byte("<p>"), nil) }, "text/html; charset=utf-8"},
-			{"noext-string", func(k string) error { return b.PutString(ctx, k, "x", nil) }, "text/plain; charset=utf-8"},
-			{"noext-json", func(k string) error { return b.PutJSON(ctx, k, 1, nil) }, "application/json"},
-			{"noext-bytes", func(k string) error { return b.PutBytes(ctx, k, []byte("x"), nil) }, "application/octet-stream"},
+			{"a.json", func(k string) error { return errOf(b.PutString(ctx, k, "{}", nil)) }, "application/json"},
+			{"a.html", func(k string) error { return errOf(b.PutBytes(ctx, k, []byte("<p>"), nil)) }, "text/html; charset=utf-8"},
+			{"noext-string", func(k string) error { return errOf(b.PutString(ctx, k, "x", nil)) }, "text/plain; charset=utf-8"},
+			{"noext-json", func(k string) error { return errOf(b.PutJSON(ctx, k, 1, nil)) }, "application/json"},
+			{"noext-bytes", func(k string) error { return errOf(b.PutBytes(ctx, k, []byte("x"), nil)) }, "application/octet-stream"},
 			{"explicit.json", func(k string) error {
-				return b.PutString(ctx, k, "x", &s3kit.PutOptions{ContentType: "text/x-custom"})
+				return errOf(b.PutString(ctx, k, "x", &s3kit.PutOptions{ContentType: "text/x-custom"}))
 			}, "text/x-custom"},
 		} {
 			if err := c.put(c.key); err != nil {
@@ -148,7 +148,7 @@ func TestPutOptions(t *testing.T) {
 			Tags:               map[string]string{"team": "data", "tier": "hot one"},
 			ACL:                "private",
 		}
-		if err := b.PutString(ctx, "r.txt", "report", opts); err != nil {
+		if _, err := b.PutString(ctx, "r.txt", "report", opts); err != nil {
 			t.Fatal(err)
 		}
 		info, err := b.Head(ctx, "r.txt", &s3kit.HeadOptions{WithTags: true})
@@ -195,7 +195,7 @@ func TestConditionalWrites(t *testing.T) {
 		if !errors.As(err, &se) || se.StatusCode != 412 || se.Key != "lock" || se.Op != "Put" {
 			t.Fatalf("error fields: %#v", se)
 		}
-		if s, _ := b.GetString(ctx, "lock"); s != "three" {
+		if s, _, _ := b.GetString(ctx, "lock"); s != "three" {
 			t.Fatalf("content after the lost writes = %q, want three", s)
 		}
 		if second.ETag == first.ETag {
@@ -207,7 +207,7 @@ func TestConditionalWrites(t *testing.T) {
 func TestMissing(t *testing.T) {
 	eachServer(t, func(t *testing.T, e *env) {
 		ctx, b := t.Context(), e.bucket
-		_, err := b.GetBytes(ctx, "nope")
+		_, _, err := b.GetBytes(ctx, "nope")
 		if !errors.Is(err, s3kit.ErrNotExist) || !errors.Is(err, fs.ErrNotExist) || errors.Is(err, s3kit.ErrBucketNotExist) {
 			t.Errorf("GetBytes missing key: %v", err)
 		}
@@ -233,8 +233,8 @@ func TestMissing(t *testing.T) {
 
 		gone := e.client.Bucket("no-such-bucket-s3kit")
 		checks := map[string]error{}
-		checks["Put"] = gone.PutString(ctx, "k", "v", nil)
-		_, checks["GetBytes"] = gone.GetBytes(ctx, "k")
+		checks["Put"] = errOf(gone.PutString(ctx, "k", "v", nil))
+		_, _, checks["GetBytes"] = gone.GetBytes(ctx, "k")
 		_, checks["Head"] = gone.Head(ctx, "k", nil)
 		_, checks["Exists"] = gone.Exists(ctx, "k")
 		checks["Delete"] = gone.Delete(ctx, "k")
@@ -298,7 +298,7 @@ func TestSetMetadataMultipart(t *testing.T) {
 			if tags, err := b.GetTags(ctx, "big"); err != nil || tags["t"] != "1" || len(tags) != 1 {
 				t.Errorf("%s: tags %v, %v", step, tags, err)
 			}
-			if got, err := b.GetBytes(ctx, "big"); err != nil || !bytes.Equal(got, data) {
+			if got, _, err := b.GetBytes(ctx, "big"); err != nil || !bytes.Equal(got, data) {
 				t.Errorf("%s: content changed (%d bytes, %v)", step, len(got), err)
 			}
 		}
@@ -376,7 +376,7 @@ func TestMissingKeyOneRequest(t *testing.T) {
 		// A successful HEAD shows the bucket too, to another Client.
 		c2, p2 := proxied(t, e, s3kit.Config{})
 		b2 := c2.Bucket(name)
-		if err := e.bucket.PutString(ctx, "there", "x", nil); err != nil {
+		if _, err := e.bucket.PutString(ctx, "there", "x", nil); err != nil {
 			t.Fatal(err)
 		}
 		if ok, err := b2.Exists(ctx, "there"); !ok || err != nil {

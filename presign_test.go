@@ -28,7 +28,7 @@ import (
 func TestPresign(t *testing.T) {
 	eachServer(t, func(t *testing.T, e *env) {
 		ctx, b := t.Context(), e.bucket
-		if err := b.PutString(ctx, "dir/hello world+1.txt", "hi there", nil); err != nil {
+		if _, err := b.PutString(ctx, "dir/hello world+1.txt", "hi there", nil); err != nil {
 			t.Fatal(err)
 		}
 
@@ -109,7 +109,7 @@ func TestURLAndMakePublic(t *testing.T) {
 		if b.URL("") != "" {
 			t.Errorf("URL of an empty key = %q, want empty", b.URL(""))
 		}
-		if err := b.PutString(ctx, "pub/a b.txt", "public", nil); err != nil {
+		if _, err := b.PutString(ctx, "pub/a b.txt", "public", nil); err != nil {
 			t.Fatal(err)
 		}
 		status := func() int {
@@ -133,7 +133,7 @@ func TestURLAndMakePublic(t *testing.T) {
 			t.Fatalf("anonymous GET under a public-read policy: HTTP %d", code)
 		}
 
-		if err := b.PutString(ctx, "acl.txt", "x", nil); err != nil {
+		if _, err := b.PutString(ctx, "acl.txt", "x", nil); err != nil {
 			t.Fatal(err)
 		}
 		err := b.MakePublic(ctx, "acl.txt")
@@ -276,7 +276,7 @@ func TestPresignPutBinds(t *testing.T) {
 					if code, s3code := presignedPut(t, url, hdr, data, false); code != http.StatusOK {
 						t.Fatalf("PUT of the bound bytes: HTTP %d %s", code, s3code)
 					}
-					got, err := e.bucket.GetBytes(ctx, key)
+					got, _, err := e.bucket.GetBytes(ctx, key)
 					if err != nil || !bytes.Equal(got, data) {
 						t.Fatalf("stored %d bytes (%v), want the %d bound ones", len(got), err, len(data))
 					}

@@ -20,7 +20,7 @@ func TestReader(t *testing.T) {
 			t.Fatal(err)
 		}
 		small := []byte("small object")
-		if err := b.PutBytes(ctx, "small", small, nil); err != nil {
+		if _, err := b.PutBytes(ctx, "small", small, nil); err != nil {
 			t.Fatal(err)
 		}
 		opts := &s3kit.ReaderOptions{PartSize: 1 * mib, Concurrency: 4}
@@ -195,7 +195,7 @@ func TestReaderFaults(t *testing.T) {
 		t.Run("flipped byte is ErrChecksum", func(t *testing.T) {
 			for _, key := range []string{"obj", "small"} {
 				if key == "small" {
-					if err := e.bucket.PutBytes(ctx, key, data[:1000], nil); err != nil {
+					if _, err := e.bucket.PutBytes(ctx, key, data[:1000], nil); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -212,7 +212,7 @@ func TestReaderFaults(t *testing.T) {
 				}
 				p.Reset()
 				p.Add(faultproxy.Rule{Match: isGet, Times: 1, Fault: faultproxy.FlipByte(10)})
-				if _, err := b.GetBytes(ctx, key); !errors.Is(err, s3kit.ErrChecksum) {
+				if _, _, err := b.GetBytes(ctx, key); !errors.Is(err, s3kit.ErrChecksum) {
 					t.Fatalf("%s: GetBytes with a flipped byte: %v, want ErrChecksum", key, err)
 				}
 			}
@@ -247,7 +247,7 @@ func TestReaderToWriter(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := b.GetBytes(ctx, "dst"); !bytes.Equal(got, data) {
+		if got, _, _ := b.GetBytes(ctx, "dst"); !bytes.Equal(got, data) {
 			t.Fatal("copy differs")
 		}
 	})

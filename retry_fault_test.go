@@ -38,13 +38,13 @@ func TestRetry(t *testing.T) {
 		t.Run("503 then 200, body replayed", func(t *testing.T) {
 			r := p.Add(faultproxy.Rule{Method: http.MethodPut, Times: 2, Fault: faultproxy.Status(503, "SlowDown")})
 			body := bytes.Repeat([]byte("replay me "), 10_000)
-			if err := b.PutBytes(ctx, "retried", body, nil); err != nil {
+			if _, err := b.PutBytes(ctx, "retried", body, nil); err != nil {
 				t.Fatal(err)
 			}
 			if r.Fired() != 2 {
 				t.Fatalf("fault fired %d times, want 2", r.Fired())
 			}
-			got, err := b.GetBytes(ctx, "retried")
+			got, _, err := b.GetBytes(ctx, "retried")
 			if err != nil || !bytes.Equal(got, body) {
 				t.Fatalf("stored body differs after retries (%d bytes, %v)", len(got), err)
 			}
@@ -54,7 +54,7 @@ func TestRetry(t *testing.T) {
 			p.Reset()
 			p.Add(faultproxy.Rule{Method: http.MethodGet, Times: 1, Fault: faultproxy.Status(500, "InternalError")})
 			p.Add(faultproxy.Rule{Method: http.MethodGet, Times: 1, Fault: faultproxy.ResetAfter(0)})
-			if s, err := b.GetString(ctx, "retried"); err != nil || !strings.HasPrefix(s, "replay me") {
+			if s, _, err := b.GetString(ctx, "retried"); err != nil || !strings.HasPrefix(s, "replay me") {
 				t.Fatalf("GetString through faults: %v", err)
 			}
 			if n := p.Count(); n != 3 {
@@ -64,10 +64,10 @@ func TestRetry(t *testing.T) {
 
 		t.Run("broken body resumed", func(t *testing.T) {
 			p.Reset()
-			want, _ := e.bucket.GetBytes(ctx, "retried")
+			want, _, _ := e.bucket.GetBytes(ctx, "retried")
 			p.Add(faultproxy.Rule{Method: http.MethodGet, Times: 1, Fault: faultproxy.ResetAfter(30_000)})
 			p.Add(faultproxy.Rule{Method: http.MethodGet, Times: 1, Fault: faultproxy.Truncate(60_000)})
-			got, err := b.GetBytes(ctx, "retried")
+			got, _, err := b.GetBytes(ctx, "retried")
 			if err != nil || !bytes.Equal(got, want) {
 				t.Fatalf("GetBytes through a reset and a truncation: %d bytes, %v", len(got), err)
 			}
@@ -80,7 +80,7 @@ func TestRetry(t *testing.T) {
 		t.Run("object replaced mid-read", func(t *testing.T) {
 			p.Reset()
 			lines := strings.Repeat(strings.Repeat("x", 99)+"\n", 5000) // 500 kB
-			if err := e.bucket.PutString(ctx, "lines", lines, nil); err != nil {
+			if _, err := e.bucket.PutString(ctx, "lines", lines, nil); err != nil {
 				t.Fatal(err)
 			}
 			p.Add(faultproxy.Rule{Method: http.MethodGet, Times: 1, Fault: faultproxy.ResetAfter(200_000)})
@@ -95,7 +95,7 @@ func TestRetry(t *testing.T) {
 					t.Fatalf("line %d is %q", n, line)
 				}
 				if n++; n == 1 {
-					if err := e.bucket.PutString(ctx, "lines", strings.ReplaceAll(lines, "x", "y"), nil); err != nil {
+					if _, err := e.bucket.PutString(ctx, "lines", strings.ReplaceAll(lines, "x", "y"), nil); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -124,7 +124,7 @@ func TestRetry(t *testing.T) {
 		t.Run("503 forever", func(t *testing.T) {
 			p.Reset()
 			p.Add(faultproxy.Rule{Fault: faultproxy.Status(503, "SlowDown")})
-			_, err := b.GetBytes(ctx, "retried")
+			_, _, err := b.GetBytes(ctx, "retried")
 			var se *s3kit.Error
 			if !errors.As(err, &se) || se.StatusCode != 503 || se.Code != "SlowDown" || se.RequestID == "" {
 				t.Fatalf("after MaxAttempts: %#v (%v)", se, err)
@@ -137,7 +137,7 @@ func TestRetry(t *testing.T) {
 		t.Run("4xx never retried", func(t *testing.T) {
 			p.Reset()
 			p.Add(faultproxy.Rule{Fault: faultproxy.Status(400, "InvalidArgument")})
-			err := b.PutString(ctx, "x", "y", nil)
+			_, err := b.PutString(ctx, "x", "y", nil)
 			if !errors.Is(err, s3kit.ErrInvalid) {
 				t.Fatalf("got %v", err)
 			}
@@ -159,7 +159,7 @@ func TestRetry(t *testing.T) {
 				cancelled = time.Now()
 				cancel()
 			}()
-			_, err := slow.Bucket(e.bucket.Name()).GetBytes(ctx, "retried")
+			_, _, err := slow.Bucket(e.bucket.Name()).GetBytes(ctx, "retried")
 			took := time.Since(cancelled)
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("got %v, want context.Canceled", err)

@@ -50,7 +50,7 @@ func syncWrite(t *testing.T, dir string, files map[string]string) {
 func syncPut(t *testing.T, b *s3kit.Bucket, files map[string]string) {
 	t.Helper()
 	for k, content := range files {
-		if err := b.PutString(t.Context(), k, content, nil); err != nil {
+		if _, err := b.PutString(t.Context(), k, content, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -84,7 +84,7 @@ func syncBucketFiles(t *testing.T, b *s3kit.Bucket) map[string]string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := b.GetString(t.Context(), obj.Key)
+		s, _, err := b.GetString(t.Context(), obj.Key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +176,7 @@ func TestSyncUpload(t *testing.T) {
 		if res.Unchanged != len(syncTree)-2 || res.Bytes != int64(len("alpha, longer")+len("BRAVO")) {
 			t.Fatalf("result %+v", res)
 		}
-		if got, _ := b.GetString(ctx, "dir/b.txt"); got != "BRAVO" {
+		if got, _, _ := b.GetString(ctx, "dir/b.txt"); got != "BRAVO" {
 			t.Fatalf("dir/b.txt is %q", got)
 		}
 		info, err := b.Head(ctx, "a.txt", nil)
@@ -259,7 +259,7 @@ func TestSyncBuckets(t *testing.T) {
 		src := c.Bucket(e.bucket.Name()).Prefix("src")
 		dst := c.Bucket(newBucket(t, e.client).Name()).Prefix("mirror")
 		syncPut(t, src, syncTree)
-		if err := src.PutString(ctx, "meta.txt", "with metadata", &s3kit.PutOptions{Metadata: map[string]string{"color": "blue"}}); err != nil {
+		if _, err := src.PutString(ctx, "meta.txt", "with metadata", &s3kit.PutOptions{Metadata: map[string]string{"color": "blue"}}); err != nil {
 			t.Fatal(err)
 		}
 		want := maps.Clone(syncTree)
@@ -304,7 +304,7 @@ func TestSyncBuckets(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantItems(t, "copied", syncItems(res.Copied), []string{"a.txt checksum"})
-		if got, _ := dst.GetString(ctx, "a.txt"); got != "ALPHA" {
+		if got, _, _ := dst.GetString(ctx, "a.txt"); got != "ALPHA" {
 			t.Fatalf("a.txt is %q", got)
 		}
 	})
@@ -392,7 +392,7 @@ func TestSyncChecksum(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantItems(t, "copied", syncItems(res.Copied), []string{"a.txt checksum"})
-		if got, _ := b.GetString(ctx, "a.txt"); got != "ALPHA" {
+		if got, _, _ := b.GetString(ctx, "a.txt"); got != "ALPHA" {
 			t.Fatalf("a.txt is %q", got)
 		}
 		res, err = s3kit.Sync(ctx, s3kit.LocalDir(dir), b, &s3kit.SyncOptions{Checksum: true})
@@ -493,7 +493,7 @@ func TestSyncDryRun(t *testing.T) {
 			t.Fatalf("Bytes %d, want %d", res.Bytes, syncSize(syncTree))
 		}
 		wantItems(t, "bucket after a dry run", keysOf(t, b, nil), before)
-		if got, _ := b.GetString(ctx, "a.txt"); got != "old alpha" {
+		if got, _, _ := b.GetString(ctx, "a.txt"); got != "old alpha" {
 			t.Fatal("a dry run changed an object")
 		}
 
@@ -789,7 +789,7 @@ func TestSyncOverlapAcrossEndpoints(t *testing.T) {
 	eachServer(t, func(t *testing.T, e *env) {
 		ctx, direct := t.Context(), e.bucket
 		for _, k := range []string{"backup/x", "backup/y", "top"} {
-			if err := direct.PutString(ctx, k, k, nil); err != nil {
+			if _, err := direct.PutString(ctx, k, k, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -866,18 +866,18 @@ func TestSyncDeleteConditional(t *testing.T) {
 	eachServer(t, func(t *testing.T, e *env) {
 		ctx, direct := t.Context(), e.bucket
 		srcBucket := newBucket(t, e.client)
-		if err := srcBucket.PutString(ctx, "same", "s", nil); err != nil {
+		if _, err := srcBucket.PutString(ctx, "same", "s", nil); err != nil {
 			t.Fatal(err)
 		}
 		for _, k := range []string{"extra", "gone"} {
-			if err := direct.PutString(ctx, k, "old", nil); err != nil {
+			if _, err := direct.PutString(ctx, k, "old", nil); err != nil {
 				t.Fatal(err)
 			}
 		}
 		first := once()
 		c := hookedClient(t, e, func(r *http.Request, next func(*http.Request) (*http.Response, error)) (*http.Response, error) {
 			if isDeleteObjects(r) && first() {
-				if err := direct.PutString(ctx, "extra", "written meanwhile", nil); err != nil {
+				if _, err := direct.PutString(ctx, "extra", "written meanwhile", nil); err != nil {
 					return nil, err
 				}
 			}

@@ -172,7 +172,7 @@ func TestDownloadKeepsMode(t *testing.T) {
 	}
 	eachServer(t, func(t *testing.T, e *env) {
 		ctx, b := downloadCtx(t), e.bucket
-		if err := b.PutString(ctx, "f", "new content", nil); err != nil {
+		if _, err := b.PutString(ctx, "f", "new content", nil); err != nil {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()
@@ -234,7 +234,7 @@ func TestDownloadLongName(t *testing.T) {
 			strings.Repeat("é", 127), // 254 bytes: the temp name is cut inside a rune
 		}
 		for _, name := range names {
-			if err := b.PutString(ctx, "long/"+name, name[:1], nil); err != nil {
+			if _, err := b.PutString(ctx, "long/"+name, name[:1], nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -278,7 +278,7 @@ func TestDownloadTimesError(t *testing.T) {
 	eachServer(t, func(t *testing.T, e *env) {
 		ctx, b := downloadCtx(t), e.bucket
 		data := randomBytes(200_000)
-		if err := b.PutBytes(ctx, "obj", data, nil); err != nil {
+		if _, err := b.PutBytes(ctx, "obj", data, nil); err != nil {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()

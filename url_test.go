@@ -75,7 +75,7 @@ func TestOpenURL(t *testing.T) {
 		for _, k := range urlKeys {
 			t.Run(k.name, func(t *testing.T) {
 				want := "content of " + k.key
-				if err := e.bucket.PutString(ctx, k.key, want, nil); err != nil {
+				if _, err := e.bucket.PutString(ctx, k.key, want, nil); err != nil {
 					t.Fatal(err)
 				}
 				raws := []string{s3URL(name, k.key, e.srv.Endpoint)}
@@ -102,7 +102,7 @@ func TestOpenURL(t *testing.T) {
 		}
 
 		t.Run("encoded slash", func(t *testing.T) {
-			if err := e.bucket.PutString(ctx, "x/y.txt", "xy", nil); err != nil {
+			if _, err := e.bucket.PutString(ctx, "x/y.txt", "xy", nil); err != nil {
 				t.Fatal(err)
 			}
 			r, err := s3kit.Open(ctx, "s3://"+name+"/x%2Fy.txt?endpoint="+e.srv.Endpoint)
@@ -118,7 +118,7 @@ func TestOpenURL(t *testing.T) {
 		t.Run("one HEAD, missing key and bucket", func(t *testing.T) {
 			p := faultproxy.New(e.srv.Endpoint)
 			t.Cleanup(p.Close)
-			if err := e.bucket.PutString(ctx, "here.txt", "x", nil); err != nil {
+			if _, err := e.bucket.PutString(ctx, "here.txt", "x", nil); err != nil {
 				t.Fatal(err)
 			}
 			r, err := s3kit.Open(ctx, s3URL(name, "here.txt", p.URL))
@@ -170,7 +170,7 @@ func TestCreateURL(t *testing.T) {
 				if err := w.Close(); err != nil {
 					t.Fatal(err)
 				}
-				if got, err := e.bucket.GetString(ctx, k.key); err != nil || got != want {
+				if got, _, err := e.bucket.GetString(ctx, k.key); err != nil || got != want {
 					t.Fatalf("read back %q, %v; want %q", got, err, want)
 				}
 				info, err := e.bucket.Head(ctx, k.key, nil)
@@ -234,10 +234,10 @@ func TestOpenBucketURL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := b.PutString(ctx, "a.txt", "scoped", nil); err != nil {
+		if _, err := b.PutString(ctx, "a.txt", "scoped", nil); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := e.bucket.GetString(ctx, "logs/2025/a.txt"); err != nil || got != "scoped" {
+		if got, _, err := e.bucket.GetString(ctx, "logs/2025/a.txt"); err != nil || got != "scoped" {
 			t.Errorf("logs/2025/a.txt: %q, %v", got, err)
 		}
 
@@ -272,7 +272,7 @@ func TestOpenBucketURL(t *testing.T) {
 		if n := p.Count(); n != 0 {
 			t.Errorf("OpenBucket with check_bucket=false sent %d requests", n)
 		}
-		if err := mb.PutString(ctx, "k", "v", nil); !errors.Is(err, s3kit.ErrBucketNotExist) {
+		if _, err := mb.PutString(ctx, "k", "v", nil); !errors.Is(err, s3kit.ErrBucketNotExist) {
 			t.Errorf("Put into the missing bucket: %v, want ErrBucketNotExist", err)
 		}
 	})
@@ -308,13 +308,13 @@ func TestURLPutDefaults(t *testing.T) {
 			check(t, "put.txt", "text/x-foo")
 		})
 		t.Run("PutBytes PutString PutJSON", func(t *testing.T) {
-			if err := b.PutBytes(ctx, "bytes.bin", []byte{1}, nil); err != nil {
+			if _, err := b.PutBytes(ctx, "bytes.bin", []byte{1}, nil); err != nil {
 				t.Fatal(err)
 			}
-			if err := b.PutString(ctx, "string.txt", "s", nil); err != nil {
+			if _, err := b.PutString(ctx, "string.txt", "s", nil); err != nil {
 				t.Fatal(err)
 			}
-			if err := b.PutJSON(ctx, "v.json", map[string]int{"a": 1}, nil); err != nil {
+			if _, err := b.PutJSON(ctx, "v.json", map[string]int{"a": 1}, nil); err != nil {
 				t.Fatal(err)
 			}
 			for _, k := range []string{"bytes.bin", "string.txt", "v.json"} {
@@ -323,7 +323,7 @@ func TestURLPutDefaults(t *testing.T) {
 		})
 		t.Run("the caller's option wins", func(t *testing.T) {
 			opts := &s3kit.PutOptions{ContentType: "application/json", Metadata: map[string]string{"m": "1"}}
-			if err := b.PutJSON(ctx, "own.json", 1, opts); err != nil {
+			if _, err := b.PutJSON(ctx, "own.json", 1, opts); err != nil {
 				t.Fatal(err)
 			}
 			check(t, "own.json", "application/json")
@@ -359,7 +359,7 @@ func TestURLPutDefaults(t *testing.T) {
 			check(t, "up.html", "text/x-foo")
 		})
 		t.Run("Prefix keeps them", func(t *testing.T) {
-			if err := b.Prefix("sub").PutString(ctx, "p.txt", "p", nil); err != nil {
+			if _, err := b.Prefix("sub").PutString(ctx, "p.txt", "p", nil); err != nil {
 				t.Fatal(err)
 			}
 			check(t, "sub/p.txt", "text/x-foo")
@@ -372,7 +372,7 @@ func TestURLPutDefaults(t *testing.T) {
 			if plain.Client() != b.Client() {
 				t.Fatal("URLs with the same connection settings got different Clients")
 			}
-			if err := plain.PutString(ctx, "plain.txt", "p", nil); err != nil {
+			if _, err := plain.PutString(ctx, "plain.txt", "p", nil); err != nil {
 				t.Fatal(err)
 			}
 			info, err := e.bucket.Head(ctx, "d/plain.txt", nil)
@@ -387,7 +387,7 @@ func TestURLPutDefaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := e.bucket.PutString(ctx, "d/src.txt", "src", &s3kit.PutOptions{CacheControl: "max-age=5"}); err != nil {
+			if _, err := e.bucket.PutString(ctx, "d/src.txt", "src", &s3kit.PutOptions{CacheControl: "max-age=5"}); err != nil {
 				t.Fatal(err)
 			}
 			p.Reset()
@@ -553,19 +553,19 @@ func TestURLBadInputSendsNothing(t *testing.T) {
 			}
 			bad := b.WithPutDefaults(&s3kit.PutOptions{ACL: "public"})
 			before := p.Count()
-			if err := bad.PutString(ctx, "k", "v", nil); !errors.Is(err, s3kit.ErrInvalid) || !strings.Contains(err.Error(), "canned ACL") {
+			if _, err := bad.PutString(ctx, "k", "v", nil); !errors.Is(err, s3kit.ErrInvalid) || !strings.Contains(err.Error(), "canned ACL") {
 				t.Errorf("Put: %v, want ErrInvalid naming the ACL", err)
 			}
-			if _, err := bad.GetBytes(ctx, "k"); !errors.Is(err, s3kit.ErrInvalid) {
+			if _, _, err := bad.GetBytes(ctx, "k"); !errors.Is(err, s3kit.ErrInvalid) {
 				t.Errorf("GetBytes: %v, want ErrInvalid", err)
 			}
-			if err := b.WithPutDefaults(&s3kit.PutOptions{IfNoneMatch: "*"}).PutString(ctx, "k", "v", nil); !errors.Is(err, s3kit.ErrInvalid) {
+			if _, err := b.WithPutDefaults(&s3kit.PutOptions{IfNoneMatch: "*"}).PutString(ctx, "k", "v", nil); !errors.Is(err, s3kit.ErrInvalid) {
 				t.Errorf("IfNoneMatch default: %v, want ErrInvalid", err)
 			}
 			// Valid defaults and options that are invalid only together.
 			tagged := b.WithPutDefaults(&s3kit.PutOptions{Tags: map[string]string{"a": "1", "b": "2", "c": "3", "d": "4", "e": "5", "f": "6"}})
 			own := map[string]string{"g": "1", "h": "2", "i": "3", "j": "4", "k": "5"}
-			if err := tagged.PutString(ctx, "k", "v", &s3kit.PutOptions{Tags: own}); !errors.Is(err, s3kit.ErrInvalid) || !strings.Contains(err.Error(), "11 tags") {
+			if _, err := tagged.PutString(ctx, "k", "v", &s3kit.PutOptions{Tags: own}); !errors.Is(err, s3kit.ErrInvalid) || !strings.Contains(err.Error(), "11 tags") {
 				t.Errorf("11 merged tags: %v, want ErrInvalid", err)
 			}
 			if n := p.Count() - before; n != 0 {
@@ -580,7 +580,7 @@ func TestOpenFSURL(t *testing.T) {
 		useURLEnv(t, e)
 		ctx := t.Context()
 		for k, v := range map[string]string{"www/index.html": "<h1>hi</h1>", "www/css/a.css": "a{}", "other.txt": "x"} {
-			if err := e.bucket.PutString(ctx, k, v, nil); err != nil {
+			if _, err := e.bucket.PutString(ctx, k, v, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -727,7 +727,7 @@ func TestURLOpenerAllows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s, err := b.GetString(ctx, "a b.txt"); err != nil || s != "allowed" {
+		if s, _, err := b.GetString(ctx, "a b.txt"); err != nil || s != "allowed" {
 			t.Errorf("through the profile: %q, %v", s, err)
 		}
 	})
@@ -765,7 +765,7 @@ func TestURLOpenerClients(t *testing.T) {
 
 		// In use: a handle, a Reader half read, a Writer half written.
 		data := bytes.Repeat([]byte("0123456789"), 3<<20/10)
-		if err := b.PutBytes(ctx, "big.bin", data, nil); err != nil {
+		if _, err := b.PutBytes(ctx, "big.bin", data, nil); err != nil {
 			t.Fatal(err)
 		}
 		r, err := o.Open(ctx, s3URL(name, "big.bin", e.srv.Endpoint))
@@ -807,10 +807,10 @@ func TestURLOpenerClients(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatalf("Writer after its Client was dropped: %v", err)
 		}
-		if err := b.PutString(ctx, "handle.txt", "h", nil); err != nil {
+		if _, err := b.PutString(ctx, "handle.txt", "h", nil); err != nil {
 			t.Errorf("handle after its Client was dropped: %v", err)
 		}
-		if s, err := again.GetString(ctx, "new.txt"); err != nil || s != "written after" {
+		if s, _, err := again.GetString(ctx, "new.txt"); err != nil || s != "written after" {
 			t.Errorf("new.txt: %q, %v", s, err)
 		}
 
@@ -820,7 +820,7 @@ func TestURLOpenerClients(t *testing.T) {
 		if _, err := o.OpenBucket(ctx, raw); !errors.Is(err, fs.ErrClosed) {
 			t.Errorf("OpenBucket after Close: %v, want fs.ErrClosed", err)
 		}
-		if s, err := again.GetString(ctx, "handle.txt"); err != nil || s != "h" {
+		if s, _, err := again.GetString(ctx, "handle.txt"); err != nil || s != "h" {
 			t.Errorf("handle after Close: %q, %v", s, err)
 		}
 	})

@@ -27,30 +27,30 @@ func TestBadInputSendsNothing(t *testing.T) {
 			name, want string
 			call       func() error
 		}{
-			{"bucket uppercase", "lowercase", func() error { return c.Bucket("Photos").PutString(ctx, "k", "v", nil) }},
-			{"bucket too short", "3 to 63", func() error { _, err := c.Bucket("ab").GetBytes(ctx, "k"); return err }},
+			{"bucket uppercase", "lowercase", func() error { return errOf(c.Bucket("Photos").PutString(ctx, "k", "v", nil)) }},
+			{"bucket too short", "3 to 63", func() error { _, _, err := c.Bucket("ab").GetBytes(ctx, "k"); return err }},
 			{"bucket IP", "IP address", func() error { _, err := c.Bucket("10.0.0.1").Head(ctx, "k", nil); return err }},
 			{"bucket double dot", "adjacent periods", func() error { _, err := c.Bucket("a..b").ListAll(ctx, nil); return err }},
 			{"bucket reserved prefix", "reserved prefix", func() error { return c.Bucket("xn--abc").Delete(ctx, "k") }},
 			{"bucket reserved suffix", "reserved suffix", func() error { return c.CreateBucket(ctx, "data-s3alias", nil) }},
 			{"create bucket underscore", "only lowercase", func() error { return c.CreateBucket(ctx, "my_bucket", nil) }},
-			{"empty key", "empty", func() error { return b.PutString(ctx, "", "v", nil) }},
-			{"key too long", "1024", func() error { _, err := b.GetBytes(ctx, long); return err }},
+			{"empty key", "empty", func() error { return errOf(b.PutString(ctx, "", "v", nil)) }},
+			{"key too long", "1024", func() error { _, _, err := b.GetBytes(ctx, long); return err }},
 			{"key too long after prefix", "prefix included", func() error {
-				return b.Prefix("p").PutString(ctx, long[:s3kit.MaxKeyLength-1], "v", nil)
+				return errOf(b.Prefix("p").PutString(ctx, long[:s3kit.MaxKeyLength-1], "v", nil))
 			}},
 			{"key not UTF-8", "UTF-8", func() error { _, err := b.Exists(ctx, "bad\xff"); return err }},
 			{"IfNoneMatch not *", "only \"*\"", func() error {
-				return b.PutString(ctx, "k", "v", &s3kit.PutOptions{IfNoneMatch: `"etag"`})
+				return errOf(b.PutString(ctx, "k", "v", &s3kit.PutOptions{IfNoneMatch: `"etag"`}))
 			}},
 			{"header injection", "0x0a", func() error {
-				return b.PutString(ctx, "k", "v", &s3kit.PutOptions{CacheControl: "a\nX-Evil: 1"})
+				return errOf(b.PutString(ctx, "k", "v", &s3kit.PutOptions{CacheControl: "a\nX-Evil: 1"}))
 			}},
 			{"metadata name", "header tokens", func() error {
-				return b.PutString(ctx, "k", "v", &s3kit.PutOptions{Metadata: map[string]string{"a b": "1"}})
+				return errOf(b.PutString(ctx, "k", "v", &s3kit.PutOptions{Metadata: map[string]string{"a b": "1"}}))
 			}},
 			{"metadata too large", "2048", func() error {
-				return b.PutString(ctx, "k", "v", &s3kit.PutOptions{Metadata: map[string]string{"m": strings.Repeat("x", 3000)}})
+				return errOf(b.PutString(ctx, "k", "v", &s3kit.PutOptions{Metadata: map[string]string{"m": strings.Repeat("x", 3000)}}))
 			}},
 			{"too many tags", "at most 10", func() error {
 				tags := map[string]string{}
@@ -59,13 +59,13 @@ func TestBadInputSendsNothing(t *testing.T) {
 				}
 				return b.SetTags(ctx, "k", tags)
 			}},
-			{"ACL", "canned ACL", func() error { return b.PutString(ctx, "k", "v", &s3kit.PutOptions{ACL: "public"}) }},
-			{"SSE", "server-side encryption", func() error { return b.PutString(ctx, "k", "v", &s3kit.PutOptions{SSE: "rot13"}) }},
+			{"ACL", "canned ACL", func() error { return errOf(b.PutString(ctx, "k", "v", &s3kit.PutOptions{ACL: "public"})) }},
+			{"SSE", "server-side encryption", func() error { return errOf(b.PutString(ctx, "k", "v", &s3kit.PutOptions{SSE: "rot13"})) }},
 			{"KMS key without KMS", "KMS key", func() error {
-				return b.PutString(ctx, "k", "v", &s3kit.PutOptions{SSE: s3kit.SSES3, SSEKMSKeyID: "key"})
+				return errOf(b.PutString(ctx, "k", "v", &s3kit.PutOptions{SSE: s3kit.SSES3, SSEKMSKeyID: "key"}))
 			}},
 			{"storage class", "storage class", func() error {
-				return b.PutString(ctx, "k", "v", &s3kit.PutOptions{StorageClass: "cold storage"})
+				return errOf(b.PutString(ctx, "k", "v", &s3kit.PutOptions{StorageClass: "cold storage"}))
 			}},
 			{"presign expiry", "7 days", func() error { _, err := b.PresignGet(ctx, "k", 8*24*time.Hour, nil); return err }},
 			{"presign zero expiry", "not positive", func() error { _, _, err := b.PresignPut(ctx, "k", 0, nil); return err }},
@@ -85,7 +85,7 @@ func TestBadInputSendsNothing(t *testing.T) {
 				return err
 			}},
 			{"WaitExists timeout", "negative", func() error { return b.WaitExists(ctx, "k", -time.Second) }},
-			{"JSON", "encoding JSON", func() error { return b.PutJSON(ctx, "k", func() {}, nil) }},
+			{"JSON", "encoding JSON", func() error { return errOf(b.PutJSON(ctx, "k", func() {}, nil)) }},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -127,8 +127,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		b := c.Bucket(e.bucket.Name())
 
 		var errs []error
-		errs = append(errs, b.PutString(ctx, "k", "v", nil))
-		_, err := b.GetBytes(ctx, "k")
+		errs = append(errs, errOf(b.PutString(ctx, "k", "v", nil)))
+		_, _, err := b.GetBytes(ctx, "k")
 		errs = append(errs, err)
 		_, err = b.Head(ctx, "k", nil)
 		errs = append(errs, err)
@@ -147,10 +147,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		errs = append(errs, dead.Bucket("x-bucket").PutString(ctx, "k", "v", nil))
+		errs = append(errs, errOf(dead.Bucket("x-bucket").PutString(ctx, "k", "v", nil)))
 		dctx, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
-		_, err = dead.Bucket("x-bucket").GetBytes(dctx, "k")
+		_, _, err = dead.Bucket("x-bucket").GetBytes(dctx, "k")
 		errs = append(errs, err)
 
 		for i, err := range errs {

@@ -34,7 +34,7 @@ func deadline(t *testing.T) context.Context {
 // mustEqualObject fails t unless key holds exactly want.
 func mustEqualObject(t *testing.T, ctx context.Context, b *s3kit.Bucket, key string, want []byte) {
 	t.Helper()
-	got, err := b.GetBytes(ctx, key)
+	got, _, err := b.GetBytes(ctx, key)
 	if err != nil {
 		t.Fatalf("reading %s back: %v", key, err)
 	}
@@ -108,7 +108,7 @@ func TestWriterPartBoundaries(t *testing.T) {
 		// io.Copy from an s3kit Reader (a WriterTo) into a Writer, exactly
 		// two parts, and a Writer told the size.
 		data := randomBytes(2 * part)
-		if err := e.bucket.PutBytes(ctx, "src", data, nil); err != nil {
+		if _, err := e.bucket.PutBytes(ctx, "src", data, nil); err != nil {
 			t.Fatal(err)
 		}
 		r, err := e.bucket.NewReader(ctx, "src", nil)
@@ -195,7 +195,7 @@ func TestBudgetCannotDeadlock(t *testing.T) {
 		c := newClient(t, e.srv, s3kit.Config{PartSize: part, MemoryLimit: 4 * part})
 		b := c.Bucket(e.bucket.Name())
 		data := randomBytes(8*part + 999)
-		if err := b.PutBytes(ctx, "big", data, nil); err != nil {
+		if _, err := b.PutBytes(ctx, "big", data, nil); err != nil {
 			t.Fatal(err)
 		}
 
@@ -479,7 +479,7 @@ func TestReaderSeekCancelsReadAhead(t *testing.T) {
 		c, p := proxied(t, e, s3kit.Config{})
 		b := c.Bucket(e.bucket.Name())
 		data := randomBytes(4 * mib)
-		if err := b.PutBytes(ctx, "obj", data, nil); err != nil {
+		if _, err := b.PutBytes(ctx, "obj", data, nil); err != nil {
 			t.Fatal(err)
 		}
 		r, err := b.NewReader(ctx, "obj", &s3kit.ReaderOptions{PartSize: 256 << 10, Concurrency: 4})
@@ -535,7 +535,7 @@ func TestReaderReadAheadFollowsTheCaller(t *testing.T) {
 		c, p := proxied(t, e, s3kit.Config{})
 		b := c.Bucket(e.bucket.Name())
 		data := randomBytes(8 * mib)
-		if err := b.PutBytes(ctx, "video", data, nil); err != nil {
+		if _, err := b.PutBytes(ctx, "video", data, nil); err != nil {
 			t.Fatal(err)
 		}
 		r, err := b.NewReader(ctx, "video", &s3kit.ReaderOptions{PartSize: 1 * mib, Concurrency: 8})
@@ -576,7 +576,7 @@ func TestSyncAcrossClientsAtPartBoundaries(t *testing.T) {
 		for _, size := range []int{0, 1, part, 2 * part, 2*part + 1} {
 			key := "obj-" + strconv.Itoa(size)
 			want[key] = randomBytes(size)
-			if err := src.PutBytes(ctx, key, want[key], nil); err != nil {
+			if _, err := src.PutBytes(ctx, key, want[key], nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -591,5 +591,57 @@ func TestSyncAcrossClientsAtPartBoundaries(t *testing.T) {
 			mustEqualObject(t, ctx, dst, key, data)
 		}
 		noUploadsLeft(t, other, dst.Name())
+	})
+}
+
+// TestTypedCallsReturnInfo checks that the typed getters and setters return
+// the object's ETag (review A1), so that a compare-and-swap is one GET and
+// one conditional PUT, with no HEAD between them to race with.
+func TestTypedCallsReturnInfo(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := deadline(t)
+		c, p := proxied(t, e, s3kit.Config{})
+		b := c.Bucket(e.bucket.Name())
+		put, err := b.PutJSON(ctx, "state.json", map[string]int{"n": 1}, nil)
+		if err != nil || put.ETag == "" {
+			t.Fatalf("PutJSON: %+v, %v", put, err)
+		}
+		head, err := b.Head(ctx, "state.json", nil)
+		if err != nil || head.ETag != put.ETag {
+			t.Fatalf("PutJSON's ETag %q, Head's %q (%v)", put.ETag, head.ETag, err)
+		}
+		for name, get := range map[string]func() (s3kit.ObjectInfo, error){
+			"GetBytes":  func() (s3kit.ObjectInfo, error) { _, info, err := b.GetBytes(ctx, "state.json"); return info, err },
+			"GetString": func() (s3kit.ObjectInfo, error) { _, info, err := b.GetString(ctx, "state.json"); return info, err },
+			"GetJSON": func() (s3kit.ObjectInfo, error) {
+				var v map[string]int
+				return b.GetJSON(ctx, "state.json", &v)
+			},
+		} {
+			info, err := get()
+			if err != nil || info.ETag != put.ETag || info.Size != head.Size || info.ContentType != head.ContentType {
+				t.Fatalf("%s: %+v, %v; Head saw %+v", name, info, err, head)
+			}
+		}
+		before := p.Count()
+		var v map[string]int
+		info, err := b.GetJSON(ctx, "state.json", &v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v["n"]++
+		next, err := b.PutJSON(ctx, "state.json", v, &s3kit.PutOptions{IfMatch: info.ETag})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := p.Count() - before; n != 2 {
+			t.Errorf("compare-and-swap sent %d requests, want 2", n)
+		}
+		if _, err := b.PutString(ctx, "state.json", "stale", &s3kit.PutOptions{IfMatch: info.ETag}); !errors.Is(err, s3kit.ErrPreconditionFailed) {
+			t.Errorf("a write on the replaced ETag: %v, want ErrPreconditionFailed", err)
+		}
+		if s, now, err := b.GetString(ctx, "state.json"); err != nil || s != `{"n":2}` || now.ETag != next.ETag {
+			t.Errorf("after the swap: %q, %q (PutJSON said %q), %v", s, now.ETag, next.ETag, err)
+		}
 	})
 }

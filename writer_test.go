@@ -81,7 +81,7 @@ func TestWriter(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if s, _ := b.GetString(ctx, "small.txt"); s != "tiny" {
+			if s, _, _ := b.GetString(ctx, "small.txt"); s != "tiny" {
 				t.Fatalf("content %q", s)
 			}
 			info, err := b.Head(ctx, "small.txt", nil)
@@ -116,7 +116,7 @@ func TestWriter(t *testing.T) {
 			if w.Info().Size != int64(len(data)) {
 				t.Errorf("Info().Size = %d", w.Info().Size)
 			}
-			got, err := b.GetBytes(ctx, "big.bin")
+			got, _, err := b.GetBytes(ctx, "big.bin")
 			if err != nil || !bytes.Equal(got, data) {
 				t.Fatalf("content differs (%d bytes, %v)", len(got), err)
 			}
@@ -150,13 +150,13 @@ func TestWriter(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := b.GetBytes(ctx, "from-file"); !bytes.Equal(got, data) {
+			if got, _, _ := b.GetBytes(ctx, "from-file"); !bytes.Equal(got, data) {
 				t.Fatal("content differs")
 			}
 		})
 
 		t.Run("Abort leaves nothing", func(t *testing.T) {
-			if err := b.PutString(ctx, "kept", "old", nil); err != nil {
+			if _, err := b.PutString(ctx, "kept", "old", nil); err != nil {
 				t.Fatal(err)
 			}
 			w, err := b.NewWriter(ctx, "kept", opts)
@@ -170,7 +170,7 @@ func TestWriter(t *testing.T) {
 			if err := w.Close(); err == nil {
 				t.Fatal("Close after Abort succeeded")
 			}
-			if s, _ := b.GetString(ctx, "kept"); s != "old" {
+			if s, _, _ := b.GetString(ctx, "kept"); s != "old" {
 				t.Fatalf("previous object changed to %q", s)
 			}
 			noUploadsLeft(t, e.client, b.Name())
@@ -204,7 +204,7 @@ func TestWriter(t *testing.T) {
 			if err := w.Close(); !errors.Is(err, s3kit.ErrExist) {
 				t.Fatalf("Close = %v, want ErrExist", err)
 			}
-			if s, _ := b.GetString(ctx, "kept"); s != "old" {
+			if s, _, _ := b.GetString(ctx, "kept"); s != "old" {
 				t.Fatalf("existing object overwritten: %q", s[:min(len(s), 10)])
 			}
 			noUploadsLeft(t, e.client, b.Name())
@@ -229,7 +229,7 @@ func TestWriterFaults(t *testing.T) {
 			if r.Fired() != 2 {
 				t.Fatalf("fault fired %d times", r.Fired())
 			}
-			if got, _ := e.bucket.GetBytes(ctx, "retried"); !bytes.Equal(got, data) {
+			if got, _, _ := e.bucket.GetBytes(ctx, "retried"); !bytes.Equal(got, data) {
 				t.Fatal("content differs after part retries")
 			}
 		})
@@ -255,7 +255,7 @@ func TestWriterFaults(t *testing.T) {
 			if _, err := b.Put(ctx, "reset", bytes.NewReader(data), nil); err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := e.bucket.GetBytes(ctx, "reset"); !bytes.Equal(got, data) {
+			if got, _, _ := e.bucket.GetBytes(ctx, "reset"); !bytes.Equal(got, data) {
 				t.Fatal("content differs")
 			}
 		})
@@ -389,7 +389,7 @@ func TestWriterReadFromAmongWrites(t *testing.T) {
 				if err := w.Close(); err != nil {
 					t.Fatal(err)
 				}
-				got, err := b.GetBytes(ctx, "mixed")
+				got, _, err := b.GetBytes(ctx, "mixed")
 				if err != nil || !bytes.Equal(got, want.Bytes()) {
 					t.Fatalf("object is %d bytes (%v), want %d; equal=%v", len(got), err, want.Len(), bytes.Equal(got, want.Bytes()))
 				}

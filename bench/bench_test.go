@@ -412,16 +412,16 @@ func TestNullServerErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := c.Bucket(BenchBucket)
-	if _, err := b.GetBytes(ctx, "missing"); !errors.Is(err, s3kit.ErrNotExist) {
+	if _, _, err := b.GetBytes(ctx, "missing"); !errors.Is(err, s3kit.ErrNotExist) {
 		t.Errorf("GetBytes of a missing key: %v, want ErrNotExist", err)
 	}
 	if _, err := b.Head(ctx, "missing", nil); !errors.Is(err, s3kit.ErrNotExist) {
 		t.Errorf("Head of a missing key: %v, want ErrNotExist", err)
 	}
-	if err := b.PutString(ctx, "k", "v", nil); err != nil {
+	if _, err := b.PutString(ctx, "k", "v", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.PutString(ctx, "k", "v", &s3kit.PutOptions{IfNoneMatch: "*"}); !errors.Is(err, s3kit.ErrExist) {
+	if _, err := b.PutString(ctx, "k", "v", &s3kit.PutOptions{IfNoneMatch: "*"}); !errors.Is(err, s3kit.ErrExist) {
 		t.Errorf("create-only Put over an object: %v, want ErrExist", err)
 	}
 	for _, tc := range []struct {

@@ -46,11 +46,13 @@ func newS3kit(ctx context.Context, name string, ep Endpoint, tuned bool) (*s3kit
 func (c *s3kitClient) Name() string { return c.name }
 
 func (c *s3kitClient) PutBytes(ctx context.Context, key string, data []byte) error {
-	return c.b.PutBytes(ctx, key, data, nil)
+	_, err := c.b.PutBytes(ctx, key, data, nil)
+	return err
 }
 
 func (c *s3kitClient) GetBytes(ctx context.Context, key string) ([]byte, error) {
-	return c.b.GetBytes(ctx, key)
+	data, _, err := c.b.GetBytes(ctx, key)
+	return data, err
 }
 
 func (c *s3kitClient) Head(ctx context.Context, key string) (int64, error) {

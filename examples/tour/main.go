@@ -73,10 +73,10 @@ func run(ctx context.Context, endpoint string) error {
 	photos := b.Prefix("photos", "2025")
 
 	// Put: typed helpers, content types by extension and Go type.
-	if err := b.PutString(ctx, "notes/todo.txt", "buy film\ndevelop roll 3\nprint contact sheet\n", nil); err != nil {
+	if _, err := b.PutString(ctx, "notes/todo.txt", "buy film\ndevelop roll 3\nprint contact sheet\n", nil); err != nil {
 		return err
 	}
-	if err := b.PutJSON(ctx, "config/app.json", map[string]any{"replicas": 3, "zones": []string{"a", "b"}}, nil); err != nil {
+	if _, err := b.PutJSON(ctx, "config/app.json", map[string]any{"replicas": 3, "zones": []string{"a", "b"}}, nil); err != nil {
 		return err
 	}
 	for i, day := range []string{"06-01", "06-02", "07-14"} {
@@ -84,7 +84,7 @@ func run(ctx context.Context, endpoint string) error {
 			Metadata: map[string]string{"camera": "x100"},
 			Tags:     map[string]string{"roll": fmt.Sprint(i + 1)},
 		}
-		if err := photos.PutBytes(ctx, day+".jpg", []byte(strings.Repeat("\xff", 1000*(i+1))), opts); err != nil {
+		if _, err := photos.PutBytes(ctx, day+".jpg", []byte(strings.Repeat("\xff", 1000*(i+1))), opts); err != nil {
 			return err
 		}
 	}
@@ -117,7 +117,7 @@ func run(ctx context.Context, endpoint string) error {
 		step("Lines", fmt.Sprintf("%d: %s", n, line))
 	}
 	var appCfg struct{ Replicas int }
-	if err := b.GetJSON(ctx, "config/app.json", &appCfg); err != nil {
+	if _, err := b.GetJSON(ctx, "config/app.json", &appCfg); err != nil {
 		return err
 	}
 	step("GetJSON", fmt.Sprintf("replicas=%d", appCfg.Replicas))
@@ -243,9 +243,9 @@ func run(ctx context.Context, endpoint string) error {
 	step("FS RemoveAll / Remove", "site/, notes/log.txt")
 
 	// Errors are values.
-	_, err = b.GetBytes(ctx, "no/such/key")
+	_, _, err = b.GetBytes(ctx, "no/such/key")
 	step("GetBytes (missing)", fmt.Sprintf("errors.Is(err, s3kit.ErrNotExist)=%v: %v", errors.Is(err, s3kit.ErrNotExist), err))
-	err = c.Bucket("Bad_Name").PutString(ctx, "k", "v", nil)
+	_, err = c.Bucket("Bad_Name").PutString(ctx, "k", "v", nil)
 	step("PutString (bad bucket)", fmt.Sprintf("refused before sending: %v", err))
 
 	// Delete: one, many, everything under a prefix.
