@@ -100,14 +100,18 @@ type Config struct {
 	// are always sent with UNSIGNED-PAYLOAD there.
 	UnsignedPayload bool
 
-	// StallTimeout is the longest a response may go without sending a
-	// byte: the wait for its headers once the request has been sent, and
-	// each Read of its body. A response that stalls fails with a transient
-	// error: the request is retried as after a broken connection, and a
-	// download resumes where it stopped. A Read is timed only while it
-	// waits, so a caller slow to read never trips it. 0 means
-	// DefaultStallTimeout (60 s); it cannot be turned off, only raised.
-	// Negative is ErrInvalid.
+	// StallTimeout is the longest a request may go without progress: with
+	// a connection, without sending a byte of the request or, once it is
+	// sent, without response headers (a 100 Continue included); then, in
+	// each Read of the response body, without a byte. A stalled request
+	// fails with a transient error (a net.Error whose Timeout is true): it
+	// is retried as after a broken connection, and a download resumes
+	// where it stopped. A Read is timed only while it waits, so a caller
+	// slow to call Read never trips it. 0 means DefaultStallTimeout (60 s);
+	// it cannot be turned off, only raised, and must stay above the longest
+	// silence of a healthy store: Amazon S3 keeps a long CopyObject or
+	// CompleteMultipartUpload alive by sending blanks, a store that does
+	// not may need more. Negative is ErrInvalid.
 	StallTimeout time.Duration
 
 	// HTTPClient, if set, is used instead of the tuned client s3kit builds;

@@ -116,6 +116,23 @@ func TestStallTimeout(t *testing.T) {
 			}
 		})
 
+		t.Run("upload", func(t *testing.T) {
+			for _, n := range []int{1000, s3kit.DefaultPartSize + 1} {
+				p.Reset()
+				rule := p.Add(faultproxy.Rule{Method: http.MethodPut, Times: 1, Fault: faultproxy.Hang()})
+				data := bytes.Repeat([]byte{'u'}, n)
+				if err := b.PutBytes(ctx, "up", data, nil); err != nil {
+					t.Fatalf("PutBytes of %d bytes: %v", n, err)
+				}
+				if rule.Fired() != 1 {
+					t.Fatalf("fault fired %d times", rule.Fired())
+				}
+				if got, err := e.bucket.GetBytes(ctx, "up"); err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("read back %d bytes, %v", len(got), err)
+				}
+			}
+		})
+
 		t.Run("slow caller", func(t *testing.T) {
 			// The clock runs only while a Read waits: a caller that takes
 			// its time between Reads is not a stall.

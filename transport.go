@@ -145,9 +145,10 @@ func origin(u *url.URL) string {
 	return strings.ToLower(u.Scheme) + "://" + u.Host
 }
 
-// stallError is a response that sent nothing for the stall timeout, while
-// its headers were awaited or while a Read of its body waited. It is
-// transient: the SDK retries the request, and a download resumes.
+// stallError is a request that made no progress for the stall timeout:
+// none of it was sent, no response headers came, or a Read of the response
+// body waited. It is transient: the SDK retries the request, and a
+// download resumes.
 type stallError struct {
 	timeout time.Duration
 	body    bool
@@ -157,20 +158,27 @@ func (e *stallError) Error() string {
 	if e.body {
 		return fmt.Sprintf("response body stalled: no byte for %v (Config.StallTimeout)", e.timeout)
 	}
-	return fmt.Sprintf("no response headers %v after the request was sent (Config.StallTimeout)", e.timeout)
+	return fmt.Sprintf("request stalled: nothing sent or received for %v (Config.StallTimeout)", e.timeout)
 }
 
 // Timeout and Temporary make it a net.Error, as a read timeout would be.
 func (e *stallError) Timeout() bool   { return true }
 func (e *stallError) Temporary() bool { return true }
 
-// stallTransport bounds how long a response may go without sending a byte:
-// the wait for its headers once the request has been written (as
-// http.Transport.ResponseHeaderTimeout does, but for any RoundTripper that
-// reports WroteRequest to an httptrace.ClientTrace, as net/http's do), and
-// every Read of its body. A Read is timed only while it waits, so a caller
+// stallTransport bounds how long a request may go without progress. Until
+// the response headers arrive, its clock starts once a connection is
+// obtained (dialling has timeouts of its own, and a transport that limits
+// connections may make a request wait its turn for reasons of its own),
+// and starts again whenever the transport takes bytes of the request body,
+// and once the request is written: a server that stops reading an upload
+// or never answers is a stall, an upload over a slow link is not. Then
+// every Read of the response body is timed while it waits, so a caller
 // slow to call Read never trips it. On a stall the request's context is
 // cancelled, which makes the transport drop the connection.
+//
+// The connection and the end of the request are learnt from an
+// httptrace.ClientTrace, which net/http's transports report to; over a
+// RoundTripper that does not, only the response body is watched.
 type stallTransport struct {
 	base    http.RoundTripper
 	timeout time.Duration
@@ -179,11 +187,27 @@ type stallTransport struct {
 func (t *stallTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancel(req.Context())
 	w := &watchdog{timeout: t.timeout, onFire: cancel}
-	// The headers' clock starts once the request, body included, is
-	// written: an upload over a slow link takes as long as it takes.
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { w.start() }}
-	resp, err := t.base.RoundTrip(req.WithContext(httptrace.WithClientTrace(ctx, trace)))
-	if w.stop() {
+	trace := &httptrace.ClientTrace{
+		GotConn:      func(httptrace.GotConnInfo) { w.start() },
+		WroteRequest: func(httptrace.WroteRequestInfo) { w.start() },
+	}
+	out := req.WithContext(httptrace.WithClientTrace(ctx, trace))
+	if req.Body != nil && req.Body != http.NoBody {
+		out.Body = &sendBody{ReadCloser: req.Body, w: w}
+		if req.GetBody != nil {
+			out.GetBody = func() (io.ReadCloser, error) {
+				b, err := req.GetBody()
+				if err != nil || b == nil || b == http.NoBody {
+					return b, err
+				}
+				return &sendBody{ReadCloser: b, w: w}, nil
+			}
+		}
+	}
+	resp, err := t.base.RoundTrip(out)
+	// For good: the transport may still report the end of a request whose
+	// answer came early.
+	if w.finish() {
 		if err == nil {
 			resp.Body.Close()
 		}
@@ -209,8 +233,21 @@ func (t *stallTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// watchdog calls onFire once it has been started and not stopped for its
-// timeout.
+// sendBody is a request body whose Reads by the transport count as
+// progress.
+type sendBody struct {
+	io.ReadCloser
+	w *watchdog
+}
+
+func (b *sendBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.w.touch()
+	return n, err
+}
+
+// watchdog calls onFire once its clock, started and not stopped, has run
+// for its timeout.
 type watchdog struct {
 	timeout time.Duration
 	onFire  func()
@@ -220,12 +257,27 @@ type watchdog struct {
 	running bool
 	since   time.Time
 	fired   bool
+	done    bool // finished: the clock never starts again
 }
 
+// start starts the clock again from zero.
 func (w *watchdog) start() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.fired {
+	w.restart()
+}
+
+// touch starts the clock again from zero if it is running.
+func (w *watchdog) touch() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.running {
+		w.restart()
+	}
+}
+
+func (w *watchdog) restart() {
+	if w.fired || w.done {
 		return
 	}
 	w.running, w.since = true, time.Now()
@@ -245,6 +297,14 @@ func (w *watchdog) stop() bool {
 		w.timer.Stop()
 	}
 	return w.fired
+}
+
+// finish stops the clock for good and reports whether it had run out.
+func (w *watchdog) finish() bool {
+	w.mu.Lock()
+	w.done = true
+	w.mu.Unlock()
+	return w.stop()
 }
 
 func (w *watchdog) fire() {
