@@ -117,14 +117,15 @@ type Config struct {
 	// HTTPClient, if set, is used instead of the tuned client s3kit builds;
 	// InsecureSkipVerify then has no effect. s3kit uses a copy and never
 	// changes the value given. The copy keeps the client's Transport, Jar
-	// and Timeout, with two additions: its Transport is wrapped with the
-	// stall watchdog of StallTimeout (whose header bound needs a
-	// RoundTripper that reports httptrace's WroteRequest, as net/http's
-	// do), and if its CheckRedirect is nil, s3kit's redirect policy is
-	// installed (see the package's Security section), because net/http's
-	// default policy would send the signature and session token to
-	// wherever a store redirects. A CheckRedirect the client already has
-	// is kept: it then decides where credentials may go.
+	// and Timeout, with two additions. Its Transport is wrapped with the
+	// watchdog of StallTimeout; the bounds on sending and on the response
+	// headers need a RoundTripper that reports to an httptrace.ClientTrace
+	// (net/http's do), the bound on body reads does not. If its
+	// CheckRedirect is nil, s3kit's redirect policy is installed (see the
+	// package's Security section), because net/http's default one would
+	// send the session token wherever a store redirects, and the
+	// signature too when only the port changes. A CheckRedirect the client
+	// already has is kept: it then decides where credentials may go.
 	HTTPClient *http.Client
 
 	// Logger receives debug records of retries and warnings. nil: nothing
