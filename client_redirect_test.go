@@ -177,6 +177,18 @@ func TestRedirect(t *testing.T) {
 			}
 		})
 
+		t.Run("307 loop", func(t *testing.T) {
+			f := newFront(t, e.srv.Endpoint, false, nil)
+			f.hook = redirectTo(307, func(r *http.Request) string { return f.URL + r.URL.RequestURI() })
+			c := newClient(t, e.srv, s3kit.Config{Endpoint: f.URL})
+			if _, err := c.Bucket(e.bucket.Name()).Head(ctx, "obj", nil); err == nil || !strings.Contains(err.Error(), "stopped after 10 redirects") {
+				t.Fatalf("Head: %v, want the redirect loop cut", err)
+			}
+			if n := len(f.requests()); n != 10 {
+				t.Fatalf("%d requests, want 10 and no retry", n)
+			}
+		})
+
 		for _, status := range []int{307, 308} {
 			t.Run(http.StatusText(status)+" to the endpoint itself", func(t *testing.T) {
 				var redirected sync.Map

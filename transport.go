@@ -14,8 +14,8 @@ import (
 	"time"
 )
 
-// DefaultStallTimeout is how long a response may go without sending a byte
-// when Config.StallTimeout does not say.
+// DefaultStallTimeout is how long a request may go without progress when
+// Config.StallTimeout does not say.
 const DefaultStallTimeout = 60 * time.Second
 
 // maxRedirects is how many same-origin redirects one request follows, as
@@ -116,7 +116,7 @@ func (e *redirectError) Error() string {
 	if e.loop {
 		return fmt.Sprintf("stopped after %d redirects (HTTP %d) within %s", maxRedirects, e.status, e.from)
 	}
-	return fmt.Sprintf("refused to follow an HTTP %d redirect from %s to %s: requests and their credentials go to the endpoint only", e.status, e.from, e.to)
+	return fmt.Sprintf("refused to follow an HTTP %d redirect from %s to %s: credentials go only to the scheme, host and port a request was sent to", e.status, e.from, e.to)
 }
 
 // sameOrigin reports whether a and b have the same scheme, host and port,
