@@ -233,6 +233,14 @@ func (t *stallTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// CloseIdleConnections passes http.Client.CloseIdleConnections on to the
+// wrapped transport.
+func (t *stallTransport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // sendBody is a request body whose Reads by the transport count as
 // progress.
 type sendBody struct {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"syscall"
 	"testing"
 	"time"
@@ -127,5 +128,42 @@ func TestStallTransportSlowUpload(t *testing.T) {
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || string(body) != fmt.Sprintf("%08d", size) {
 		t.Fatalf("answer %q, %v", body, err)
+	}
+}
+
+type idleCounter struct {
+	http.RoundTripper
+	closed int
+}
+
+func (c *idleCounter) CloseIdleConnections() { c.closed++ }
+
+func TestStallTransportCloseIdleConnections(t *testing.T) {
+	base := &idleCounter{RoundTripper: http.DefaultTransport}
+	newHTTPClient(&http.Client{Transport: base}, 1, false, time.Second).CloseIdleConnections()
+	if base.closed != 1 {
+		t.Fatalf("CloseIdleConnections reached the caller's transport %d times, want 1", base.closed)
+	}
+}
+
+func TestSameOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"http://127.0.0.1:9000/b/k", "http://127.0.0.1:9000/other?x=1", true},
+		{"https://S3.example.com/k", "https://s3.example.com:443/k", true},
+		{"http://example.com/k", "http://example.com:80/k", true},
+		{"http://127.0.0.1:9000/k", "http://127.0.0.1:9001/k", false},
+		{"http://127.0.0.1:9000/k", "http://localhost:9000/k", false},
+		{"https://example.com/k", "http://example.com:443/k", false},
+		{"https://example.com/k", "http://example.com/k", false},
+		{"https://bucket.s3.amazonaws.com/k", "https://bucket.s3.us-west-2.amazonaws.com/k", false},
+	} {
+		a, _ := url.Parse(tc.a)
+		b, _ := url.Parse(tc.b)
+		if got := sameOrigin(a, b); got != tc.same {
+			t.Errorf("sameOrigin(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.same)
+		}
 	}
 }
