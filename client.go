@@ -3,7 +3,6 @@ package s3kit
 import (
 	"cmp"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -85,13 +84,49 @@ type Config struct {
 	// store to verify, and that full downloads are verified against:
 	// ChecksumCRC64NVME (the default), ChecksumCRC32C, or ChecksumNone for
 	// stores that reject checksum headers (some older S3-compatible
-	// stores, and proxies that rewrite bodies). With a checksum, uploads are
-	// sent with an unsigned payload: the signed checksum header protects
-	// the bytes, and the SHA-256 of the payload is not computed.
+	// stores, and proxies that rewrite bodies). The checksum catches
+	// accidents, not attacks: whoever can change the bytes can fix up
+	// their CRC. Against attacks, uploads over https rely on TLS and send
+	// UNSIGNED-PAYLOAD; over plain http they carry the signed SHA-256 of
+	// their bytes, unless UnsignedPayload is set.
 	Checksum string
 
-	// HTTPClient, if set, is used as it is instead of the tuned client s3kit
-	// builds; InsecureSkipVerify then has no effect.
+	// UnsignedPayload sends uploads over plain http with UNSIGNED-PAYLOAD
+	// instead of the signed SHA-256 of their bytes, which costs a second
+	// pass over every byte. Set it only on a network you trust (a store on
+	// the same host, or inside one cluster): a CRC is not a MAC, so anyone
+	// on the path can change an unsigned body and fix up its CRC, and the
+	// store accepts it under a valid signature. With ChecksumNone nothing
+	// then checks the bytes at all. Over https it changes nothing: uploads
+	// are always sent with UNSIGNED-PAYLOAD there.
+	UnsignedPayload bool
+
+	// StallTimeout is the longest a request may go without progress: with
+	// a connection, without sending a byte of the request or, once it is
+	// sent, without response headers (a 100 Continue included); then, in
+	// each Read of the response body, without a byte. A stalled request
+	// fails with a transient error (a net.Error whose Timeout is true): it
+	// is retried as after a broken connection, and a download resumes
+	// where it stopped. A Read is timed only while it waits, so a caller
+	// slow to call Read never trips it. 0 means DefaultStallTimeout (60 s);
+	// it cannot be turned off, only raised, and must stay above the longest
+	// silence of a healthy store: Amazon S3 keeps a long CopyObject or
+	// CompleteMultipartUpload alive by sending blanks, a store that does
+	// not may need more. Negative is ErrInvalid.
+	StallTimeout time.Duration
+
+	// HTTPClient, if set, is used instead of the tuned client s3kit builds;
+	// InsecureSkipVerify then has no effect. s3kit uses a copy and never
+	// changes the value given. The copy keeps the client's Transport, Jar
+	// and Timeout, with two additions. Its Transport is wrapped with the
+	// watchdog of StallTimeout; the bounds on sending and on the response
+	// headers need a RoundTripper that reports to an httptrace.ClientTrace
+	// (net/http's do), the bound on body reads does not. If its
+	// CheckRedirect is nil, s3kit's redirect policy is installed (see the
+	// package's Security section), because net/http's default one would
+	// send the session token wherever a store redirects, and the
+	// signature too when only the port changes. A CheckRedirect the client
+	// already has is kept: it then decides where credentials may go.
 	HTTPClient *http.Client
 
 	// Logger receives debug records of retries and warnings. nil: nothing
@@ -148,6 +183,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.AccessKeyID != "" && cfg.SecretAccessKey == "" {
 		return nil, &Error{Op: "New", Err: invalidf("AccessKeyID is set but SecretAccessKey is empty")}
 	}
+	if cfg.StallTimeout < 0 {
+		return nil, &Error{Op: "New", Err: invalidf("StallTimeout %v is negative", cfg.StallTimeout)}
+	}
 	if cfg.MemoryLimit < 0 || cfg.PartSize < 0 {
 		return nil, &Error{Op: "New", Err: invalidf("MemoryLimit and PartSize must not be negative")}
 	}
@@ -172,10 +210,6 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.pool = newBufferPool(limit)
 	c.checksum = checksummerFor(cmp.Or(cfg.Checksum, ChecksumCRC64NVME))
-	c.uploadOptions = func(*s3.Options) {}
-	if c.checksum != nil {
-		c.uploadOptions = unsignedPayload
-	}
 	if c.concurrency == 0 {
 		c.concurrency = DefaultConcurrency
 	}
@@ -241,14 +275,19 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		c.endpoint = u
 	}
 	c.pathStyle = cfg.PathStyle || (c.endpoint != nil && isLocalHost(c.endpoint.Hostname()))
+	// Without TLS the signed SHA-256 is what keeps the bytes from being
+	// altered in transit; with TLS it is a second pass over every byte for
+	// nothing, and the SDK itself then sends UNSIGNED-PAYLOAD. Amazon S3
+	// itself is always reached over https.
+	c.uploadOptions = func(*s3.Options) {}
+	if cfg.UnsignedPayload || c.endpoint == nil || c.endpoint.Scheme == "https" {
+		c.uploadOptions = unsignedPayload
+	}
 
 	if cfg.InsecureSkipVerify && cfg.Logger != nil {
 		cfg.Logger.Warn("s3kit: TLS certificate verification is DISABLED (Config.InsecureSkipVerify); use this only for testing")
 	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = &http.Client{Transport: newTransport(c.concurrency, cfg.InsecureSkipVerify)}
-	}
+	httpClient := newHTTPClient(cfg.HTTPClient, c.concurrency, cfg.InsecureSkipVerify, cmp.Or(cfg.StallTimeout, DefaultStallTimeout))
 
 	var sdkLog logging.Logger = logging.Nop{}
 	if cfg.Logger != nil {
@@ -331,35 +370,6 @@ func redactURL(s string) string {
 func isLocalHost(host string) bool {
 	host = strings.ToLower(host)
 	return net.ParseIP(host) != nil || host == "localhost" || strings.HasSuffix(host, ".localhost")
-}
-
-// newTransport returns the Client's HTTP transport: enough idle
-// connections per host for its concurrency (net/http keeps 2 by default, so
-// parallel requests would otherwise open and close connections), and no
-// transparent gzip, which would hand out decompressed bytes of objects
-// stored with Content-Encoding: gzip.
-func newTransport(concurrency int, insecure bool) *http.Transport {
-	// A program may have replaced http.DefaultTransport (tracing,
-	// logging); start from its settings only if it is still a Transport.
-	t, ok := http.DefaultTransport.(*http.Transport)
-	if ok {
-		t = t.Clone()
-	} else {
-		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true, TLSHandshakeTimeout: 10 * time.Second}
-	}
-	idle := max(2*concurrency, 64)
-	t.MaxIdleConns = idle
-	t.MaxIdleConnsPerHost = idle
-	t.IdleConnTimeout = 90 * time.Second
-	t.DisableCompression = true
-	t.ExpectContinueTimeout = time.Second
-	if insecure {
-		if t.TLSClientConfig == nil {
-			t.TLSClientConfig = &tls.Config{}
-		}
-		t.TLSClientConfig.InsecureSkipVerify = true
-	}
-	return t
 }
 
 // slogAdapter passes the SDK's own log lines (warnings such as a skipped

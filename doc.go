@@ -149,4 +149,25 @@
 // with a [URLOpener]. TLS certificates
 // are verified unless Config.InsecureSkipVerify is set, which is for
 // testing only.
+//
+// Redirects are followed only with status 307 or 308, which keep the
+// signed method, and only to the scheme, host and port the request went
+// to. A redirect anywhere else, https to http included, fails the request
+// with an error and is not retried: the signature and session token never
+// reach another server, and another server's answer is never taken for
+// the store's. Other 3xx statuses are errors; uploads are not redirected,
+// since their body cannot be replayed. A Config.HTTPClient without a
+// CheckRedirect gets this policy; one with its own keeps it.
+//
+// Uploads over https send UNSIGNED-PAYLOAD: TLS protects the bytes. Over
+// plain http they carry the signed SHA-256 of their bytes, because the
+// checksum is a CRC, not a MAC: whoever can alter the bytes on the way can
+// fix up their CRC too. Config.UnsignedPayload saves that second pass
+// over the bytes, on trusted networks only.
+//
+// A request that makes no progress for Config.StallTimeout (default 60 s)
+// is abandoned as a broken connection: nothing sent, no response headers,
+// or a Read of the body that gets no byte. It is then retried, and a
+// download resumes, so a store or proxy that goes silent with the
+// connection open cannot hold an operation until its context ends.
 package s3kit

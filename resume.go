@@ -17,8 +17,10 @@ import (
 )
 
 // rangeBody reads the bytes [start, end) of an object version and
-// survives a broken connection: when a read fails mid-body it asks again
-// for the rest (Range: bytes=N-), pinned to the ETag with If-Match, so the
+// survives a broken connection: when a read fails mid-body (a reset, an
+// early end, or a body silent for Config.StallTimeout, which the
+// transport turns into an error) it asks again for the rest
+// (Range: bytes=N-), pinned to the ETag with If-Match, so the
 // bytes after the break come from the same object or not at all. The SDK's
 // retries end when the response headers arrive; this covers the body.
 //

@@ -29,7 +29,7 @@ var retryableCodes = map[string]struct{}{
 }
 
 // newRetryer builds the retry policy of a Client: the SDK's standard
-// retryer with three changes.
+// retryer with these changes:
 //
 //   - The back-off is exponential with full jitter between 0 and
 //     min(maxDelay, baseDelay·2^(attempt-1)); the SDK's own starts at one
@@ -41,6 +41,8 @@ var retryableCodes = map[string]struct{}{
 //     what every part does.
 //   - S3's InternalError and ServiceUnavailable codes are retried even when
 //     they arrive with status 200.
+//   - A stalled response (Config.StallTimeout) is retried; a redirect that
+//     s3kit refused is not.
 //
 // A cancelled context is never retried, and the SDK's sleep between
 // attempts returns as soon as the context is done.
@@ -50,6 +52,18 @@ func newRetryer(maxAttempts int, baseDelay, maxDelay time.Duration, log *slog.Lo
 		o.MaxBackoff = maxDelay
 		o.RateLimiter = ratelimit.None
 		o.Backoff = jitterBackoff{base: baseDelay, max: maxDelay}
+		// First, because the SDK takes every error of its HTTP client for
+		// a broken connection, a refused redirect included, and a stall
+		// within a response body comes wrapped as a deserialization error.
+		o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			switch {
+			case isRedirectError(err):
+				return aws.FalseTernary
+			case isStallError(err):
+				return aws.TrueTernary
+			}
+			return aws.UnknownTernary
+		})}, o.Retryables...)
 		o.Retryables = append(o.Retryables, retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
 			var e interface{ ErrorCode() string }
 			if errors.As(err, &e) {

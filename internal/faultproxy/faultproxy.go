@@ -4,7 +4,7 @@
 // 127.0.0.1. By default it forwards every request unchanged; rules added with
 // [Proxy.Add] replace or damage the answers of chosen requests, so that tests
 // can reproduce throttling, server errors, dropped connections, truncated or
-// corrupted bodies and stalls deterministically.
+// corrupted bodies, hung requests and stalled bodies deterministically.
 //
 // Forwarding keeps the request line, the Host header, the other end-to-end
 // headers and the body exactly as the client sent them, because an AWS
@@ -212,6 +212,7 @@ const (
 	kindDelay
 	kindFlipByte
 	kindHang
+	kindStallAfter
 )
 
 // Fault is what a Rule does to a request. Build one with the functions
@@ -269,6 +270,15 @@ func FlipByte(offset int64) Fault { return Fault{kind: kindFlipByte, n: offset} 
 // the client gives up or the proxy is closed.
 func Hang() Fault { return Fault{kind: kindHang} }
 
+// StallAfter forwards the request, passes on the response header and the
+// first n bytes of the body, then sends nothing more while keeping the
+// connection open; the request ends when the client gives up or the proxy
+// is closed, and the connection is then closed without finishing the
+// response. A body of n bytes or fewer is passed on whole: with a
+// Content-Length the client then has its whole answer, while a chunked
+// body still lacks its end.
+func StallAfter(n int64) Fault { return Fault{kind: kindStallAfter, n: n} }
+
 // String describes the fault as in the log of Requests, for example
 // "Status(503, SlowDown)"; it is "" for the zero Fault.
 func (f Fault) String() string {
@@ -287,6 +297,8 @@ func (f Fault) String() string {
 		return fmt.Sprintf("FlipByte(%d)", f.n)
 	case kindHang:
 		return "Hang()"
+	case kindStallAfter:
+		return fmt.Sprintf("StallAfter(%d)", f.n)
 	}
 	return ""
 }
@@ -381,7 +393,7 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var body io.Reader = resp.Body
 	switch f.kind {
-	case kindResetAfter, kindTruncate:
+	case kindResetAfter, kindTruncate, kindStallAfter:
 		body = io.LimitReader(body, f.n)
 	case kindFlipByte:
 		body = &flipReader{r: body, at: f.n}
@@ -395,6 +407,11 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	switch f.kind {
+	case kindStallAfter:
+		// With n = 0 nothing was written: the header must still go out.
+		_ = http.NewResponseController(w).Flush()
+		<-ctx.Done()
+		abort(w, false, false)
 	case kindResetAfter:
 		abort(w, true, true)
 	case kindTruncate:
