@@ -75,7 +75,7 @@ func TestRedirect(t *testing.T) {
 	eachServer(t, func(t *testing.T, e *env) {
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 		defer cancel()
-		if err := e.bucket.PutString(ctx, "obj", "the store's bytes", nil); err != nil {
+		if _, err := e.bucket.PutString(ctx, "obj", "the store's bytes", nil); err != nil {
 			t.Fatal(err)
 		}
 
@@ -120,7 +120,7 @@ func TestRedirect(t *testing.T) {
 				if info, err := b.Head(ctx, "obj", nil); err == nil {
 					t.Errorf("Head followed the redirect: %+v", info)
 				}
-				s, err := b.GetString(ctx, "obj")
+				s, _, err := b.GetString(ctx, "obj")
 				t.Logf("GetString: %v", err)
 				if err == nil {
 					t.Errorf("GetString followed the redirect: %q", s)
@@ -154,7 +154,7 @@ func TestRedirect(t *testing.T) {
 			port := strings.TrimPrefix(f.URL, "http://127.0.0.1:")
 			f.hook = redirectTo(307, func(r *http.Request) string { return "http://localhost:" + port + r.URL.RequestURI() })
 			c := newClient(t, e.srv, s3kit.Config{Endpoint: f.URL, SessionToken: "session-token-secret"})
-			if _, err := c.Bucket(e.bucket.Name()).GetString(ctx, "obj"); err == nil || !strings.Contains(err.Error(), "refused") {
+			if _, _, err := c.Bucket(e.bucket.Name()).GetString(ctx, "obj"); err == nil || !strings.Contains(err.Error(), "refused") {
 				t.Fatalf("GetString: %v, want a refused redirect", err)
 			}
 			if n := len(f.requests()); n != 1 {
@@ -169,7 +169,7 @@ func TestRedirect(t *testing.T) {
 				return "http://" + strings.TrimPrefix(f.URL, "https://") + r.URL.RequestURI()
 			})
 			c := newClient(t, e.srv, s3kit.Config{Endpoint: f.URL, InsecureSkipVerify: true})
-			if _, err := c.Bucket(e.bucket.Name()).GetString(ctx, "obj"); err == nil || !strings.Contains(err.Error(), "refused") {
+			if _, _, err := c.Bucket(e.bucket.Name()).GetString(ctx, "obj"); err == nil || !strings.Contains(err.Error(), "refused") {
 				t.Fatalf("GetString: %v, want a refused redirect", err)
 			}
 			if n := len(f.requests()); n != 1 {
@@ -208,7 +208,7 @@ func TestRedirect(t *testing.T) {
 				if info, err := b.Head(ctx, "obj", nil); err != nil || info.Size != int64(len("the store's bytes")) {
 					t.Fatalf("Head: %+v, %v", info, err)
 				}
-				if s, err := b.GetString(ctx, "obj"); err != nil || s != "the store's bytes" {
+				if s, _, err := b.GetString(ctx, "obj"); err != nil || s != "the store's bytes" {
 					t.Fatalf("GetString: %q, %v", s, err)
 				}
 				if n := len(f.requests()); n != 4 {
@@ -217,7 +217,7 @@ func TestRedirect(t *testing.T) {
 				// net/http cannot replay a body the SDK streams, so an
 				// upload is not redirected: its 307 is an error, as with the
 				// SDK's own client.
-				if err := b.PutString(ctx, "put", "body", nil); err == nil || !strings.Contains(err.Error(), fmt.Sprint(status)) {
+				if _, err := b.PutString(ctx, "put", "body", nil); err == nil || !strings.Contains(err.Error(), fmt.Sprint(status)) {
 					t.Fatalf("PutString: %v, want the redirect as an error", err)
 				}
 			})

@@ -69,12 +69,12 @@ func TestPayloadSigning(t *testing.T) {
 					data []byte
 					put  func(key string, data []byte) error
 				}{
-					{"bytes", small, func(k string, d []byte) error { return b.PutBytes(ctx, k, d, nil) }},
+					{"bytes", small, func(k string, d []byte) error { return errOf(b.PutBytes(ctx, k, d, nil)) }},
 					{"stream", small, func(k string, d []byte) error {
 						_, err := b.Put(ctx, k, onlyReader{bytes.NewReader(d)}, nil)
 						return err
 					}},
-					{"multipart", large, func(k string, d []byte) error { return b.PutBytes(ctx, k, d, nil) }},
+					{"multipart", large, func(k string, d []byte) error { return errOf(b.PutBytes(ctx, k, d, nil)) }},
 					{"multipart stream", large, func(k string, d []byte) error {
 						_, err := b.Put(ctx, k, onlyReader{bytes.NewReader(d)}, nil)
 						return err
@@ -115,7 +115,7 @@ func TestPayloadSigning(t *testing.T) {
 					if want := 1 + len(u.data)/s3kit.MinPartSize; sent != want {
 						t.Errorf("%s: %d PUTs with a body, want %d", u.key, sent, want)
 					}
-					if got, err := e.bucket.GetBytes(ctx, u.key); err != nil || !bytes.Equal(got, u.data) {
+					if got, _, err := e.bucket.GetBytes(ctx, u.key); err != nil || !bytes.Equal(got, u.data) {
 						t.Errorf("%s: read back %d bytes, %v", u.key, len(got), err)
 					}
 				}
@@ -153,7 +153,7 @@ func BenchmarkPayloadSigning(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := bk.PutBytes(b.Context(), "big", data, nil); err != nil {
+				if _, err := bk.PutBytes(b.Context(), "big", data, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

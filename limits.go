@@ -84,4 +84,11 @@ const (
 	// DefaultConcurrency is how many requests one batch or transfer runs
 	// at once when its options do not say.
 	DefaultConcurrency = 8
+
+	// DefaultStallTimeout is how long a request may go without progress
+	// (no byte sent or received) when Config.StallTimeout does not say.
+	DefaultStallTimeout = 60 * time.Second
+
+	// DefaultMemoryLimit is the default of Config.MemoryLimit.
+	DefaultMemoryLimit = 64 << 20
 )

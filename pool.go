@@ -8,9 +8,6 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
-// DefaultMemoryLimit is the default of Config.MemoryLimit.
-const DefaultMemoryLimit = 64 << 20
-
 // bufferPool holds the memory budget of a Client's transfers and recycles
 // their buffers.
 //

@@ -38,7 +38,7 @@ func TestStallTimeout(t *testing.T) {
 		for i := range want {
 			want[i] = byte(i*7 + i/251)
 		}
-		if err := e.bucket.PutBytes(ctx, "obj", want, nil); err != nil {
+		if _, err := e.bucket.PutBytes(ctx, "obj", want, nil); err != nil {
 			t.Fatal(err)
 		}
 
@@ -46,7 +46,7 @@ func TestStallTimeout(t *testing.T) {
 			name string
 			read func(ctx context.Context) ([]byte, error)
 		}{
-			{"GetBytes", func(ctx context.Context) ([]byte, error) { return b.GetBytes(ctx, "obj") }},
+			{"GetBytes", func(ctx context.Context) ([]byte, error) { data, _, err := b.GetBytes(ctx, "obj"); return data, err }},
 			{"Reader", func(ctx context.Context) ([]byte, error) {
 				r, err := b.NewReader(ctx, "obj", &s3kit.ReaderOptions{PartSize: 64 << 10, Concurrency: 3})
 				if err != nil {
@@ -95,7 +95,7 @@ func TestStallTimeout(t *testing.T) {
 		t.Run("resumes at the byte where the body stalled", func(t *testing.T) {
 			p.Reset()
 			p.Add(faultproxy.Rule{Method: http.MethodGet, Times: 1, Fault: faultproxy.StallAfter(40_000)})
-			if got, err := b.GetBytes(ctx, "obj"); err != nil || !bytes.Equal(got, want) {
+			if got, _, err := b.GetBytes(ctx, "obj"); err != nil || !bytes.Equal(got, want) {
 				t.Fatalf("GetBytes: %d bytes, %v", len(got), err)
 			}
 			reqs := p.Requests()
@@ -121,13 +121,13 @@ func TestStallTimeout(t *testing.T) {
 				p.Reset()
 				rule := p.Add(faultproxy.Rule{Method: http.MethodPut, Times: 1, Fault: faultproxy.Hang()})
 				data := bytes.Repeat([]byte{'u'}, n)
-				if err := b.PutBytes(ctx, "up", data, nil); err != nil {
+				if _, err := b.PutBytes(ctx, "up", data, nil); err != nil {
 					t.Fatalf("PutBytes of %d bytes: %v", n, err)
 				}
 				if rule.Fired() != 1 {
 					t.Fatalf("fault fired %d times", rule.Fired())
 				}
-				if got, err := e.bucket.GetBytes(ctx, "up"); err != nil || !bytes.Equal(got, data) {
+				if got, _, err := e.bucket.GetBytes(ctx, "up"); err != nil || !bytes.Equal(got, data) {
 					t.Fatalf("read back %d bytes, %v", len(got), err)
 				}
 			}
@@ -164,7 +164,7 @@ func TestStallTimeout(t *testing.T) {
 				p.Add(faultproxy.Rule{Method: http.MethodGet, Fault: f.fault})
 				ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				defer cancel()
-				_, err := b.GetBytes(ctx, "obj")
+				_, _, err := b.GetBytes(ctx, "obj")
 				var ne net.Error
 				if err == nil || errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() ||
 					!strings.Contains(err.Error(), "StallTimeout") {
@@ -197,12 +197,12 @@ func TestStallTimeoutHTTPClient(t *testing.T) {
 		c, p := proxied(t, e, s3kit.Config{StallTimeout: stallTimeout, HTTPClient: hc})
 		b := c.Bucket(e.bucket.Name())
 		want := bytes.Repeat([]byte("0123456789"), 10_000)
-		if err := b.PutBytes(ctx, "obj", want, nil); err != nil {
+		if _, err := b.PutBytes(ctx, "obj", want, nil); err != nil {
 			t.Fatal(err)
 		}
 		p.Add(faultproxy.Rule{Method: http.MethodGet, Times: 1, Fault: faultproxy.StallAfter(5000)})
 		p.Add(faultproxy.Rule{Method: http.MethodGet, Times: 1, Fault: faultproxy.Hang()})
-		if got, err := b.GetBytes(ctx, "obj"); err != nil || !bytes.Equal(got, want) {
+		if got, _, err := b.GetBytes(ctx, "obj"); err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("GetBytes: %d bytes, %v", len(got), err)
 		}
 		if hc.Transport != tr || hc.CheckRedirect != nil {

@@ -14,10 +14,6 @@ import (
 	"time"
 )
 
-// DefaultStallTimeout is how long a request may go without progress when
-// Config.StallTimeout does not say.
-const DefaultStallTimeout = 60 * time.Second
-
 // maxRedirects is how many same-origin redirects one request follows, as
 // many as net/http's default policy.
 const maxRedirects = 10

@@ -893,6 +893,7 @@ func setChecksum(alg, v string, crc64, crc32c **string) {
 }
 
 // unsignedPayload makes a request send UNSIGNED-PAYLOAD instead of the
-// SHA-256 of its body: with a checksum header the store verifies, hashing
-// every byte a second time buys nothing.
+// SHA-256 of its body. The Client uses it over TLS, which protects the
+// bytes on the way, and the checksum header catches accidents; over plain
+// HTTP only with Config.UnsignedPayload (see New).
 var unsignedPayload = s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
