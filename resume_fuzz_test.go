@@ -160,7 +160,7 @@ func FuzzContentRange(f *testing.F) {
 		switch {
 		case end < 0 && !hasCR:
 			consistent = status == 200
-			honest = bodyStart == 0 && len(body) == size
+			honest = consistent && bodyStart == 0 && len(body) == size
 		case end < 0:
 			consistent = parsed && (status == 200 || status == 206) && p.first == 0 &&
 				p.last == p.total-1 && int64(len(body)) == p.total
