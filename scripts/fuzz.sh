@@ -32,7 +32,7 @@ for dir in $(go list -f '{{.Dir}}' ./...); do
 			echo >&2
 			echo "FAILED: $target in package $pkg" >&2
 			# go test names the input it saved and the command to replay it.
-			grep -E 'Failing input written to|To re-run:|^    [a-z_]+_test\.go:[0-9]+:' "$log" >&2 || true
+			grep -E -A1 'Failing input written to|To re-run:|^[[:space:]]+[a-z0-9_]+_test\.go:[0-9]+:' "$log" | grep -v '^--$' >&2 || true
 			input=$(sed -n 's/.*Failing input written to \(.*\)$/\1/p' "$log" | tail -1)
 			if [[ -n "$input" && -f "$dir/$input" ]]; then
 				echo "input ($dir/$input):" >&2
