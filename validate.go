@@ -45,8 +45,8 @@ func validBucketName(name string) error {
 
 // ipFormed reports whether name is four dot-separated runs of digits.
 // That is the form S3 forbids, whether or not the numbers make an address
-// that parses ("256.1.1.1", "010.1.1.1"): stores such as MinIO refuse
-// every such name.
+// that parses ("256.1.1.1", "010.1.1.1"): MinIO and versitygw refuse
+// every such name as InvalidBucketName.
 func ipFormed(name string) bool {
 	parts := strings.Split(name, ".")
 	if len(parts) != 4 {
