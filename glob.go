@@ -52,21 +52,31 @@ func compileGlob(pattern string) (*glob, error) {
 				return nil, invalidf("pattern %q has an unterminated [", pattern)
 			}
 			class := p[i+1 : end]
+			negated := class[0] == '!' || class[0] == '^'
 			re.WriteByte('[')
-			if class[0] == '!' || class[0] == '^' {
-				re.WriteString(`^/`)
+			if negated {
+				re.WriteByte('^')
 				class = class[1:]
 			}
-			for j := 0; j < len(class); j++ {
-				switch class[j] {
-				case '\\':
-					j++
-					fmt.Fprintf(&re, `\x{%x}`, class[j])
-				case '-':
-					re.WriteByte('-')
-				default:
-					fmt.Fprintf(&re, `\x{%x}`, class[j])
+			// Every member and range goes out as \x{…}, with no bare "-"
+			// left for the regexp parser to pair up otherwise than the
+			// glob does, as it would with the "/" a negated class adds.
+			for j := 0; j < len(class); {
+				lo, n := classMember(class[j:])
+				j += n
+				if j+1 < len(class) && class[j] == '-' {
+					hi, m := classMember(class[j+1:])
+					j += 1 + m
+					if hi < lo {
+						return nil, invalidf("pattern %q has the range %q-%q, whose ends are reversed", pattern, lo, hi)
+					}
+					fmt.Fprintf(&re, `\x{%x}-\x{%x}`, lo, hi)
+					continue
 				}
+				fmt.Fprintf(&re, `\x{%x}`, lo)
+			}
+			if negated {
+				re.WriteString(`\x{2f}`)
 			}
 			re.WriteByte(']')
 			i = end
@@ -113,6 +123,15 @@ func classEnd(p []rune, open int) int {
 		}
 	}
 	return -1
+}
+
+// classMember returns the class member that class begins with, a
+// character or an escaped one, and how many runes it takes.
+func classMember(class []rune) (rune, int) {
+	if class[0] == '\\' {
+		return class[1], 2
+	}
+	return class[0], 1
 }
 
 func (g *glob) match(key string) bool { return g.re.MatchString(key) }

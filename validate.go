@@ -1,7 +1,6 @@
 package s3kit
 
 import (
-	"net"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,7 +27,7 @@ func validBucketName(name string) error {
 	if strings.Contains(name, "..") {
 		return invalidf("bucket name %q has two adjacent periods", name)
 	}
-	if ip := net.ParseIP(name); ip != nil {
+	if ipFormed(name) {
 		return invalidf("bucket name %q is formatted as an IP address", name)
 	}
 	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
@@ -42,6 +41,23 @@ func validBucketName(name string) error {
 		}
 	}
 	return nil
+}
+
+// ipFormed reports whether name is four dot-separated runs of digits.
+// That is the form S3 forbids, whether or not the numbers make an address
+// that parses ("256.1.1.1", "010.1.1.1"): MinIO and versitygw refuse
+// every such name as InvalidBucketName.
+func ipFormed(name string) bool {
+	parts := strings.Split(name, ".")
+	if len(parts) != 4 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
