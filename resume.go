@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/middleware"
@@ -65,8 +67,9 @@ func (b *Bucket) openRange(ctx context.Context, op, full, etag, version string, 
 	if r.end < 0 && out.ContentLength != nil {
 		r.end = r.start + *out.ContentLength
 	}
-	if start == 0 && out.ContentRange == nil {
-		// The whole object: verify it if the store said what it holds.
+	if start == 0 && end < 0 {
+		// The whole object (checkRange made sure of it): verify it if the
+		// store said what it holds.
 		r.verify, r.want = fullChecksum(out.ChecksumCRC64NVME, out.ChecksumCRC32C, out.ChecksumCRC32, out.ChecksumType)
 	}
 	return r, out, nil
@@ -99,10 +102,11 @@ func (r *rangeBody) get() (*s3.GetObjectOutput, error) {
 		return nil, err
 	}
 	// A store or proxy that ignores Range or If-Match must not get its
-	// bytes spliced in at the wrong offset or from another object.
-	if in.Range != nil && !strings.HasPrefix(aws.ToString(out.ContentRange), "bytes "+strconv.FormatInt(r.off, 10)+"-") {
+	// bytes spliced in at the wrong offset, cut short, or from another
+	// object.
+	if err := r.checkRange(in.Range != nil, out); err != nil {
 		out.Body.Close()
-		return nil, r.b.fail(r.op, r.full, fmt.Errorf("asked for bytes from %d, the store sent %q", r.off, aws.ToString(out.ContentRange)))
+		return nil, r.b.fail(r.op, r.full, err)
 	}
 	if r.etag != "" && out.ETag != nil && *out.ETag != r.etag {
 		out.Body.Close()
@@ -110,6 +114,84 @@ func (r *rangeBody) get() (*s3.GetObjectOutput, error) {
 			Message: "object replaced while it was being read"}
 	}
 	return out, nil
+}
+
+// checkRange checks that a GET's answer is the bytes asked for: with a
+// Range, a 206 whose Content-Range starts at r.off and ends at r.end (or
+// earlier, at the end of the object), with as many bytes; without one, the
+// whole object: a 200, or a Content-Range that covers all of it.
+func (r *rangeBody) checkRange(ranged bool, out *s3.GetObjectOutput) error {
+	status := 0
+	if raw, ok := awsmiddleware.GetRawResponse(out.ResultMetadata).(*smithyhttp.Response); ok {
+		status = raw.StatusCode
+	}
+	cr, hasCR := out.ContentRange, out.ContentRange != nil
+	br, ok := parseByteRange(aws.ToString(cr))
+	length := aws.ToInt64(out.ContentLength)
+	switch {
+	case !ranged && !hasCR:
+		if status == http.StatusOK {
+			return nil
+		}
+	case !ranged:
+		if ok && br.first == 0 && br.total >= 0 && br.last == br.total-1 && length == br.total &&
+			(status == http.StatusOK || status == http.StatusPartialContent) {
+			return nil
+		}
+	default:
+		if hasCR && ok && status == http.StatusPartialContent && br.first == r.off &&
+			length == br.last-br.first+1 && (r.end < 0 || br.last <= r.end-1 && (br.last == r.end-1 || br.total == br.last+1)) {
+			return nil
+		}
+	}
+	asked := "the whole object"
+	if ranged {
+		asked = "bytes from " + strconv.FormatInt(r.off, 10)
+		if r.end >= 0 {
+			asked += " to " + strconv.FormatInt(r.end-1, 10)
+		}
+	}
+	got := "no Content-Range"
+	if hasCR {
+		got = "Content-Range " + strconv.Quote(*cr)
+	}
+	return fmt.Errorf("asked for %s, the store answered %d with %s and %d bytes", asked, status, got, length)
+}
+
+// byteRange is a Content-Range "bytes FIRST-LAST/TOTAL"; total is -1 for
+// "*".
+type byteRange struct{ first, last, total int64 }
+
+// parseByteRange reads a Content-Range strictly (RFC 9110, section 14.4),
+// in the form S3 sends: decimal numbers without sign or leading zeros,
+// FIRST ≤ LAST < TOTAL.
+func parseByteRange(s string) (byteRange, bool) {
+	num := func(s string) (int64, bool) {
+		if s == "" || len(s) > 1 && s[0] == '0' || strings.Trim(s, "0123456789") != "" {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		return n, err == nil
+	}
+	rest, ok := strings.CutPrefix(s, "bytes ")
+	if !ok {
+		return byteRange{}, false
+	}
+	rng, total, ok1 := strings.Cut(rest, "/")
+	first, last, ok2 := strings.Cut(rng, "-")
+	var br byteRange
+	var ok3, ok4, ok5 bool
+	br.first, ok3 = num(first)
+	br.last, ok4 = num(last)
+	if total == "*" {
+		br.total, ok5 = -1, true
+	} else {
+		br.total, ok5 = num(total)
+	}
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || br.last < br.first || br.total >= 0 && br.last >= br.total {
+		return byteRange{}, false
+	}
+	return br, true
 }
 
 func (r *rangeBody) Read(p []byte) (int, error) {
