@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -467,6 +468,27 @@ const credentialsAdvice = "credentials do not belong in a URL, which ends up in 
 // be. The bucket of the result is set as soon as it is known, also on
 // error.
 func parseS3URL(rawURL string, wantKey bool) (s3URL, error) {
+	u, err := parseS3URLQuoting(rawURL, wantKey)
+	if err != nil && strings.Contains(rawURL, "@") {
+		// An "@" may end credentials that a "/", "?" or "&" in the secret
+		// cut into what looks like a bucket, a key or a parameter: quote
+		// nothing of such a URL.
+		err = redactQuoted{err}
+	}
+	return u, err
+}
+
+// quoted matches a Go-quoted string in an error message.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// redactQuoted is an error whose quoted parts are replaced by "…".
+type redactQuoted struct{ err error }
+
+func (r redactQuoted) Error() string { return quoted.ReplaceAllString(r.err.Error(), `"…"`) }
+func (r redactQuoted) Unwrap() error { return r.err }
+
+// parseS3URLQuoting is parseS3URL, with errors that quote the URL's parts.
+func parseS3URLQuoting(rawURL string, wantKey bool) (s3URL, error) {
 	u := s3URL{checkBucket: true}
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {

@@ -645,3 +645,31 @@ func TestTypedCallsReturnInfo(t *testing.T) {
 		}
 	})
 }
+
+// TestURLErrorsQuoteNoSecret opens URLs whose credentials a "/", "?" or
+// "&" in the secret cuts into what looks like a bucket, a key or a
+// parameter: no part of the secret may appear in the error (found by
+// FuzzParseS3URL).
+func TestURLErrorsQuoteNoSecret(t *testing.T) {
+	ctx := deadline(t)
+	for _, u := range []string{
+		"s3://wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY@bucket/key",
+		"s3://SeCrEtHeAd?SeCrEtTaIl@0",
+		"s3://b-1/k?endpoint=http://user:pa&ss@127.0.0.1:9000",
+		"s3://b-1/k?endpoint=http://user:pa%ZZss@127.0.0.1:9000",
+	} {
+		_, err := s3kit.OpenBucket(ctx, u)
+		if err == nil {
+			t.Errorf("%s: opened", u)
+			continue
+		}
+		if !errors.Is(err, s3kit.ErrInvalid) {
+			t.Errorf("%s: %v is not ErrInvalid", u, err)
+		}
+		for _, secret := range []string{"wJalrXUtnFEMI", "K7MDENG", "bPxRfiCYEXAMPLEKEY", "SeCrEtHeAd", "SeCrEtTaIl", "user:pa", "pa&ss", "pa%ZZss"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("%s: the error quotes %q: %v", u, secret, err)
+			}
+		}
+	}
+}
