@@ -93,7 +93,10 @@ func TestWrapErrClassify(t *testing.T) {
 		{"status 501 only", 501, "", errors.ErrUnsupported, []error{errors.ErrUnsupported}, nil},
 		{"status 416 only", 416, "", ErrInvalid, []error{ErrInvalid}, nil},
 		// A code s3kit does not know falls back to the status.
-		{"unknown code with 404", 404, "NoSuchUpload", ErrNotExist, []error{ErrNotExist}, nil},
+		{"unknown code with 404", 404, "NoSuchLifecycleConfiguration", ErrNotExist, []error{ErrNotExist}, nil},
+		// A vanished multipart upload says nothing of the object: it may
+		// be in place (a Complete whose answer was lost).
+		{"no such upload", 404, "NoSuchUpload", errUploadGone, []error{errUploadGone}, []error{ErrNotExist, fs.ErrNotExist}},
 		// A known code wins over a status that says otherwise.
 		{"code wins over status", 400, "NoSuchKey", ErrNotExist, []error{ErrNotExist}, []error{ErrInvalid}},
 	}
