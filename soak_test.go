@@ -28,6 +28,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/s3kit/s3kit"
 	"github.com/s3kit/s3kit/internal/faultproxy"
 	"github.com/s3kit/s3kit/internal/s3test"
@@ -282,6 +283,7 @@ type soakRun struct {
 	faultsByKind map[string]int
 	violations   []string
 	notes        []string
+	fragile      []*opRecord // failed on a single fault
 	unattributed []string
 }
 
@@ -426,7 +428,7 @@ func (r *soakRun) finalChecks(t *testing.T, root string) {
 			key := aws.ToString(u.Key)
 			uploads = append(uploads, key)
 			if attempt == 9 {
-				r.violation("multipart upload of %s left behind (initiated %v)%s", key, aws.ToTime(u.Initiated).Format(time.TimeOnly), r.historyOf(key))
+				r.violation("multipart upload %s of %s left behind (initiated %v)%s", aws.ToString(u.UploadId), key, aws.ToTime(u.Initiated).Format(time.TimeOnly), r.historyOf(key))
 				_, _ = r.checker.S3().AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(r.bucket), Key: u.Key, UploadId: u.UploadId})
 			}
 		}
@@ -544,6 +546,7 @@ type soakWorker struct {
 	local   map[string]vset // path under dir, slash-separated -> allowed versions
 	history map[string][]*opRecord
 	cur     *opRecord
+	verify  []string // keys the current operation reported written
 
 	cacheV version
 	cacheB []byte
@@ -634,11 +637,24 @@ func (w *soakWorker) step() {
 	w.fmu.Lock()
 	rec.faults = w.faults
 	w.fmu.Unlock()
+	w.checkUploads()
+	if rec.panicked {
+		w.verify = w.verify[:0]
+	}
+	w.verifyWrites()
 	// Without a fault, an operation may fail only because the model lets
 	// the object be absent (or present, for a rename onto a directory).
 	if rec.err != nil && !rec.panicked && len(rec.faults) == 0 && w.run.unattributedN.Load() == unattributed &&
 		!errors.Is(rec.err, fs.ErrNotExist) && !errors.Is(rec.err, fs.ErrExist) {
 		w.violation("failed although no fault hit it: %v", rec.err)
+	}
+	// One fault that is not a stall should be absorbed by the retries
+	// (MaxAttempts 4); an operation it fails is fragile, not wrong.
+	if rec.err != nil && !rec.panicked && len(rec.faults) == 1 && w.run.unattributedN.Load() == unattributed &&
+		!errors.Is(rec.err, fs.ErrNotExist) && !errors.Is(rec.err, fs.ErrExist) && !strings.Contains(rec.faults[0], "Hang") {
+		w.run.mu.Lock()
+		w.run.fragile = append(w.run.fragile, rec)
+		w.run.mu.Unlock()
 	}
 	w.run.mu.Lock()
 	w.run.ops = append(w.run.ops, rec)
@@ -646,6 +662,40 @@ func (w *soakWorker) step() {
 		fmt.Fprintf(f, "%s: %s\n", w.run.srv.Name, rec)
 	}
 	w.run.mu.Unlock()
+}
+
+// checkUploads reports the multipart uploads of the worker's keys that
+// the operation just ended left behind, and aborts them so that the next
+// operation is not blamed. A store may list an aborted upload for a
+// moment.
+func (w *soakWorker) checkUploads() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s3c := w.run.checker.S3()
+	for attempt := 0; ; attempt++ {
+		// The whole bucket's: MinIO lists the uploads under a prefix only
+		// when it is a whole key.
+		out, err := s3c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(w.run.bucket)})
+		if err != nil {
+			w.violation("ListMultipartUploads: %v", err)
+			return
+		}
+		out.Uploads = slices.DeleteFunc(out.Uploads, func(u types.MultipartUpload) bool {
+			return !strings.HasPrefix(aws.ToString(u.Key), w.pfx+"/")
+		})
+		if len(out.Uploads) == 0 {
+			return
+		}
+		if attempt < 5 {
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		for _, u := range out.Uploads {
+			w.violation("left the multipart upload %s of %s behind\n    %s", aws.ToString(u.UploadId), aws.ToString(u.Key), w.cur)
+			_, _ = s3c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(w.run.bucket), Key: u.Key, UploadId: u.UploadId})
+		}
+		return
+	}
 }
 
 // touched records that the current operation may change key.
@@ -677,6 +727,39 @@ func (w *soakWorker) sure(key string, vs ...version) {
 		s[v] = true
 	}
 	w.keys[key] = s
+	if !slices.Contains(w.verify, key) {
+		w.verify = append(w.verify, key)
+	}
+}
+
+// verifyWrites checks, fault-free, the keys that the operation just ended
+// reported written or deleted, so that a wrong object is blamed on the
+// operation that made it. A wrong object is deleted and modelled absent,
+// so that it is reported once.
+func (w *soakWorker) verifyWrites() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b := w.run.checker.Bucket(w.run.bucket)
+	for _, key := range w.verify {
+		allowed := w.keys[key]
+		data, err := b.GetBytes(ctx, key)
+		switch {
+		case errors.Is(err, s3kit.ErrNotExist):
+			if !allowed[absent] {
+				w.violation("returned nil, but %s is missing; the model allows only %v%s", key, allowed, w.historyOf(key))
+				w.keys[key] = vset{absent: true}
+			}
+		case err != nil:
+			w.violation("reading %s fault-free: %v", key, err)
+		default:
+			if _, ok := allowed.match(data); !ok {
+				w.violation("returned nil, but %s holds %d bytes matching none of %v%s%s", key, len(data), allowed, describeMismatch(allowed, data), w.historyOf(key))
+				_ = b.Delete(ctx, key)
+				w.keys[key] = vset{absent: true}
+			}
+		}
+	}
+	w.verify = w.verify[:0]
 }
 
 // allowed returns the versions key may hold.
@@ -743,7 +826,7 @@ func (w *soakWorker) opGet(ctx context.Context) error {
 		return err
 	}
 	if _, ok := allowed.match(data); !ok {
-		w.wrongBytes(key, true, "returned %d bytes matching none of %v%s", len(data), allowed, describeMismatch(allowed, data))
+		w.wrongBytes(key, true, "returned %d bytes matching none of %v%s%s", len(data), allowed, describeMismatch(allowed, data), w.historyOf(key))
 	}
 	return nil
 }
@@ -768,7 +851,7 @@ func (w *soakWorker) opCopy(ctx context.Context, multipart bool) error {
 		w.violation("a copy of %s, which the model says is absent, succeeded", src)
 		return nil
 	}
-	w.keys[dst] = from
+	w.sure(dst, slices.Collect(mapsKeysV(from))...)
 	return nil
 }
 
@@ -974,8 +1057,8 @@ func (w *soakWorker) opReader(ctx context.Context) error {
 		}
 		if len(cands) == 0 {
 			full := off == 0 && int64(len(got)) == r.Size()
-			w.wrongBytes(key, full, "%s returned %d bytes at offset %d that match no allowed version (%v) and no error",
-				how, len(got), off, allowed)
+			w.wrongBytes(key, full, "%s returned %d bytes at offset %d that match no allowed version (%v) and no error%s",
+				how, len(got), off, allowed, w.historyOf(key))
 		}
 	}
 	if sequential {
@@ -1130,7 +1213,7 @@ func (w *soakWorker) opDownload(ctx context.Context) error {
 	case err == nil:
 		v, ok := allowed.match(data)
 		if !ok {
-			w.wrongBytes(key, true, "Download returned nil, but the file's %d bytes match none of %v%s", len(data), allowed, describeMismatch(allowed, data))
+			w.wrongBytes(key, true, "Download returned nil, but the file's %d bytes match none of %v%s%s", len(data), allowed, describeMismatch(allowed, data), w.historyOf(key))
 			// Counted once: the file goes.
 			w.writeLocal(rel, absent)
 			break
@@ -1298,7 +1381,7 @@ func (w *soakWorker) opRename(ctx context.Context) error {
 		return nil
 	}
 	for key, s := range moves {
-		w.keys[dstOf(key)] = s
+		w.sure(dstOf(key), slices.Collect(mapsKeysV(s))...)
 		w.sure(key, absent)
 	}
 	return nil
@@ -1476,6 +1559,10 @@ func summaryTable(runs []*soakRun, violations []string) string {
 			continue
 		}
 		fmt.Fprintf(&b, "\n%s: %d faults hit requests of no single worker (DeleteObjects, bucket listings)", r.srv.Name, len(r.unattributed))
+		fmt.Fprintf(&b, "\n%s: %d operations failed on a single fault that retries should have absorbed", r.srv.Name, len(r.fragile))
+		for _, op := range r.fragile {
+			b.WriteString("\n    " + strings.ReplaceAll(op.String(), "\n", "\n    "))
+		}
 		fmt.Fprintf(&b, "\n%s: %d corruptions no client could detect (FlipByte on a partial read or an object without a full-object checksum)", r.srv.Name, len(r.notes))
 		for _, n := range r.notes {
 			b.WriteString("\n    " + n)

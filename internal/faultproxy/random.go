@@ -48,12 +48,21 @@ type Choice struct {
 // 200 with an error body where S3 sends one (copies and the completion of
 // multipart uploads), resets and truncations at random points of bodies,
 // corrupted bytes, short delays, stalls before and during a body, and
-// answers lost after the server did the work (except for the creation of a
-// multipart upload: no client could know the ID of an upload whose answer
-// it never saw, so it could not abort it).
+// answers lost after the server did the work.
+//
+// The answer of a CreateMultipartUpload is never damaged once the server
+// has created the upload: no client can abort an upload whose ID it never
+// saw, so every such fault would leave one behind, whatever the client
+// does.
 func DefaultChoices() []Choice {
 	always := func(f func(rnd *rand.Rand) Fault) func(*http.Request, *rand.Rand) (Fault, bool) {
 		return func(_ *http.Request, rnd *rand.Rand) (Fault, bool) { return f(rnd), true }
+	}
+	// answered: the fault damages an answer after the server acted.
+	answered := func(f func(rnd *rand.Rand) Fault) func(*http.Request, *rand.Rand) (Fault, bool) {
+		return func(r *http.Request, rnd *rand.Rand) (Fault, bool) {
+			return f(rnd), !(r.Method == http.MethodPost && r.URL.Query().Has("uploads"))
+		}
 	}
 	return []Choice{
 		{"SlowDown", 6, always(func(*rand.Rand) Fault { return Status(http.StatusServiceUnavailable, "SlowDown") })},
@@ -63,8 +72,8 @@ func DefaultChoices() []Choice {
 			complete := r.Method == http.MethodPost && r.URL.Query().Has("uploadId")
 			return OKWithError("InternalError"), copySource || complete
 		}},
-		{"ResetAfter", 6, always(func(rnd *rand.Rand) Fault { return ResetAfter(offset(rnd)) })},
-		{"Truncate", 4, always(func(rnd *rand.Rand) Fault { return Truncate(offset(rnd)) })},
+		{"ResetAfter", 6, answered(func(rnd *rand.Rand) Fault { return ResetAfter(offset(rnd)) })},
+		{"Truncate", 4, answered(func(rnd *rand.Rand) Fault { return Truncate(offset(rnd)) })},
 		{"ResetRequest", 4, func(r *http.Request, rnd *rand.Rand) (Fault, bool) {
 			return ResetRequest(offset(rnd)), r.ContentLength > 0
 		}},
@@ -72,9 +81,7 @@ func DefaultChoices() []Choice {
 			return FlipByte(offset(rnd)), r.Method == http.MethodGet
 		}},
 		{"Delay", 6, always(func(rnd *rand.Rand) Fault { return Delay(time.Duration(rnd.Int64N(int64(300 * time.Millisecond)))) })},
-		{"LoseResponse", 6, func(r *http.Request, _ *rand.Rand) (Fault, bool) {
-			return LoseResponse(), !(r.Method == http.MethodPost && r.URL.Query().Has("uploads"))
-		}},
+		{"LoseResponse", 6, answered(func(*rand.Rand) Fault { return LoseResponse() })},
 		{"Hang", 1, always(func(*rand.Rand) Fault { return Hang() })},
 		{"HangAfter", 1, func(r *http.Request, rnd *rand.Rand) (Fault, bool) {
 			return HangAfter(offset(rnd)), r.Method == http.MethodGet
