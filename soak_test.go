@@ -340,6 +340,9 @@ var workerOfKey = regexp.MustCompile(`^w([0-9]+)/`)
 // listing prefix the request names; it runs under the proxy's lock.
 func (r *soakRun) noteFault(req *http.Request, fault string) {
 	kind, _, _ := strings.Cut(fault, "(")
+	if kind == "Status" || kind == "OKWithError" {
+		kind = fault // no random parameter: the code tells more
+	}
 	_, key, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, "/"), "/")
 	if key == "" {
 		key = req.URL.Query().Get("prefix")
@@ -627,7 +630,7 @@ func (w *soakWorker) step() {
 			if p := recover(); p != nil {
 				rec.panicked = true
 				rec.err = fmt.Errorf("panic: %v", p)
-				w.violation("panic: %v\n%s", p, debug.Stack())
+				w.violation("panic: %v\n%s", p, libraryFrames(debug.Stack()))
 			}
 		}()
 		rec.err = op.fn(w, ctx)
@@ -696,6 +699,18 @@ func (w *soakWorker) checkUploads() {
 		}
 		return
 	}
+}
+
+// libraryFrames keeps the frames of s3kit's own code from a stack trace.
+func libraryFrames(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	var out []string
+	for i := 0; i+1 < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "github.com/s3kit/s3kit.") {
+			out = append(out, "    "+lines[i], "    "+lines[i+1])
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // touched records that the current operation may change key.
@@ -1559,6 +1574,16 @@ func summaryTable(runs []*soakRun, violations []string) string {
 			continue
 		}
 		fmt.Fprintf(&b, "\n%s: %d faults hit requests of no single worker (DeleteObjects, bucket listings)", r.srv.Name, len(r.unattributed))
+		var stalled []string
+		for _, op := range r.ops {
+			if errors.Is(op.err, context.DeadlineExceeded) {
+				stalled = append(stalled, fmt.Sprintf("op %d %s %s after %s", op.n, op.kind, op.desc, strings.Join(op.faults, ", ")))
+			}
+		}
+		fmt.Fprintf(&b, "\n%s: %d operations ended only by their deadline (%v)", r.srv.Name, len(stalled), r.cfg.opTimeout)
+		for _, s := range stalled {
+			b.WriteString("\n    " + s)
+		}
 		fmt.Fprintf(&b, "\n%s: %d operations failed on a single fault that retries should have absorbed", r.srv.Name, len(r.fragile))
 		for _, op := range r.fragile {
 			b.WriteString("\n    " + strings.ReplaceAll(op.String(), "\n", "\n    "))

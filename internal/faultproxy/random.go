@@ -75,7 +75,8 @@ func DefaultChoices() []Choice {
 		{"ResetAfter", 6, answered(func(rnd *rand.Rand) Fault { return ResetAfter(offset(rnd)) })},
 		{"Truncate", 4, answered(func(rnd *rand.Rand) Fault { return Truncate(offset(rnd)) })},
 		{"ResetRequest", 4, func(r *http.Request, rnd *rand.Rand) (Fault, bool) {
-			return ResetRequest(offset(rnd)), r.ContentLength > 0
+			// -1: a body of unknown length, such as an aws-chunked one.
+			return ResetRequest(offset(rnd)), r.ContentLength != 0
 		}},
 		{"FlipByte", 3, func(r *http.Request, rnd *rand.Rand) (Fault, bool) {
 			return FlipByte(offset(rnd)), r.Method == http.MethodGet
