@@ -618,6 +618,10 @@ func (w *soakWorker) step() {
 	}
 	op := soakOps[i]
 	rec := &opRecord{n: int(w.run.opSeq.Add(1)), worker: w.id, kind: op.name}
+	if rec.n%100 == 0 {
+		// The soak reads no request log; a long run would hoard it.
+		w.run.proxy.ForgetRequests()
+	}
 	w.cur = rec
 	w.fmu.Lock()
 	w.faults = nil

@@ -91,3 +91,11 @@ func (p *Proxy) serveExtra(ctx context.Context, w http.ResponseWriter, r *http.R
 	}
 	return true
 }
+
+// ForgetRequests empties the log of requests (see [Proxy.Requests]) and
+// keeps the rules, so that a long run does not keep every request it made.
+func (p *Proxy) ForgetRequests() {
+	p.mu.Lock()
+	p.requests = nil
+	p.mu.Unlock()
+}

@@ -42,6 +42,10 @@ func TestLoseResponse(t *testing.T) {
 	if got := p.Requests()[0].Fault; got != "LoseResponse()" {
 		t.Errorf("logged fault %q", got)
 	}
+	p.ForgetRequests()
+	if n := p.Count(); n != 0 {
+		t.Errorf("%d requests logged after ForgetRequests", n)
+	}
 }
 
 func TestResetRequest(t *testing.T) {
