@@ -244,7 +244,11 @@ type opRecord struct {
 	err      error
 	panicked bool
 	faults   []string
-	took     time.Duration
+	// elsewhere counts the faults that, meanwhile, hit requests naming no
+	// worker's key (DeleteObjects carries its keys in the body): this
+	// operation's, or another's.
+	elsewhere int64
+	took      time.Duration
 }
 
 func (r *opRecord) String() string {
@@ -258,6 +262,9 @@ func (r *opRecord) String() string {
 	s := fmt.Sprintf("op %d (worker %d) %s %s [%v] -> %s", r.n, r.worker, r.kind, r.desc, r.took.Round(time.Millisecond), res)
 	if len(r.faults) > 0 {
 		s += "\n      faults: " + strings.Join(r.faults, ", ")
+	}
+	if r.elsewhere > 0 {
+		s += fmt.Sprintf("\n      and %d faults meanwhile on requests of no single worker (DeleteObjects, listings)", r.elsewhere)
 	}
 	return s
 }
@@ -644,6 +651,10 @@ func (w *soakWorker) step() {
 	w.fmu.Lock()
 	rec.faults = w.faults
 	w.fmu.Unlock()
+	rec.elsewhere = w.run.unattributedN.Load() - unattributed
+	if over := rec.took - w.run.cfg.opTimeout; over > 5*time.Second {
+		w.violation("returned %v after its context's deadline\n    %s", over.Round(time.Millisecond), rec)
+	}
 	w.checkUploads()
 	if rec.panicked {
 		w.verify = w.verify[:0]
@@ -651,13 +662,13 @@ func (w *soakWorker) step() {
 	w.verifyWrites()
 	// Without a fault, an operation may fail only because the model lets
 	// the object be absent (or present, for a rename onto a directory).
-	if rec.err != nil && !rec.panicked && len(rec.faults) == 0 && w.run.unattributedN.Load() == unattributed &&
+	if rec.err != nil && !rec.panicked && len(rec.faults) == 0 && rec.elsewhere == 0 &&
 		!errors.Is(rec.err, fs.ErrNotExist) && !errors.Is(rec.err, fs.ErrExist) {
 		w.violation("failed although no fault hit it: %v", rec.err)
 	}
 	// One fault that is not a stall should be absorbed by the retries
 	// (MaxAttempts 4); an operation it fails is fragile, not wrong.
-	if rec.err != nil && !rec.panicked && len(rec.faults) == 1 && w.run.unattributedN.Load() == unattributed &&
+	if rec.err != nil && !rec.panicked && len(rec.faults) == 1 && rec.elsewhere == 0 &&
 		!errors.Is(rec.err, fs.ErrNotExist) && !errors.Is(rec.err, fs.ErrExist) && !strings.Contains(rec.faults[0], "Hang") {
 		w.run.mu.Lock()
 		w.run.fragile = append(w.run.fragile, rec)
@@ -1581,7 +1592,7 @@ func summaryTable(runs []*soakRun, violations []string) string {
 		var stalled []string
 		for _, op := range r.ops {
 			if errors.Is(op.err, context.DeadlineExceeded) {
-				stalled = append(stalled, fmt.Sprintf("op %d %s %s after %s", op.n, op.kind, op.desc, strings.Join(op.faults, ", ")))
+				stalled = append(stalled, strings.ReplaceAll(op.String(), "\n", "\n    "))
 			}
 		}
 		fmt.Fprintf(&b, "\n%s: %d operations ended only by their deadline (%v)", r.srv.Name, len(stalled), r.cfg.opTimeout)
