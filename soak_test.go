@@ -50,8 +50,15 @@ import (
 // directories hold only allowed files (no temporary file), TMPDIR holds
 // nothing of s3kit, and goroutines settle back.
 //
-// Environment: S3KIT_SOAK_SEED (reproduces a run: faults depend on the seed
-// and each request, not on timing), S3KIT_SOAK_OPS (operations per server,
+// A seed reproduces a run: each worker draws its operations from it, and
+// the proxy its faults from it and each request (see faultproxy.Random),
+// not from timing; an operation is named by its worker and its number
+// there ("worker 2 #57"), the same in every run of the seed. Timing still
+// varies (delays, which of the parallel parts a fault meets first), so a
+// rerun meets most, not always all, of the same failures.
+//
+// Environment: S3KIT_SOAK_SEED (default: random, printed first),
+// S3KIT_SOAK_OPS (operations per server,
 // default 500), S3KIT_SOAK_WORKERS (default 4), S3KIT_SOAK_RATE (fault
 // probability per request, default 0.12), S3KIT_SOAK_OP_TIMEOUT (default
 // 15s), S3KIT_SOAK_LOG (a file that receives every operation as it ends,
@@ -237,8 +244,9 @@ func (s vset) match(data []byte) (version, bool) {
 
 // opRecord is one operation as the log shows it.
 type opRecord struct {
-	n        int
+	n        int // in the order operations of all workers began
 	worker   int
+	nth      int // of the worker's: the same in every run of a seed
 	kind     string
 	desc     string
 	err      error
@@ -259,7 +267,7 @@ func (r *opRecord) String() string {
 	case r.err != nil:
 		res = "error: " + r.err.Error()
 	}
-	s := fmt.Sprintf("op %d (worker %d) %s %s [%v] -> %s", r.n, r.worker, r.kind, r.desc, r.took.Round(time.Millisecond), res)
+	s := fmt.Sprintf("op %d (worker %d #%d) %s %s [%v] -> %s", r.n, r.worker, r.nth, r.kind, r.desc, r.took.Round(time.Millisecond), res)
 	if len(r.faults) > 0 {
 		s += "\n      faults: " + strings.Join(r.faults, ", ")
 	}
@@ -556,6 +564,7 @@ type soakWorker struct {
 	local   map[string]vset // path under dir, slash-separated -> allowed versions
 	history map[string][]*opRecord
 	cur     *opRecord
+	nops    int
 	verify  []string // keys the current operation reported written
 
 	cacheV version
@@ -572,7 +581,7 @@ func (w *soakWorker) noteFault(desc string) {
 }
 
 func (w *soakWorker) violation(format string, args ...any) {
-	w.run.violation("op %d (worker %d, seed %d) %s %s: %s", w.cur.n, w.id, w.run.cfg.seed, w.cur.kind, w.cur.desc, fmt.Sprintf(format, args...))
+	w.run.violation("op %d (worker %d #%d, seed %d) %s %s: %s", w.cur.n, w.id, w.cur.nth, w.run.cfg.seed, w.cur.kind, w.cur.desc, fmt.Sprintf(format, args...))
 }
 
 func (w *soakWorker) historyOf(key string) string {
@@ -624,7 +633,8 @@ func (w *soakWorker) step() {
 		pick -= soakOps[i].weight
 	}
 	op := soakOps[i]
-	rec := &opRecord{n: int(w.run.opSeq.Add(1)), worker: w.id, kind: op.name}
+	w.nops++
+	rec := &opRecord{n: int(w.run.opSeq.Add(1)), worker: w.id, nth: w.nops, kind: op.name}
 	if rec.n%100 == 0 {
 		// The soak reads no request log; a long run would hoard it.
 		w.run.proxy.ForgetRequests()
@@ -1168,7 +1178,7 @@ func (w *soakWorker) flipNote() string {
 // reads cannot be verified either; full is false for them).
 func (w *soakWorker) wrongBytes(key string, full bool, format string, args ...any) {
 	if note := w.flipNote(); note != "" && (!full || !w.verifiable(key)) {
-		w.run.note("op %d (worker %d) %s %s: undetectable corruption: %s%s", w.cur.n, w.id, w.cur.kind, w.cur.desc, fmt.Sprintf(format, args...), note)
+		w.run.note("op %d (worker %d #%d) %s %s: undetectable corruption: %s%s", w.cur.n, w.id, w.cur.nth, w.cur.kind, w.cur.desc, fmt.Sprintf(format, args...), note)
 		return
 	}
 	w.violation(format, args...)
