@@ -141,6 +141,19 @@ func TestSoak(t *testing.T) {
 
 	t.Logf("soak: %d ops on %d servers in %v (seed %d)\n%s", cfg.ops*len(servers), len(servers), elapsed.Round(time.Second), cfg.seed, summaryTable(runs, violations))
 	if len(violations) > 0 {
+		if cfg.logPath != "" {
+			t.Logf("operation log: %s", cfg.logPath)
+		} else {
+			for _, r := range runs {
+				if r != nil {
+					var b strings.Builder
+					for _, op := range r.ops {
+						b.WriteString(op.String() + "\n")
+					}
+					t.Logf("operation log of %s:\n%s", r.srv.Name, b.String())
+				}
+			}
+		}
 		t.Errorf("soak with seed %d (S3KIT_SOAK_SEED=%d reproduces): %d invariant violations:\n%s",
 			cfg.seed, cfg.seed, len(violations), strings.Join(violations, "\n\n"))
 	}
