@@ -415,7 +415,6 @@ func (r *soakRun) run(t *testing.T) {
 		}
 		r.workers[i] = &soakWorker{
 			run: r, id: i, dir: dir, pfx: "w" + strconv.Itoa(i),
-			rnd:     rand.New(rand.NewPCG(r.cfg.seed, uint64(i))),
 			keys:    map[string]vset{},
 			local:   map[string]vset{},
 			history: map[string][]*opRecord{},
@@ -571,6 +570,9 @@ type soakWorker struct {
 	id  int
 	pfx string
 	dir string
+	// rnd draws the current operation and its arguments; it is seeded
+	// anew for each, so that what a worker's nth operation does never
+	// depends on how earlier ones went.
 	rnd *rand.Rand
 
 	keys    map[string]vset // object key -> allowed versions
@@ -636,6 +638,8 @@ var soakOps = []struct {
 
 // step draws and runs one operation, catching a panic as a finding.
 func (w *soakWorker) step() {
+	w.nops++
+	w.rnd = rand.New(rand.NewPCG(w.run.cfg.seed, uint64(w.id)<<32|uint64(w.nops)))
 	total := 0
 	for _, o := range soakOps {
 		total += o.weight
@@ -646,7 +650,6 @@ func (w *soakWorker) step() {
 		pick -= soakOps[i].weight
 	}
 	op := soakOps[i]
-	w.nops++
 	rec := &opRecord{n: int(w.run.opSeq.Add(1)), worker: w.id, nth: w.nops, kind: op.name}
 	if rec.n%100 == 0 {
 		// The soak reads no request log; a long run would hoard it.
