@@ -704,9 +704,11 @@ func (w *soakWorker) step() {
 		w.violation("failed although no fault hit it: %v", rec.err)
 	}
 	// One fault that is not a stall should be absorbed by the retries
-	// (MaxAttempts 4); an operation it fails is fragile, not wrong.
+	// (MaxAttempts 4); an operation it fails is fragile, not wrong. A
+	// checksum mismatch is the detection working, not a missed retry.
 	if rec.err != nil && !rec.panicked && len(rec.faults) == 1 && rec.elsewhere == 0 &&
-		!errors.Is(rec.err, fs.ErrNotExist) && !errors.Is(rec.err, fs.ErrExist) && !strings.Contains(rec.faults[0], "Hang") {
+		!errors.Is(rec.err, fs.ErrNotExist) && !errors.Is(rec.err, fs.ErrExist) && !errors.Is(rec.err, s3kit.ErrChecksum) &&
+		!strings.Contains(rec.faults[0], "Hang") {
 		w.run.mu.Lock()
 		w.run.fragile = append(w.run.fragile, rec)
 		w.run.mu.Unlock()
