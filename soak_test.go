@@ -6,8 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -336,7 +338,7 @@ func newSoakRun(t *testing.T, srv *s3test.Server, cfg soakConfig, logFile *os.Fi
 
 	r.proxy = faultproxy.New(srv.Endpoint)
 	t.Cleanup(r.proxy.Close)
-	picker := &faultproxy.Random{Seed: cfg.seed ^ fnvString(srv.Name), Rate: cfg.rate}
+	picker := &faultproxy.Random{Seed: cfg.seed ^ hashString(srv.Name), Rate: cfg.rate}
 	r.proxy.Add(faultproxy.Rule{Choose: func(req *http.Request) faultproxy.Fault {
 		f := picker.Choose(req)
 		if s := f.String(); s != "" {
@@ -365,12 +367,11 @@ func setStallTimeout(cfg *s3kit.Config, d time.Duration) {
 	}
 }
 
-func fnvString(s string) uint64 {
-	var h uint64 = 14695981039346656037
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * 1099511628211
-	}
-	return h
+// hashString gives each server its own faults from one seed.
+func hashString(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
 }
 
 var workerOfKey = regexp.MustCompile(`^w([0-9]+)/`)
@@ -507,7 +508,7 @@ func (r *soakRun) finalChecks(t *testing.T, root string) {
 		}
 	}
 	for _, w := range r.workers {
-		for _, key := range slices.Sorted(mapsKeys(w.keys)) {
+		for _, key := range slices.Sorted(maps.Keys(w.keys)) {
 			if !listed[key] && !w.keys[key][absent] {
 				r.violation("object %s is missing; the model allows only %v%s", key, w.keys[key], w.historyOf(key))
 			}
@@ -522,16 +523,6 @@ func (r *soakRun) finalChecks(t *testing.T, root string) {
 	for _, e := range ents {
 		if !strings.HasPrefix(e.Name(), "w") {
 			r.violation("%s written outside the download roots", filepath.Join(root, e.Name()))
-		}
-	}
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
 		}
 	}
 }
@@ -912,7 +903,7 @@ func (w *soakWorker) opCopy(ctx context.Context, multipart bool) error {
 	}
 	from := w.allowed(src).present()
 	w.touched(src)
-	w.maybe(dst, slices.Collect(mapsKeysV(from))...)
+	w.maybe(dst, slices.Collect(maps.Keys(from))...)
 	if _, err := w.run.faulty.Copy(ctx, src, dst, opts); err != nil {
 		return err
 	}
@@ -920,18 +911,8 @@ func (w *soakWorker) opCopy(ctx context.Context, multipart bool) error {
 		w.violation("a copy of %s, which the model says is absent, succeeded", src)
 		return nil
 	}
-	w.sure(dst, slices.Collect(mapsKeysV(from))...)
+	w.sure(dst, slices.Collect(maps.Keys(from))...)
 	return nil
-}
-
-func mapsKeysV(m vset) func(func(version) bool) {
-	return func(yield func(version) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func (w *soakWorker) opDelete(ctx context.Context) error {
@@ -1439,7 +1420,7 @@ func (w *soakWorker) opRename(ctx context.Context) error {
 	}
 	dstOf := func(key string) string { return dst + strings.TrimPrefix(key, src) }
 	for key, s := range moves {
-		w.maybe(dstOf(key), slices.Collect(mapsKeysV(s))...)
+		w.maybe(dstOf(key), slices.Collect(maps.Keys(s))...)
 		w.maybe(key, absent)
 	}
 	if err := w.run.faulty.Prefix(w.pfx).FS(ctx).Rename(from, to); err != nil {
@@ -1450,7 +1431,7 @@ func (w *soakWorker) opRename(ctx context.Context) error {
 		return nil
 	}
 	for key, s := range moves {
-		w.sure(dstOf(key), slices.Collect(mapsKeysV(s))...)
+		w.sure(dstOf(key), slices.Collect(maps.Keys(s))...)
 		w.sure(key, absent)
 	}
 	return nil
@@ -1601,7 +1582,7 @@ func summaryTable(runs []*soakRun, violations []string) string {
 				}
 			}
 		}
-		for _, name := range slices.Sorted(mapsKeys(by)) {
+		for _, name := range slices.Sorted(maps.Keys(by)) {
 			a := by[name]
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%v\t\n", r.srv.Name, name, a.n, a.errs, a.panics, a.timeouts, a.max.Round(time.Millisecond))
 		}
@@ -1616,7 +1597,7 @@ func summaryTable(runs []*soakRun, violations []string) string {
 			continue
 		}
 		total := 0
-		for _, name := range slices.Sorted(mapsKeys(r.faultsByKind)) {
+		for _, name := range slices.Sorted(maps.Keys(r.faultsByKind)) {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t\n", r.srv.Name, name, r.faultsByKind[name])
 			total += r.faultsByKind[name]
 		}
