@@ -160,6 +160,10 @@ type Rule struct {
 	// Fault is what happens to the requests the rule takes. The zero Fault
 	// forwards them unchanged, which makes a rule that only counts.
 	Fault Fault
+	// Choose, if not nil, picks the fault of each request the rule takes
+	// instead of Fault (see [Random]). Like Match, it is called with the
+	// proxy's lock held and must be quick.
+	Choose func(*http.Request) Fault
 
 	fired int64 // accessed atomically; written with Proxy.mu held
 }
@@ -283,6 +287,8 @@ func StallAfter(n int64) Fault { return Fault{kind: kindStallAfter, n: n} }
 // "Status(503, SlowDown)"; it is "" for the zero Fault.
 func (f Fault) String() string {
 	switch f.kind {
+	case kindLoseResponse, kindResetRequest, kindHangAfter:
+		return f.extraString()
 	case kindStatus:
 		return fmt.Sprintf("Status(%d, %s)", f.status, f.s3code)
 	case kindOKWithError:
@@ -321,6 +327,9 @@ func (p *Proxy) pick(r *http.Request) (Fault, int64) {
 		}
 		atomic.AddInt64(&rule.fired, 1)
 		f = rule.Fault
+		if rule.Choose != nil {
+			f = rule.Choose(r)
+		}
 		break
 	}
 	path, _, _ := strings.Cut(r.RequestURI, "?")
@@ -350,6 +359,9 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	stop := context.AfterFunc(p.ctx, cancel)
 	defer stop()
+	if p.serveExtra(ctx, w, r, f) {
+		return
+	}
 
 	switch f.kind {
 	case kindStatus, kindOKWithError:
