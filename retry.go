@@ -1,7 +1,10 @@
 package s3kit
 
 import (
+	"context"
+	"encoding/xml"
 	"errors"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -10,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
 )
 
 // retryableCodes are S3 error codes worth another attempt beyond those the
@@ -41,7 +45,8 @@ var retryableCodes = map[string]struct{}{
 //     what every part does.
 //   - S3's InternalError and ServiceUnavailable codes are retried even when
 //     they arrive with status 200.
-//   - A stalled response (Config.StallTimeout) is retried; a redirect that
+//   - A stalled response (Config.StallTimeout) and a response body cut
+//     short or damaged before it was decoded are retried; a redirect that
 //     s3kit refused is not.
 //
 // A cancelled context is never retried, and the SDK's sleep between
@@ -56,10 +61,23 @@ func newRetryer(maxAttempts int, baseDelay, maxDelay time.Duration, log *slog.Lo
 		// a broken connection, a refused redirect included, and a stall
 		// within a response body comes wrapped as a deserialization error.
 		o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			var (
+				de  *smithy.DeserializationError
+				syn *xml.SyntaxError
+			)
 			switch {
 			case isRedirectError(err):
 				return aws.FalseTernary
 			case isStallError(err):
+				return aws.TrueTernary
+			case (errors.As(err, &de) || errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF)) &&
+				!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
+				// A response cut short or damaged on the way (a truncated
+				// or reset XML body): the request may be sent again, as
+				// after a broken connection. A Complete whose answer was
+				// lost this way is reconciled by its callers; a retried
+				// CreateMultipartUpload starts an upload as the first one
+				// may have.
 				return aws.TrueTernary
 			}
 			return aws.UnknownTernary

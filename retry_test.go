@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"testing"
@@ -169,6 +170,13 @@ func TestRetryerIsErrorRetryable(t *testing.T) {
 		{"context.Canceled from the SDK", &smithy.OperationError{ServiceID: "S3", OperationName: "GetObject",
 			Err: &smithy.CanceledError{Err: context.Canceled}}, false},
 		{"plain context.Canceled", context.Canceled, false},
+		// A 200 whose XML body was cut short or damaged on the way.
+		{"truncated body", &smithy.OperationError{ServiceID: "S3", OperationName: "CopyObject",
+			Err: &smithy.DeserializationError{Err: io.ErrUnexpectedEOF}}, true},
+		{"damaged body", &smithy.OperationError{ServiceID: "S3", OperationName: "ListObjectsV2",
+			Err: &smithy.DeserializationError{Err: errors.New("XML syntax error on line 1")}}, true},
+		{"body read cancelled", &smithy.OperationError{ServiceID: "S3", OperationName: "ListObjectsV2",
+			Err: &smithy.DeserializationError{Err: context.Canceled}}, false},
 	}
 	r := newRetryer(DefaultMaxAttempts, time.Millisecond, time.Second, nil)
 	for _, tt := range tests {

@@ -709,8 +709,10 @@ func (w *Writer) reconcile(sum string, parts []types.CompletedPart, cause error)
 // not written and any object already at the key is left as it was. It lets
 // the parts in flight finish first (a part cut off mid-request may still be
 // stored by the server after the abort, and bring the upload back), then
-// aborts until the store no longer lists the upload. Close after Abort
-// returns an error; Abort after Close does nothing.
+// aborts until the store no longer lists the upload. The abort goes on
+// after the Writer's context has ended, for at most a minute: Abort, and a
+// Close that fails, may return that much later than the context.
+// Close after Abort returns an error; Abort after Close does nothing.
 func (w *Writer) Abort() error {
 	w.mu.Lock()
 	if w.state == closed {

@@ -673,3 +673,34 @@ func TestURLErrorsQuoteNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryDamagedResponses cuts short or damages the XML answers of
+// operations the store carried out: the SDK reports them as deserialization
+// errors, which s3kit retries as it retries a broken connection (found by
+// the soak).
+func TestRetryDamagedResponses(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := deadline(t)
+		c, p := proxied(t, e, s3kit.Config{})
+		b := c.Bucket(e.bucket.Name())
+		if _, err := b.PutString(ctx, "a.txt", "a", nil); err != nil {
+			t.Fatal(err)
+		}
+		isCopy := func(r *http.Request) bool { return r.Header.Get("X-Amz-Copy-Source") != "" }
+		isList := faultproxy.HasQuery("list-type")
+		for _, f := range []faultproxy.Fault{faultproxy.Truncate(10), faultproxy.FlipByte(45)} {
+			copyRule := p.Add(faultproxy.Rule{Method: http.MethodPut, Match: isCopy, Times: 1, Fault: f})
+			if _, err := b.Copy(ctx, "a.txt", "b.txt", nil); err != nil {
+				t.Fatalf("Copy after %s: %v", f, err)
+			}
+			listRule := p.Add(faultproxy.Rule{Method: http.MethodGet, Match: isList, Times: 1, Fault: f})
+			objs, err := b.ListAll(ctx, nil)
+			if err != nil || len(objs) != 2 {
+				t.Fatalf("ListAll after %s: %d objects, %v", f, len(objs), err)
+			}
+			if copyRule.Fired() != 1 || listRule.Fired() != 1 {
+				t.Fatalf("%s fired %d and %d times", f, copyRule.Fired(), listRule.Fired())
+			}
+		}
+	})
+}
