@@ -690,7 +690,7 @@ func (r *readerRun) copyN(step string, count int64) {
 
 // readerSeeds are the seeds every `go test` runs on each server.
 var readerSeeds = func() []uint64 {
-	s := make([]uint64, 60)
+	s := make([]uint64, 200)
 	for i := range s {
 		s[i] = uint64(i + 1)
 	}
