@@ -625,7 +625,7 @@ func (r *writerRun) drive() {
 			}
 		case err != nil:
 			ws.failed = err
-			if !r.mayFail(ws) {
+			if !r.mayFail(ws) || deadlocked(ctx, err) {
 				r.failf("%s: %s", step, describeErr(ctx, err))
 			}
 			if ws.spec.end == endNoClose {
@@ -654,7 +654,7 @@ func (r *writerRun) drive() {
 		ws.ended = true
 		if err != nil && ws.failed == nil {
 			ws.failed = err
-			if !r.mayFail(ws) {
+			if !r.mayFail(ws) || deadlocked(ctx, err) {
 				r.failf("w%d.Close: %s", i, describeErr(ctx, err))
 			}
 		}
@@ -676,10 +676,16 @@ func (r *writerRun) mayFail(ws *wState) bool {
 	return ws.spec.mode == sizeSmall || ws.spec.mode == sizeLarge || r.c.fault.persistent()
 }
 
+// deadlocked reports whether err is the end of the case's context: a call
+// that waited that long waited for itself, whatever else went wrong.
+func deadlocked(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded)
+}
+
 // describeErr tells a Writer that waited for the case's deadline (a
 // deadlock) from an ordinary error.
 func describeErr(ctx context.Context, err error) string {
-	if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+	if deadlocked(ctx, err) {
 		return fmt.Sprintf("blocked until the case's %v deadline (deadlock): %v", caseTimeout, err)
 	}
 	return "unexpected error: " + err.Error()
