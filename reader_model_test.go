@@ -726,6 +726,7 @@ func TestReaderModel(t *testing.T) {
 //
 //	go test -run '^$' -fuzz '^FuzzReaderModel$' -fuzztime 3m -parallel 1 .
 func FuzzReaderModel(f *testing.F) {
+	caseTimeout = min(caseTimeout, fuzzCaseTimeout)
 	for _, s := range readerSeeds[:8] {
 		f.Add(s, []byte{})
 	}

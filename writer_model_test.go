@@ -480,6 +480,11 @@ var caseTimeout = func() time.Duration {
 	return 30 * time.Second
 }()
 
+// fuzzCaseTimeout is caseTimeout under the fuzz targets: the fuzzing
+// engine kills a worker whose input runs for 10 s, which would hide which
+// call waited.
+const fuzzCaseTimeout = 5 * time.Second
+
 // writerRun is one run of a case against one server.
 type writerRun struct {
 	t      *testing.T
@@ -1109,6 +1114,7 @@ func failKind(s string) string {
 //
 //	go test -run '^$' -fuzz '^FuzzWriterModel$' -fuzztime 3m -parallel 1 .
 func FuzzWriterModel(f *testing.F) {
+	caseTimeout = min(caseTimeout, fuzzCaseTimeout)
 	f.Fuzz(func(t *testing.T, seed uint64, choices []byte) {
 		if len(choices) > 128 {
 			choices = choices[:128]
