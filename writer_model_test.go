@@ -643,6 +643,11 @@ func (r *writerRun) drive() {
 			ws.want = append(ws.want, data...)
 		}
 	}
+	for i, ws := range r.ws {
+		if ws.spec.end == endNoClose && ws.failed == nil && r.c.fault == wfPartFail && ws.spec.total >= r.c.partOf(i) {
+			r.awaitFailure(ctx, ws, len(r.c.ops))
+		}
+	}
 	for _, i := range r.c.order {
 		ws := r.ws[i]
 		if ws.spec.end == endAbort {
@@ -696,21 +701,47 @@ func describeErr(ctx context.Context, err error) string {
 	return "unexpected error: " + err.Error()
 }
 
+// settleTime is how long a failed part may take to show in the next Write,
+// and a failed Writer to abort its upload, without Close.
+const settleTime = 3 * time.Second
+
+// awaitFailure writes a byte at a time until a part that failed in the
+// background makes a Write fail, as it must once the failure is recorded,
+// then checks what that leaves behind.
+func (r *writerRun) awaitFailure(ctx context.Context, ws *wState, op int) {
+	deadline := time.Now().Add(settleTime)
+	for time.Now().Before(deadline) {
+		if _, err := ws.w.Write([]byte{'x'}); err != nil {
+			ws.failed = err
+			r.noCloseCheck(ctx, ws, op)
+			return
+		}
+		ws.want = append(ws.want, 'x')
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // noCloseCheck checks, after an operation of ws failed, that one more Write
 // fails and leaves no upload behind without Close or Abort.
 func (r *writerRun) noCloseCheck(ctx context.Context, ws *wState, op int) {
 	if _, err := ws.w.Write([]byte("after the failure")); err == nil {
 		r.failf("op %d: Write after a failed operation returned nil", op+1)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	lctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	deadline := time.Now().Add(settleTime)
 	for {
-		n, err := uploadsFor(ctx, r.e, ws.key)
-		if err != nil || n == 0 {
+		n, err := uploadsFor(lctx, r.e, ws.key)
+		if err != nil {
+			r.failf("op %d: listing uploads: %v", op+1, err)
+			return
+		}
+		if n == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			r.failf("op %d failed (%v) and the next Write failed too, but %d multipart upload(s) of %s stay open "+
-				"until Close: the Writer's doc says the next Write aborts it", op+1, ws.failed, n, ws.key)
+			r.failf("op %d failed (%v) and the next Write failed too, but %d multipart upload(s) of %s stayed open "+
+				"for %v without Close: the Writer's doc says the next Write aborts it", op+1, ws.failed, n, ws.key, settleTime)
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
