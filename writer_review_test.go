@@ -43,8 +43,8 @@ func mustEqualObject(t *testing.T, ctx context.Context, b *s3kit.Bucket, key str
 	}
 }
 
-// uploadsFor returns the multipart uploads open for key.
-func uploadsFor(t *testing.T, ctx context.Context, c *s3kit.Client, bucket, key string) int {
+// openUploads returns the multipart uploads open for key.
+func openUploads(t *testing.T, ctx context.Context, c *s3kit.Client, bucket, key string) int {
 	t.Helper()
 	out, err := c.S3().ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket), Prefix: aws.String(key)})
 	if err != nil {
@@ -57,7 +57,7 @@ func uploadsFor(t *testing.T, ctx context.Context, c *s3kit.Client, bucket, key 
 // key: an abort started by a failure runs in the background.
 func waitNoUploads(t *testing.T, ctx context.Context, c *s3kit.Client, bucket, key string) {
 	t.Helper()
-	for uploadsFor(t, ctx, c, bucket, key) > 0 {
+	for openUploads(t, ctx, c, bucket, key) > 0 {
 		select {
 		case <-ctx.Done():
 			t.Fatalf("multipart upload of %s still open: %v", key, ctx.Err())
@@ -392,7 +392,7 @@ func TestWriterFailureAborts(t *testing.T) {
 			if _, err := w.Write(data[:2*part]); err != nil {
 				t.Fatal(err)
 			}
-			for uploadsFor(t, ctx, e.client, b.Name(), "cancelled") == 0 {
+			for openUploads(t, ctx, e.client, b.Name(), "cancelled") == 0 {
 				time.Sleep(10 * time.Millisecond)
 			}
 			cancel()
@@ -403,7 +403,7 @@ func TestWriterFailureAborts(t *testing.T) {
 			if err := w.Close(); !errors.Is(err, context.Canceled) {
 				t.Fatalf("Close after cancel: %v", err)
 			}
-			if n := uploadsFor(t, ctx, e.client, b.Name(), "cancelled"); n != 0 {
+			if n := openUploads(t, ctx, e.client, b.Name(), "cancelled"); n != 0 {
 				t.Fatalf("%d uploads open after Close", n)
 			}
 		})
@@ -470,10 +470,10 @@ func TestWriterLostCompleteResponse(t *testing.T) {
 	})
 }
 
-// TestReaderSeekCancelsReadAhead checks that a Seek stops the ranges it
+// TestReaderSeekReturnsReadAheadBudget checks that a Seek stops the ranges it
 // makes useless (review C5(d)): with every read-ahead GET hung, their
 // buffers come back only if the Seek cancels them.
-func TestReaderSeekCancelsReadAhead(t *testing.T) {
+func TestReaderSeekReturnsReadAheadBudget(t *testing.T) {
 	eachServer(t, func(t *testing.T, e *env) {
 		ctx := deadline(t)
 		c, p := proxied(t, e, s3kit.Config{})
