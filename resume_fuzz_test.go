@@ -13,52 +13,6 @@ import (
 	"time"
 )
 
-// contentRange is a Content-Range header as parseContentRange reads it.
-type contentRange struct {
-	first, last int64
-	total       int64 // -1 for "*"
-}
-
-// parseContentRange is a strict reader of a byte Content-Range (RFC 9110,
-// section 14.4) of a 206 response, "bytes FIRST-LAST/TOTAL" or
-// "bytes FIRST-LAST/*", in the canonical form S3 sends: decimal numbers
-// without sign or leading zeros, no spaces but the one after "bytes",
-// FIRST ≤ LAST < TOTAL.
-func parseContentRange(s string) (contentRange, bool) {
-	num := func(s string) (int64, bool) {
-		if s == "" || len(s) > 1 && s[0] == '0' || strings.Trim(s, "0123456789") != "" {
-			return 0, false
-		}
-		n, err := strconv.ParseInt(s, 10, 64)
-		return n, err == nil
-	}
-	rest, ok := strings.CutPrefix(s, "bytes ")
-	if !ok {
-		return contentRange{}, false
-	}
-	rng, total, ok := strings.Cut(rest, "/")
-	if !ok {
-		return contentRange{}, false
-	}
-	f, l, ok := strings.Cut(rng, "-")
-	if !ok {
-		return contentRange{}, false
-	}
-	var cr contentRange
-	var ok1, ok2, ok3 bool
-	cr.first, ok1 = num(f)
-	cr.last, ok2 = num(l)
-	if total == "*" {
-		cr.total, ok3 = -1, true
-	} else {
-		cr.total, ok3 = num(total)
-	}
-	if !ok1 || !ok2 || !ok3 || cr.last < cr.first || cr.total >= 0 && cr.last >= cr.total {
-		return contentRange{}, false
-	}
-	return cr, true
-}
-
 // rangeServer answers every GET with the response the current fuzz input
 // sets: a status, perhaps a Content-Range, and a body.
 type rangeServer struct {
@@ -83,7 +37,7 @@ func (s *rangeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // FuzzContentRange checks the bytes a ranged read (rangeBody) accepts
-// from a store, against parseContentRange: a response whose status,
+// from a store, against parseByteRange (a strict reading of RFC 9110): a response whose status,
 // Content-Range and length do not describe the range asked for is
 // refused; one that does is read, and its bytes are the object's at the
 // offsets asked for.
@@ -156,7 +110,7 @@ func FuzzContentRange(f *testing.F) {
 		// Whether the response describes the range asked for, and
 		// whether its body is the bytes it says (an honest store).
 		var consistent, honest bool
-		p, parsed := parseContentRange(cr)
+		p, parsed := parseByteRange(cr)
 		switch {
 		case end < 0 && !hasCR:
 			consistent = status == 200
