@@ -744,8 +744,8 @@ func FuzzReaderModel(f *testing.F) {
 }
 
 // TestReaderSeekCancelsReadAhead: a Seek drops the ranges fetched ahead,
-// and must also cancel their requests; the proxy stalls them, and their
-// server-side contexts end only when the client gives up.
+// and must also cancel their requests; the proxy stalls ranges 3 to 6, and
+// their server-side contexts end only when the client gives up.
 func TestReaderSeekCancelsReadAhead(t *testing.T) {
 	eachServer(t, func(t *testing.T, e *env) {
 		const part = 64 << 10
@@ -758,7 +758,7 @@ func TestReaderSeekCancelsReadAhead(t *testing.T) {
 		var stalled []context.Context
 		p.Add(faultproxy.Rule{Method: http.MethodGet, Match: func(q *http.Request) bool {
 			var from int64
-			if _, err := fmt.Sscanf(q.Header.Get("Range"), "bytes=%d-", &from); err != nil || from < part || from >= 5*part {
+			if _, err := fmt.Sscanf(q.Header.Get("Range"), "bytes=%d-", &from); err != nil || from < 3*part || from >= 7*part {
 				return false
 			}
 			mu.Lock()
@@ -773,15 +773,32 @@ func TestReaderSeekCancelsReadAhead(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		buf := make([]byte, 1)
+		// Read-ahead widens as ranges are read in order: reading into the
+		// third range has the window reach the stalled ones.
+		buf := make([]byte, 2*part+1)
 		if _, err := io.ReadFull(r, buf); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.Seek(6*part, io.SeekStart); err != nil {
+		// The ranges ahead are requested from goroutines: wait until one
+		// has reached the proxy.
+		for {
+			mu.Lock()
+			n := len(stalled)
+			mu.Unlock()
+			if n > 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatal("no read-ahead request was stalled: the test no longer exercises read-ahead")
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		if _, err := r.Seek(8*part, io.SeekStart); err != nil {
 			t.Fatal(err)
 		}
 		got := make([]byte, 1000)
-		if _, err := io.ReadFull(r, got); err != nil || !bytes.Equal(got, data[6*part:6*part+1000]) {
+		if _, err := io.ReadFull(r, got); err != nil || !bytes.Equal(got, data[8*part:8*part+1000]) {
 			t.Fatalf("Read after Seek: %v", err)
 		}
 		mu.Lock()
