@@ -155,7 +155,7 @@ func TestReadFromRemainderBufferIsSmall(t *testing.T) {
 		remainder int
 	}{{1152, 12345}, {3840, 12345}, {6400, 12345}, {9102, 2 << 20}} {
 		c := &Client{pool: newBufferPool(DefaultMemoryLimit)}
-		w := &Writer{b: &Bucket{c: c}, opts: WriterOptions{PartSize: DefaultPartSize}, part: tc.parts, small: true}
+		w := &Writer{b: &Bucket{c: c}, opts: WriterOptions{PartSize: DefaultPartSize}, part: tc.parts}
 		data := make([]byte, tc.remainder)
 		for len(data) > 0 {
 			n := w.room(len(data))

@@ -196,11 +196,24 @@ func (r *Reader) Read(p []byte) (int, error) {
 			n, err := r.body.Read(p)
 			r.fold(p[:n])
 			r.pos += int64(n)
+			if err == nil && r.pos >= r.size {
+				err = io.EOF
+			}
 			if err == io.EOF {
 				r.body.Close()
 				r.body = nil
 				if r.pos >= r.size {
-					return n, r.eof()
+					// The whole object is in: on a checksum mismatch,
+					// withhold this Read's bytes, so that a caller who
+					// reads Size() bytes (io.ReadFull drops an error that
+					// comes with the last bytes) gets the error.
+					if cerr := r.eof(); cerr != io.EOF {
+						return 0, cerr
+					}
+					if n > 0 {
+						return n, nil
+					}
+					return 0, io.EOF
 				}
 				if n == 0 {
 					continue
@@ -217,23 +230,32 @@ func (r *Reader) Read(p []byte) (int, error) {
 			return 0, r.fail(err)
 		}
 		n := copy(p, c.buf[c.read:c.n])
+		if r.pos+int64(n) >= r.size {
+			// As above: a mismatch withholds the last bytes.
+			if cerr := r.eof(); cerr != io.EOF {
+				return 0, cerr
+			}
+		}
 		c.read += n
 		r.pos += int64(n)
 		if int64(c.read) == c.n {
 			r.pop(c)
 		}
 		if r.pos >= r.size {
-			return n, r.eof()
+			return n, io.EOF
 		}
 		return n, nil
 	}
 }
 
-// fold adds bytes read in order to the whole-object checksum.
+// fold adds bytes read at the read position to the whole-object checksum,
+// from the first byte not yet folded: a read that starts before it (after
+// a Seek back) folds only what is new.
 func (r *Reader) fold(p []byte) {
-	if r.verify != nil && r.start+r.pos == r.verified {
-		r.crc = r.verify.sum(r.crc, p)
-		r.verified += int64(len(p))
+	at := r.start + r.pos
+	if r.verify != nil && at <= r.verified && r.verified < at+int64(len(p)) {
+		r.crc = r.verify.sum(r.crc, p[r.verified-at:])
+		r.verified = at + int64(len(p))
 	}
 }
 
@@ -276,13 +298,20 @@ func (r *Reader) front() (*chunk, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
-	if c.read == 0 && r.verify != nil && r.start+c.off == r.verified {
-		if r.verified == 0 {
-			r.crc = c.crc
+	if at := r.start + c.off; r.verify != nil && at <= r.verified && r.verified < at+c.n {
+		if at == r.verified {
+			// The usual case: the CRC the fetch computed in parallel.
+			if r.verified == 0 {
+				r.crc = c.crc
+			} else {
+				r.crc = r.verify.combine(r.crc, c.crc, c.n)
+			}
 		} else {
-			r.crc = r.verify.combine(r.crc, c.crc, c.n)
+			// A chunk that starts before the verified offset (ranges
+			// restart at a Seek): fold the part not yet folded.
+			r.crc = r.verify.sum(r.crc, c.buf[r.verified-at:c.n])
 		}
-		r.verified += c.n
+		r.verified = at + c.n
 	}
 	return c, nil
 }
@@ -565,6 +594,12 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 		if err != nil {
 			return total, r.fail(err)
 		}
+		if r.pos+c.n-int64(c.read) >= r.size {
+			// The last bytes go to w only if the whole object checks out.
+			if cerr := r.eof(); cerr != io.EOF {
+				return total, cerr
+			}
+		}
 		m, werr := w.Write(c.buf[c.read:c.n])
 		total += int64(m)
 		r.pos += int64(m)
@@ -577,9 +612,6 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 		}
 		r.pop(c)
 		if r.pos >= r.size {
-			if err := r.eof(); err != io.EOF {
-				return total, err
-			}
 			return total, nil
 		}
 	}

@@ -536,6 +536,11 @@ func (r *readerRun) read(step string, n int64) {
 	case err != nil && err != io.EOF && errKind(err) != "ErrChecksum":
 		r.failf("%s: %s", step, r.describe(err))
 		r.delivered(step, buf[:got])
+	case errKind(err) == "ErrChecksum":
+		// The Read that would deliver the last bytes withholds them on a
+		// mismatch (io.ReadFull would drop an error that came with them).
+		r.delivered(step, buf[:got])
+		r.atEnd(step, err)
 	case got == 0:
 		r.failf("%s: returned 0, %v with %d bytes left", step, err, rest)
 	default:
@@ -646,11 +651,12 @@ func (r *readerRun) writeTo(step string) {
 		r.delivered(step, buf.Bytes())
 		return
 	}
-	if n != rest {
+	// On a checksum mismatch, WriteTo withholds the last bytes.
+	if n != rest && errKind(err) != "ErrChecksum" {
 		r.failf("%s: returned %d, %v; want %d bytes", step, n, err, rest)
 	}
 	r.delivered(step, buf.Bytes())
-	if r.pos >= int64(len(r.want)) {
+	if r.pos >= int64(len(r.want)) || errKind(err) == "ErrChecksum" {
 		r.atEnd(step, err)
 	}
 }

@@ -74,7 +74,6 @@ type Writer struct {
 
 	// Used by the caller's goroutine only.
 	cur     []byte // the part being filled, as one value: len is what it holds; nil between parts
-	small   bool   // the next part buffer starts small and grows (see grow)
 	written int64  // bytes handed to parts
 	part    int32  // parts started
 	created bool   // the multipart upload was created
@@ -125,7 +124,7 @@ func (b *Bucket) NewWriter(ctx context.Context, key string, opts *WriterOptions)
 	if err != nil {
 		return nil, b.fail("NewWriter", full, err)
 	}
-	w := &Writer{b: b, full: full, cs: b.c.checksum, fallbackType: typeBinary, small: true, aborted: make(chan struct{})}
+	w := &Writer{b: b, full: full, cs: b.c.checksum, fallbackType: typeBinary, aborted: make(chan struct{})}
 	if opts != nil {
 		w.opts = *opts
 	}
@@ -231,15 +230,12 @@ func (w *Writer) room(n int) int {
 }
 
 // grow gives the part being filled a larger buffer, of at most target
-// bytes. The first part starts small and doubles as the caller writes, so
-// that a Writer that holds a few bytes holds little memory (the part being
-// filled is not counted in the budget); later parts take their full size
-// at once.
+// bytes. Every part starts small and doubles as the caller writes (a
+// single large Write takes what it needs at once), so that a Writer that
+// holds a few bytes holds little memory: the part being filled is not
+// counted in the budget.
 func (w *Writer) grow(target, n int) {
-	size := target
-	if w.small {
-		size = min(target, max(2*cap(w.cur), len(w.cur)+n, minClass))
-	}
+	size := min(target, max(2*cap(w.cur), len(w.cur)+n, minClass))
 	buf := w.b.c.pool.alloc(size)[:len(w.cur)]
 	copy(buf, w.cur)
 	if w.cur != nil {
@@ -286,10 +282,11 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 			if err := w.uploadParts(ra, off, whole, ps); err != nil {
 				return 0, w.fail(err)
 			}
-			// Later parts follow the size of these, not the schedule of
-			// unknown sizes from the start, and start small: the rest may
-			// be a few bytes.
-			w.opts.PartSize, w.small = ps, true
+			// Later parts are sized from these: the schedule of unknown
+			// sizes goes on from the part number reached, with ps as its
+			// base. Their buffers start small (see grow): the rest may be
+			// a few bytes.
+			w.opts.PartSize = ps
 			total = whole
 			sec := io.NewSectionReader(ra, off+whole, size-whole)
 			n, err := w.readInto(sec)
@@ -309,12 +306,27 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 	return total + n, err
 }
 
-// readInto reads r to its end into part buffers.
+// readInto reads r to its end into part buffers. Only io.EOF ends it: any
+// other error of r, io.ErrUnexpectedEOF included (an HTTP body or a gzip
+// stream cut short), fails the Writer, so that a truncated source is never
+// committed as a whole object.
 func (w *Writer) readInto(r io.Reader) (int64, error) {
 	var total int64
 	for {
 		if err := w.accept(0); err != nil {
 			return total, err
+		}
+		if s := w.opts.Size; s > 0 && w.written+int64(len(w.cur)) == s {
+			// All the declared bytes are in: one more would be too many.
+			var probe [1]byte
+			n, err := io.ReadFull(r, probe[:])
+			if n > 0 {
+				return total, w.accept(1)
+			}
+			if err == io.EOF {
+				return total, nil
+			}
+			return total, w.fail(err)
 		}
 		// Grow by doubling, as Write does: a small source must not take a
 		// whole part.
@@ -324,22 +336,15 @@ func (w *Writer) readInto(r io.Reader) (int64, error) {
 		}
 		c := min(target-len(w.cur), cap(w.cur)-len(w.cur))
 		if s := w.opts.Size; s > 0 {
-			// Read one byte past the declared size, to notice a source
-			// longer than it.
-			c = int(min(int64(c), s-w.written-int64(len(w.cur))+1))
+			c = int(min(int64(c), s-w.written-int64(len(w.cur))))
 		}
-		n, err := io.ReadFull(r, w.cur[len(w.cur):len(w.cur)+c])
-		if n > 0 {
-			if aerr := w.accept(int64(n)); aerr != nil {
-				return total, aerr
-			}
-		}
+		n, err := readFull(r, w.cur[len(w.cur):len(w.cur)+c])
 		w.cur = w.cur[:len(w.cur)+n]
 		total += int64(n)
 		if ferr := w.flushIfFull(); ferr != nil {
 			return total, ferr
 		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
+		if err == io.EOF {
 			return total, nil
 		}
 		if err != nil {
@@ -348,11 +353,26 @@ func (w *Writer) readInto(r io.Reader) (int64, error) {
 	}
 }
 
+// readFull reads into p until it is full or r fails, as io.ReadFull does,
+// but returns r's errors as they are: io.EOF only at the end of r, never
+// turned into io.ErrUnexpectedEOF, nor the reverse.
+func readFull(r io.Reader, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := r.Read(p[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
 // flush hands the filled part to an upload, once the budget has room for
 // it and fewer than Concurrency parts are in flight.
 func (w *Writer) flush() error {
 	data := w.cur
-	w.cur, w.small = nil, false
+	w.cur = nil
 	pool := w.b.c.pool
 	if err := w.checkLimits(int64(len(data))); err != nil {
 		pool.free(data)
@@ -451,23 +471,29 @@ func (w *Writer) create() error {
 		in.ChecksumAlgorithm = types.ChecksumAlgorithm(w.cs.name)
 		in.ChecksumType = types.ChecksumTypeFullObject
 	}
+	// The create counts as a part in flight, so that an abort started by
+	// a failure meanwhile waits for it and aborts the upload it made.
+	w.mu.Lock()
+	if w.state != writing {
+		w.mu.Unlock()
+		return w.failure()
+	}
+	w.wg.Add(1)
+	w.mu.Unlock()
+	defer w.wg.Done()
 	out, err := w.b.c.s3.CreateMultipartUpload(w.ctx, in)
 	if err != nil {
 		return err
 	}
-	id := aws.ToString(out.UploadId)
 	w.created = true
 	w.mu.Lock()
-	if w.state != writing {
-		// The Writer failed while the upload was being created: the abort
-		// already ran and did not know this one.
-		w.mu.Unlock()
-		w.abortID(id)
+	w.upload = aws.ToString(out.UploadId)
+	w.parts = make([]partRes, 0, 16)
+	failed := w.state != writing
+	w.mu.Unlock()
+	if failed {
 		return w.failure()
 	}
-	w.upload = id
-	w.parts = make([]partRes, 0, 16)
-	w.mu.Unlock()
 	return nil
 }
 

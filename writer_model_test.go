@@ -625,7 +625,9 @@ func (r *writerRun) drive() {
 		step := fmt.Sprintf("op %d, %s", i+1, o)
 		switch {
 		case ws.failed != nil:
-			if err == nil {
+			// io.Copy from an empty source with WriterTo never calls the
+			// Writer, so it cannot report the Writer's failure.
+			if err == nil && !(o.n == 0 && o.kind == opCopy) {
 				r.failf("%s: returned nil after an earlier operation of w%d failed (%v); errors must be sticky", step, o.w, ws.failed)
 			}
 		case err != nil:

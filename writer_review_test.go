@@ -2,11 +2,13 @@ package s3kit_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -701,6 +703,126 @@ func TestRetryDamagedResponses(t *testing.T) {
 			if copyRule.Fired() != 1 || listRule.Fired() != 1 {
 				t.Fatalf("%s fired %d and %d times", f, copyRule.Fired(), listRule.Fired())
 			}
+		}
+	})
+}
+
+// errAfter returns n bytes of data, then err.
+type errAfter struct {
+	data []byte
+	err  error
+}
+
+func (r *errAfter) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, r.err
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// TestWriterTruncatedSourceFails feeds Writers sources that end with an
+// error rather than io.EOF (an HTTP body cut short, a truncated gzip
+// stream): io.Copy must fail and nothing be committed, where the Writer
+// used to take io.ErrUnexpectedEOF for the end (found by review).
+func TestWriterTruncatedSourceFails(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := deadline(t)
+		b := e.bucket
+		data := randomBytes(6 * mib)
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write(data)
+		zw.Close()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+			w.Write(data[:len(data)/2]) // then the connection closes early
+		}))
+		defer srv.Close()
+		sources := map[string]func() io.Reader{
+			"unexpected EOF": func() io.Reader { return &errAfter{data[:1000], io.ErrUnexpectedEOF} },
+			"truncated HTTP body": func() io.Reader {
+				resp, err := http.Get(srv.URL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { resp.Body.Close() })
+				return resp.Body
+			},
+			"truncated gzip": func() io.Reader {
+				zr, err := gzip.NewReader(bytes.NewReader(gz.Bytes()[:gz.Len()/2]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return zr
+			},
+		}
+		for name, src := range sources {
+			key := "truncated/" + strings.ReplaceAll(name, " ", "-")
+			w, err := b.NewWriter(ctx, key, &s3kit.WriterOptions{PartSize: 5 * mib})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, cerr := io.Copy(w, src())
+			if err := w.Close(); err == nil || cerr == nil {
+				t.Fatalf("%s: io.Copy %v, Close %v: a truncated source was committed", name, cerr, err)
+			}
+			if ok, err := b.Exists(ctx, key); err != nil || ok {
+				t.Fatalf("%s: object exists (%v, %v)", name, ok, err)
+			}
+			waitNoUploads(t, ctx, e.client, b.Name(), key)
+		}
+	})
+}
+
+// TestReaderChecksumAtTheLastByte flips a byte of every GET and reads the
+// object in the ways that used to miss it (found by review): exactly
+// Size() bytes with io.ReadFull (the Read that delivers the last byte must
+// report the mismatch), and http.ServeContent's pattern of a short read,
+// a Seek back to 0 and a read to the end.
+func TestReaderChecksumAtTheLastByte(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := deadline(t)
+		c, p := proxied(t, e, s3kit.Config{})
+		b := c.Bucket(e.bucket.Name())
+		for _, size := range []int{100 << 10, 12 * mib} {
+			key := "flipped-" + strconv.Itoa(size)
+			if _, err := b.PutBytes(ctx, key, randomBytes(size), nil); err != nil {
+				t.Fatal(err)
+			}
+			p.Reset()
+			p.Add(faultproxy.Rule{Method: http.MethodGet, Fault: faultproxy.FlipByte(5)})
+
+			r, err := b.NewReader(ctx, key, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = io.ReadFull(r, make([]byte, r.Size()))
+			r.Close()
+			if !errors.Is(err, s3kit.ErrChecksum) {
+				t.Errorf("%d bytes, io.ReadFull of Size(): %v, want ErrChecksum", size, err)
+			}
+
+			r, err = b.NewReader(ctx, key, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(r, make([]byte, 512)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Seek(0, io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 32<<10)
+			for err == nil {
+				_, err = r.Read(buf)
+			}
+			r.Close()
+			if !errors.Is(err, s3kit.ErrChecksum) {
+				t.Errorf("%d bytes, read 512, Seek(0), read to the end: %v, want ErrChecksum", size, err)
+			}
+			p.Reset()
 		}
 	})
 }
