@@ -11,6 +11,7 @@ require (
 	github.com/minio/crc64nvme v1.1.1
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sync v0.22.0
+	golang.org/x/sys v0.28.0
 )
 
 require (
@@ -28,5 +29,4 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.40.1 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sts v1.47.1 // indirect
 	github.com/klauspost/cpuid/v2 v2.2.9 // indirect
-	golang.org/x/sys v0.28.0 // indirect
 )

@@ -228,9 +228,9 @@ func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, 
 		}
 	}
 	pr := newProgress(opts.Progress, r.Size())
-	var w io.Writer = f
+	var w io.Writer = &writeBehind{f: f}
 	if pr != nil {
-		w = countingWriter{f, pr}
+		w = countingWriter{w, pr}
 	}
 	if _, err := r.WriteTo(w); err != nil {
 		return ObjectInfo{}, renameOp(b.fail(op, r.full, err), op)
