@@ -259,6 +259,11 @@ func (w *Writer) flushIfFull() error {
 // uploaded in parallel parts read straight from it, without buffering, and
 // a source that is also an io.Seeker is left at its end, as a Read to EOF
 // would leave it. Any other source is read into part buffers.
+//
+// Only io.EOF ends the source. Any other error from r, io.ErrUnexpectedEOF
+// included (an HTTP body or a gzip stream cut short), fails the Writer and
+// aborts the upload, so that a truncated source is never stored as a
+// whole object.
 func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 	if err := w.failure(); err != nil {
 		return 0, err
