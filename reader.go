@@ -34,10 +34,14 @@ type ReaderOptions struct {
 // the last byte received.
 //
 // Sequential reads (Read, WriteTo) fetch the following ranges in parallel
-// ahead of the caller, in buffers from the Client's memory budget. A read
-// from the first byte to the last verifies the object's full-object
-// checksum, if the store reported one, and a mismatch is returned by the
-// Read that reaches the end, as ErrChecksum, instead of io.EOF.
+// ahead of the caller while it keeps reading in order (one range after a
+// Seek, doubling up to Concurrency), in buffers from the Client's memory
+// budget; without room there, a Read fetches straight into the caller's
+// buffer. A read from the first byte to the last (Seeks back included)
+// verifies the object's full-object checksum, if the store reported one:
+// on a mismatch, the Read or WriteTo that would hand over the last bytes
+// returns ErrChecksum instead, and withholds them, so that a caller who
+// reads exactly Size() bytes (io.ReadFull) gets the error too.
 //
 // ReadAt is safe for concurrent use; Read, Seek and WriteTo are not. The
 // Reader keeps the context it was made with for all its requests; Close
