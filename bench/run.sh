@@ -85,7 +85,7 @@ echo "== installing versitygw"
 bash "$repo/scripts/servers.sh" install versitygw
 
 echo "== installing s5cmd"
-install_s5cmd=(bash "$bench/tools/install.sh")
+install_s5cmd=(bash "$bench/tools/install.sh" s5cmd)
 # A build from source: half a minute to a minute and a half. The smoke run
 # does not wait longer (timeout stops the whole process group: go build too).
 [[ $mode == short ]] && install_s5cmd=(timeout -k 10s 3m "${install_s5cmd[@]}")

@@ -438,7 +438,7 @@ var s5cmdBinary = sync.OnceValues(func() (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "bench", "tools", "install.sh"))
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "bench", "tools", "install.sh"), "s5cmd")
 	cmd.Dir = root
 	cmd.SysProcAttr = childAttr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
