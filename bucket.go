@@ -125,7 +125,7 @@ func (b *Bucket) putOptions(opts *PutOptions) *PutOptions {
 	if o.SSE == "" {
 		o.SSE, o.SSEKMSKeyID = d.SSE, cmp.Or(o.SSEKMSKeyID, d.SSEKMSKeyID)
 	}
-	o.Metadata = mergeDefaults(d.Metadata, o.Metadata, strings.EqualFold)
+	o.Metadata = mergeDefaults(d.Metadata, o.Metadata, sameMetaName)
 	o.Tags = mergeDefaults(d.Tags, o.Tags, func(a, b string) bool { return a == b })
 	return &o
 }

@@ -451,7 +451,7 @@ func multipartETag(parts []types.CompletedPart) string {
 // source's, so that replacing the metadata never drops a Content-Type.
 func (o *CopyOptions) replaced(src ObjectInfo) ObjectInfo {
 	h := ObjectInfo{
-		Metadata:           o.Metadata,
+		Metadata:           metaHeaders(o.Metadata),
 		ContentType:        cmp.Or(o.ContentType, src.ContentType),
 		CacheControl:       cmp.Or(o.CacheControl, src.CacheControl),
 		ContentDisposition: cmp.Or(o.ContentDisposition, src.ContentDisposition),
