@@ -387,15 +387,15 @@ func TestListInput(t *testing.T) {
 		return strconv.Quote(*p)
 	}
 	tests := []struct {
-		name      string
-		b         *Bucket
-		opts      ListOptions
-		reason    string // error wanted
-		prefix    string // the request's Prefix, "<nil>" for none
-		delim     string
-		start     string
-		maxKeys   int32 // 0 for unset
-		glob      bool  // a glob is returned
+		name    string
+		b       *Bucket
+		opts    ListOptions
+		reason  string // error wanted
+		prefix  string // the request's Prefix, "<nil>" for none
+		delim   string
+		start   string
+		maxKeys int32 // 0 for unset
+		glob    bool  // a glob is returned
 	}{
 		{name: "whole bucket", b: whole, prefix: "<nil>", delim: "<nil>", start: "<nil>"},
 		{name: "scoped handle", b: scoped, prefix: `"p/"`, delim: "<nil>", start: "<nil>"},
