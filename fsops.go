@@ -253,8 +253,9 @@ func (f *FS) RemoveAll(name string) error {
 
 // Rename moves the file or directory oldname to newname, by server-side
 // copies followed by deletes of the sources. A file replaces a file at
-// newname; a directory or a file cannot replace a directory (fs.ErrExist),
-// and a directory cannot move into itself.
+// newname, unless the FS was made with [FS.WithNoClobber]; a directory or
+// a file cannot replace a directory (fs.ErrExist), and a directory cannot
+// move into itself.
 //
 // A file moves as by [Bucket.Move], pinned to the ETag Stat saw. A
 // directory is listed first and every destination key is checked before
@@ -305,14 +306,14 @@ func (f *FS) Rename(oldname, newname string) error {
 	}
 	dst, err := f.stat(op, newname)
 	switch {
-	case err == nil && (dst.dir || src.dir):
+	case err == nil && (dst.dir || src.dir || f.noClobber):
 		return pathErr(op, newname, f.b.fail(op, f.b.prefix+newname, ErrExist))
 	case err != nil && !errors.Is(err, ErrNotExist):
 		return err
 	}
 	if !src.dir {
 		// Pinned to the object Stat saw.
-		if err := f.b.Move(f.ctx, oldname, newname, &CopyOptions{IfMatch: src.obj.ETag}); err != nil {
+		if err := f.b.Move(f.ctx, oldname, newname, &CopyOptions{IfMatch: src.obj.ETag, NoClobber: f.noClobber}); err != nil {
 			return pathErr(op, oldname, renameOp(err, op))
 		}
 		return nil
@@ -344,7 +345,7 @@ func (f *FS) Rename(oldname, newname string) error {
 	// its copy is at risk for one batch, not the whole Rename.
 	for start := 0; start < len(pairs); start += MaxDeleteBatch {
 		end := min(start+MaxDeleteBatch, len(pairs))
-		res, err := f.b.copyMany(f.ctx, op, pairs[start:end], etags[start:end], nil)
+		res, err := f.b.copyMany(f.ctx, op, pairs[start:end], etags[start:end], &BatchOptions{Copy: &CopyOptions{NoClobber: f.noClobber}})
 		failed := make(map[string]bool, len(res.Failed))
 		for _, p := range res.Failed {
 			failed[p.Src] = true
