@@ -79,8 +79,12 @@ type PutOptions struct {
 	// Tags are the object's tags, at most 10.
 	Tags map[string]string
 
-	// ACL is a canned ACL such as "private" or "public-read". Many buckets
-	// have ACLs disabled and refuse any but "private" or none.
+	// ACL is a canned ACL such as "private" or "public-read". Buckets with
+	// ACLs disabled (Amazon S3's default since 2023) refuse any but
+	// "private", "bucket-owner-full-control" or none; stores without
+	// object ACLs, MinIO and versitygw among them, accept the header and
+	// ignore it, and the object stays private. Make objects public there
+	// with [Bucket.SetPublicRead].
 	ACL string
 	// StorageClass such as "STANDARD_IA"; empty means the bucket's default.
 	StorageClass string
@@ -766,8 +770,11 @@ func (b *Bucket) WaitExists(ctx context.Context, key string, timeout time.Durati
 }
 
 // MakePublic gives the object at key the canned ACL "public-read", so that
-// URL(key) serves it to anyone. Buckets with ACLs disabled (the default on
-// Amazon S3 since 2023) refuse it; use a bucket policy there.
+// URL(key) serves it to anyone. Where object ACLs are off (Amazon S3
+// buckets with ACLs disabled, the default since 2023; stores without ACLs,
+// MinIO and versitygw among them) it changes nothing and fails with an
+// error matching errors.ErrUnsupported that says so: make a prefix public
+// with [Bucket.SetPublicRead] there, which uses the bucket policy.
 func (b *Bucket) MakePublic(ctx context.Context, key string) error {
 	full, err := b.key(key)
 	if err != nil {
@@ -777,7 +784,11 @@ func (b *Bucket) MakePublic(ctx context.Context, key string) error {
 		Bucket: aws.String(b.name), Key: aws.String(full), ACL: types.ObjectCannedACLPublicRead,
 	})
 	if err != nil {
-		return b.headErr(ctx, "MakePublic", full, err)
+		err = b.headErr(ctx, "MakePublic", full, err)
+		if e := (*Error)(nil); errors.As(err, &e) && (e.Err == errors.ErrUnsupported || e.Code == "AccessControlListNotSupported") {
+			e.Err = errNoObjectACLs
+		}
+		return err
 	}
 	return nil
 }

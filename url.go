@@ -3,6 +3,7 @@ package s3kit
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -70,7 +71,13 @@ import (
 //     (the PutOptions fields of the same names), as by
 //     [Bucket.WithPutDefaults]: Put and its variants, NewWriter, Upload,
 //     PresignPut, and, for acl, storage_class, sse and sse_kms_key_id,
-//     copies.
+//     copies. An acl other than private or bucket-owner-full-control
+//     costs one GetBucketOwnershipControls request when the URL is opened
+//     (check_bucket=false does not skip it), and where the bucket has
+//     object ACLs disabled or the store has none (MinIO, versitygw), which
+//     would store the objects private whatever the acl, the open fails
+//     with an error matching errors.ErrUnsupported that points at
+//     [Bucket.SetPublicRead], the way to make a prefix public there.
 //   - check_bucket: false skips the HeadBucket request of OpenBucket and
 //     Create, for a bucket known to exist or for credentials without the
 //     s3:ListBucket permission HeadBucket needs (which is ErrPermission).
@@ -304,6 +311,14 @@ func (o *URLOpener) open(ctx context.Context, op, rawURL string, wantKey, checkB
 		}
 		if !ok {
 			return nil, "", &Error{Op: op, Bucket: u.bucket, Err: ErrBucketNotExist}
+		}
+	}
+	if op != "Open" && u.put.ACL != "" && u.put.ACL != "private" && u.put.ACL != "bucket-owner-full-control" {
+		// Stores without object ACLs take the header and ignore it: say
+		// so here rather than write objects that stay private.
+		if why := c.aclsOff(ctx, u.bucket); why != "" {
+			return nil, "", &Error{Op: op, Bucket: u.bucket, Err: fmt.Errorf("%w: URL parameter acl=%s: %s, so the objects written would not be %s; "+
+				"drop the parameter and make the prefix public with Bucket.SetPublicRead, which uses the bucket policy", errors.ErrUnsupported, u.put.ACL, why, u.put.ACL)}
 		}
 	}
 	if wantKey {
