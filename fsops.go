@@ -37,19 +37,8 @@ func (f *FS) Create(name string) (*File, error) {
 func (f *FS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error) {
 	const op = "open"
 	acc := flag & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR)
-	var bad string
-	switch {
-	case flag&^openFlags != 0:
-		bad = fmt.Sprintf("flags %#x are not supported (only O_RDONLY, O_WRONLY, O_RDWR, O_CREATE, O_EXCL, O_TRUNC and O_APPEND)", flag&^openFlags)
-	case acc == os.O_RDONLY && flag&(os.O_CREATE|os.O_EXCL|os.O_TRUNC|os.O_APPEND) != 0:
-		bad = "O_CREATE, O_EXCL, O_TRUNC and O_APPEND need O_WRONLY or O_RDWR"
-	case acc != os.O_RDONLY && acc != os.O_WRONLY && acc != os.O_RDWR:
-		bad = "O_WRONLY and O_RDWR cannot both be set"
-	case flag&os.O_EXCL != 0 && flag&os.O_CREATE == 0:
-		bad = "O_EXCL needs O_CREATE"
-	}
-	if bad != "" {
-		return nil, pathErr(op, name, f.b.fail(op, f.b.prefix+name, invalidf("%s", bad)))
+	if err := checkOpenFlags(flag); err != nil {
+		return nil, pathErr(op, name, f.b.fail(op, f.b.prefix+name, err))
 	}
 	if acc == os.O_RDONLY {
 		return f.open(op, name)
@@ -103,6 +92,22 @@ func (f *FS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error) {
 	}
 	w.mtime = w.base.LastModified
 	return &File{fsys: f, name: name, w: w}, nil
+}
+
+// checkOpenFlags refuses the flags OpenFile does not take.
+func checkOpenFlags(flag int) error {
+	acc := flag & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR)
+	switch {
+	case flag&^openFlags != 0:
+		return invalidf("flags %#x are not supported (only O_RDONLY, O_WRONLY, O_RDWR, O_CREATE, O_EXCL, O_TRUNC and O_APPEND)", flag&^openFlags)
+	case acc == os.O_RDONLY && flag&(os.O_CREATE|os.O_EXCL|os.O_TRUNC|os.O_APPEND) != 0:
+		return invalidf("O_CREATE, O_EXCL, O_TRUNC and O_APPEND need O_WRONLY or O_RDWR")
+	case acc != os.O_RDONLY && acc != os.O_WRONLY && acc != os.O_RDWR:
+		return invalidf("O_WRONLY and O_RDWR cannot both be set")
+	case flag&os.O_EXCL != 0 && flag&os.O_CREATE == 0:
+		return invalidf("O_EXCL needs O_CREATE")
+	}
+	return nil
 }
 
 // WriteFile writes data to the file name, replacing any file there, with
