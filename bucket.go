@@ -66,8 +66,8 @@ func (b *Bucket) Prefix(elem ...string) *Bucket {
 // replaces the detection by the key's extension. Metadata and Tags are
 // merged: the write gets the defaults' entries and its own, its own value
 // winning for a name both have (metadata names compared case-insensitively,
-// as HTTP does). SSE and SSEKMSKeyID go together: when a write sets SSE,
-// the defaults' KMS key is not used.
+// as HTTP does, and without an x-amz-meta- prefix). SSE and SSEKMSKeyID go
+// together: when a write sets SSE, the defaults' KMS key is not used.
 //
 // Copy, CopyMany and Move made through the handle take ACL, StorageClass,
 // SSE and SSEKMSKeyID from the defaults where the CopyOptions leave them
@@ -125,7 +125,7 @@ func (b *Bucket) putOptions(opts *PutOptions) *PutOptions {
 	if o.SSE == "" {
 		o.SSE, o.SSEKMSKeyID = d.SSE, cmp.Or(o.SSEKMSKeyID, d.SSEKMSKeyID)
 	}
-	o.Metadata = mergeDefaults(d.Metadata, o.Metadata, strings.EqualFold)
+	o.Metadata = mergeDefaults(d.Metadata, o.Metadata, sameMetaName)
 	o.Tags = mergeDefaults(d.Tags, o.Tags, func(a, b string) bool { return a == b })
 	return &o
 }

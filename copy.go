@@ -51,6 +51,22 @@ type CopyOptions struct {
 	// with ErrPreconditionFailed.
 	IfMatch string
 
+	// NoClobber makes the copy create-only: if an object exists at the
+	// destination, the copy fails with an error matching ErrExist (not
+	// ErrPreconditionFailed) and the destination is unchanged. s3kit
+	// checks with a HEAD first, then sends the copy with If-None-Match: *,
+	// on CopyObject and, for a multipart copy, on CompleteMultipartUpload.
+	// Only a store that honours that header closes the race with an object
+	// written at the destination between the HEAD and the copy; one that
+	// ignores it replaces such an object. Of the stores s3kit is tested
+	// with, versitygw and MinIO both ignore it on CopyObject and honour it
+	// on CompleteMultipartUpload; Amazon S3 documents both.
+	//
+	// As with any conditional request over a network, if a store that
+	// honours the header made the copy but its answer was lost, the retry
+	// finds the destination taken and the copy is reported as ErrExist.
+	NoClobber bool
+
 	// MultipartThreshold is the source size above which the copy is a
 	// parallel multipart copy (UploadPartCopy); 0 means MaxCopySize (5
 	// GiB), the largest a single CopyObject takes. Setting it sends a HEAD
@@ -99,7 +115,8 @@ func (o *CopyOptions) validate() error {
 // Copy copies the object at src to dst on the server, without the bytes
 // passing through the client, and returns what the server reported of the
 // copy. Both keys are relative to the handle unless opts.DestBucket is set
-// (see CopyOptions). The destination is replaced if it exists.
+// (see CopyOptions). The destination is replaced if it exists, unless
+// opts.NoClobber is set (see there).
 //
 // A source larger than MaxCopySize (5 GiB, or opts.MultipartThreshold)
 // is copied as a parallel multipart copy, carrying the source's content
@@ -129,6 +146,11 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 	if err != nil {
 		return ObjectInfo{}, dstBucket.fail(op, dstFull, err)
 	}
+	if opts.NoClobber {
+		if err := dstBucket.refuseExisting(ctx, op, dstFull); err != nil {
+			return ObjectInfo{}, err
+		}
+	}
 	single := cmp.Or(opts.maxSingle, MaxCopySize)
 	var head *ObjectInfo
 	if opts.MultipartThreshold > 0 || opts.ReplaceMetadata {
@@ -151,6 +173,9 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 		SSEKMSKeyId:       optString(opts.SSEKMSKeyID),
 	}
 	in.ServerSideEncryption = types.ServerSideEncryption(opts.SSE)
+	if opts.NoClobber {
+		in.IfNoneMatch = aws.String("*")
+	}
 	if opts.Tags != nil {
 		in.TaggingDirective = types.TaggingDirectiveReplace
 		in.Tagging = aws.String(encodeTags(opts.Tags))
@@ -178,6 +203,13 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 			}
 		}
 		var e *Error
+		if errors.As(err, &e) && e.Err == ErrPreconditionFailed && opts.NoClobber && e.Code != "ConditionalRequestConflict" {
+			// The condition on the source or the one on the destination:
+			// a destination that exists now tells.
+			if rerr := dstBucket.refuseExisting(ctx, op, dstFull); errors.Is(rerr, ErrExist) {
+				return ObjectInfo{}, rerr
+			}
+		}
 		if errors.As(err, &e) && (e.Err == ErrNotExist || e.Err == ErrPreconditionFailed) {
 			// Only the source can be missing or changed.
 			e.Bucket, e.Key = b.name, srcFull
@@ -191,6 +223,19 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 		info.Checksums, info.ChecksumType = checksums(r.ChecksumCRC32, r.ChecksumCRC32C, r.ChecksumCRC64NVME, r.ChecksumSHA1, r.ChecksumSHA256, r.ChecksumType)
 	}
 	return info, nil
+}
+
+// refuseExisting returns an error matching ErrExist if an object is at
+// the full key, nil if none is, and the error of the HEAD otherwise.
+func (b *Bucket) refuseExisting(ctx context.Context, op, full string) error {
+	_, err := b.headOnly(ctx, op, full, "")
+	switch {
+	case err == nil:
+		return b.fail(op, full, fmt.Errorf("%w: the destination exists and the copy is create-only (NoClobber)", ErrExist))
+	case errors.Is(err, ErrNotExist) && !errors.Is(err, ErrBucketNotExist):
+		return nil
+	}
+	return err
 }
 
 // headSource reads the source of a copy, which must have the ETag
@@ -211,7 +256,11 @@ func (b *Bucket) headSource(ctx context.Context, op, srcFull, ifMatch string) (O
 // one a HEAD sees first. The copy is made only while src still has that
 // ETag, and the delete asks the store to delete src only while it still
 // has it. A change of src before the copy fails the copy with
-// ErrPreconditionFailed, and nothing is deleted.
+// ErrPreconditionFailed, and nothing is deleted. With opts.NoClobber, a
+// destination that exists fails the copy with ErrExist and src is not
+// deleted; on a store that ignores the create-only header of a copy (see
+// CopyOptions.NoClobber), an object written at dst in the instant between
+// Move's check and its copy is replaced, but src is never lost.
 //
 // If src changes between the copy and the delete, a store that honours
 // the condition of the delete refuses it: Move then fails with an error
@@ -362,13 +411,22 @@ func (b *Bucket) multipartCopy(ctx context.Context, op, srcFull string, head Obj
 	err = errors.Join(errs...)
 	if err == nil {
 		var out *s3.CompleteMultipartUploadOutput
-		out, err = b.c.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		in := &s3.CompleteMultipartUploadInput{
 			Bucket: aws.String(dst.name), Key: aws.String(dstFull), UploadId: aws.String(id),
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-		})
+		}
+		if opts.NoClobber {
+			in.IfNoneMatch = aws.String("*")
+		}
+		out, err = b.c.s3.CompleteMultipartUpload(ctx, in)
 		if err == nil {
 			info.ETag, info.VersionID = aws.ToString(out.ETag), aws.ToString(out.VersionId)
 			return info, nil
+		}
+		if e := (*Error)(nil); opts.NoClobber && errors.As(wrapErr(op, dst.name, dstFull, err), &e) && e.Err == ErrPreconditionFailed && e.Code != "ConditionalRequestConflict" {
+			// The parts are pinned to the source on their own requests:
+			// this condition is the destination's.
+			err = fmt.Errorf("%w: the destination was written during the copy, which is create-only (NoClobber)", ErrExist)
 		}
 		if e := (*Error)(nil); errors.As(wrapErr(op, dst.name, dstFull, err), &e) && e.Code == "NoSuchUpload" {
 			// The SDK retries a Complete whose answer was lost; if the
@@ -451,7 +509,7 @@ func multipartETag(parts []types.CompletedPart) string {
 // source's, so that replacing the metadata never drops a Content-Type.
 func (o *CopyOptions) replaced(src ObjectInfo) ObjectInfo {
 	h := ObjectInfo{
-		Metadata:           o.Metadata,
+		Metadata:           metaHeaders(o.Metadata),
 		ContentType:        cmp.Or(o.ContentType, src.ContentType),
 		CacheControl:       cmp.Or(o.CacheControl, src.CacheControl),
 		ContentDisposition: cmp.Or(o.ContentDisposition, src.ContentDisposition),

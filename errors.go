@@ -61,6 +61,10 @@ var (
 	// ErrInsecurePath: a key would be written outside the local directory
 	// it is downloaded into.
 	ErrInsecurePath = &sentinel{"insecure path", nil}
+
+	// ErrClosed: the Client was closed (Client.Close). Matches
+	// fs.ErrClosed.
+	ErrClosed = &sentinel{"client is closed", fs.ErrClosed}
 )
 
 // A sentinel is one of the Err values above; it unwraps to its io/fs
@@ -177,6 +181,8 @@ func wrapErr(op, bucket, key string, err error) error {
 	switch {
 	case errors.As(err, &ce) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
 		e.Err = fmt.Errorf("%w: %w", ErrPermission, ce)
+	case errors.Is(err, ErrClosed):
+		e.Err = ErrClosed
 	case errors.Is(err, context.Canceled):
 		e.Err = context.Canceled
 	case errors.Is(err, context.DeadlineExceeded):

@@ -43,6 +43,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-photos")()
 
 	b := c.Bucket("example-photos").Prefix("2025", "06")
@@ -72,6 +73,7 @@ func ExampleBucket_PutJSON() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-json")()
 	b := c.Bucket("example-json")
 
@@ -96,6 +98,7 @@ func ExampleBucket_List() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-list")()
 	b := c.Bucket("example-list")
 	for _, k := range []string{"logs/2025-01-01.gz", "logs/2025-01-02.gz", "logs/old/2024.gz", "readme.md"} {
@@ -130,6 +133,7 @@ func ExampleBucket_Put_conditional() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-cas")()
 	b := c.Bucket("example-cas")
 
@@ -162,6 +166,7 @@ func ExampleBucket_GetJSON_compareAndSwap() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-json-cas")()
 	b := c.Bucket("example-json-cas")
 
@@ -203,6 +208,7 @@ func ExampleBucket_DeleteMany() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-delete")()
 	b := c.Bucket("example-delete")
 	var keys []string
@@ -232,6 +238,7 @@ func ExampleBucket_PresignGet() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-presign")()
 	b := c.Bucket("example-presign")
 	if _, err := b.PutString(ctx, "report.txt", "quarterly numbers", nil); err != nil {
@@ -258,6 +265,7 @@ func ExampleBucket_PresignPut() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-presign-put")()
 	b := c.Bucket("example-presign-put")
 
@@ -295,6 +303,7 @@ func ExampleURLOpener() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-url-opener")()
 
 	// URLs from a service's users: the zero URLOpener refuses an endpoint
@@ -325,6 +334,7 @@ func ExampleError() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-errors")()
 	b := c.Bucket("example-errors")
 
@@ -350,6 +360,7 @@ func ExampleOpenBucket() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-url-bucket")()
 
 	// The store and the credentials come from the environment; the query
@@ -382,6 +393,7 @@ func ExampleOpen() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-url-open")()
 	if _, err := c.Bucket("example-url-open").PutString(ctx, "notes/hello world.txt", "hello, world\n", nil); err != nil {
 		log.Fatal(err)
@@ -410,6 +422,7 @@ func ExampleCreate() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-url-create")()
 
 	w, err := s3kit.Create(ctx, "s3://example-url-create/out/result?content_type=application/json")
@@ -440,6 +453,7 @@ func ExampleBucket_FS() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-fs")()
 	b := c.Bucket("example-fs")
 	for key, s := range map[string]string{"site/index.html": "<h1>hi</h1>", "site/css/a.css": "a{}", "site/css/b.css": "b{}"} {
@@ -482,6 +496,7 @@ func ExampleFS_OpenFile() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-fs-rw")()
 	fsys := c.Bucket("example-fs-rw").FS(ctx)
 	if err := fsys.WriteFile("counter.txt", []byte("0041"), 0o644); err != nil {
@@ -522,6 +537,7 @@ func ExampleSync() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-sync")()
 
 	dir, err := os.MkdirTemp("", "site-")
@@ -585,6 +601,7 @@ func ExampleSync_download() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-sync-down")()
 	b := c.Bucket("example-sync-down")
 	for _, key := range []string{"logs/2025-06-01.log", "logs/2025-06-02.log", "logs/notes.txt"} {
@@ -610,4 +627,217 @@ func ExampleSync_download() {
 	// Output:
 	// copied 2 files, 10 bytes; 0 unchanged
 	// copied 0 files, 0 bytes; 2 unchanged
+}
+
+func ExampleClient_Close() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Close releases the Client's idle connections and pooled buffers.
+	defer c.Close()
+	defer exampleBucket(ctx, c, "example-close")()
+	b := c.Bucket("example-close")
+	if _, err := b.PutString(ctx, "a.txt", "a", nil); err != nil {
+		log.Fatal(err)
+	}
+
+	// A Client used after Close sends nothing.
+	c2, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c2.Close()
+	_, err = c2.Bucket("example-close").Head(ctx, "a.txt", nil)
+	fmt.Println(errors.Is(err, s3kit.ErrClosed))
+	// Output: true
+}
+
+func ExampleBucket_NewWriter_commit() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	defer exampleBucket(ctx, c, "example-writer")()
+	b := c.Bucket("example-writer")
+
+	// Commit only if everything succeeded: the deferred Abort drops the
+	// upload on any early return, and does nothing once Close succeeded.
+	write := func(key string, lines []string) error {
+		w, err := b.NewWriter(ctx, key, nil)
+		if err != nil {
+			return err
+		}
+		defer w.Abort()
+		for _, l := range lines {
+			if l == "" {
+				return errors.New("empty line")
+			}
+			if _, err := fmt.Fprintln(w, l); err != nil {
+				return err
+			}
+		}
+		return w.Close()
+	}
+	fmt.Println(write("good.txt", []string{"a", "b"}))
+	fmt.Println(write("bad.txt", []string{"a", ""}))
+	for _, k := range []string{"good.txt", "bad.txt"} {
+		ok, err := b.Exists(ctx, k)
+		fmt.Println(k, ok, err)
+	}
+	// Output:
+	// <nil>
+	// empty line
+	// good.txt true <nil>
+	// bad.txt false <nil>
+}
+
+func ExampleCopyOptions_noClobber() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	defer exampleBucket(ctx, c, "example-noclobber")()
+	b := c.Bucket("example-noclobber")
+	for k, v := range map[string]string{"draft.txt": "new", "final.txt": "published"} {
+		if _, err := b.PutString(ctx, k, v, nil); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	// Create-only: a destination that exists is ErrExist, and Move then
+	// keeps its source.
+	err = b.Move(ctx, "draft.txt", "final.txt", &s3kit.CopyOptions{NoClobber: true})
+	fmt.Println(errors.Is(err, s3kit.ErrExist))
+	for _, k := range []string{"draft.txt", "final.txt"} {
+		s, _, err := b.GetString(ctx, k)
+		fmt.Println(k, s, err)
+	}
+	// The FS view's Rename, likewise.
+	err = b.FS(ctx).WithNoClobber().Rename("draft.txt", "final.txt")
+	fmt.Println(errors.Is(err, fs.ErrExist))
+	// Output:
+	// true
+	// draft.txt new <nil>
+	// final.txt published <nil>
+	// true
+}
+
+func ExampleBucket_SetPublicRead() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	defer exampleBucket(ctx, c, "example-public")()
+	site := c.Bucket("example-public").Prefix("www")
+	if _, err := site.PutString(ctx, "index.html", "<h1>hi</h1>", nil); err != nil {
+		log.Fatal(err)
+	}
+	status := func() int {
+		resp, err := http.Get(site.URL("index.html")) // no credentials
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	fmt.Println(status())
+	// A statement of the bucket policy, where object ACLs are off.
+	if err := site.SetPublicRead(ctx, true); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(status())
+	if err := site.SetPublicRead(ctx, false); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(status())
+	// Output:
+	// 403
+	// 200
+	// 403
+}
+
+func ExampleListOptions_prefixAndPattern() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	defer exampleBucket(ctx, c, "example-prefix-pattern")()
+	b := c.Bucket("example-prefix-pattern")
+	for _, k := range []string{"docs/a.txt", "docs/b.md", "docs/old/c.txt", "d.txt"} {
+		if _, err := b.PutString(ctx, k, "x", nil); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	// A Pattern is relative to a Prefix that ends in "/".
+	for _, pattern := range []string{"*.txt", "**.txt"} {
+		objs, err := b.ListAll(ctx, &s3kit.ListOptions{Prefix: "docs/", Pattern: pattern})
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, o := range objs {
+			fmt.Println(pattern, o.Key)
+		}
+	}
+	// A combination no key can satisfy is an error, not an empty list.
+	_, err = b.ListAll(ctx, &s3kit.ListOptions{Prefix: "docs/old", Pattern: "*.txt"})
+	fmt.Println(errors.Is(err, s3kit.ErrInvalid))
+	// Output:
+	// *.txt docs/a.txt
+	// **.txt docs/a.txt
+	// **.txt docs/old/c.txt
+	// true
+}
+
+func ExampleOpenFile() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	defer exampleBucket(ctx, c, "example-openfile")()
+
+	// One object, read and written through one URL, as s3file's s3open.
+	f, err := s3kit.OpenFile(ctx, "s3://example-openfile/todo.txt", os.O_RDWR|os.O_CREATE, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := io.WriteString(f, "buy milk\n"); err != nil {
+		f.Discard()
+		log.Fatal(err)
+	}
+	// Close writes the object back, as it changed.
+	if err := f.Close(); err != nil {
+		log.Fatal(err)
+	}
+
+	f, err = s3kit.OpenFile(ctx, "s3://example-openfile/todo.txt", os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := io.WriteString(f, "call Ann\n"); err != nil {
+		f.Discard()
+		log.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		log.Fatal(err)
+	}
+	s, _, err := c.Bucket("example-openfile").GetString(ctx, "todo.txt")
+	fmt.Print(s, err, "\n")
+	// Output:
+	// buy milk
+	// call Ann
+	// <nil>
 }

@@ -197,6 +197,7 @@ var lacks = map[string]map[string]string{
 		"conditional batch delete":   "DeleteObjects deletes an object whose ETag is not the one its entry names",
 		"clearing metadata by overwrite": "an object replaced by one without user metadata (PUT, multipart upload, " +
 			"copy onto another key) keeps the old object's metadata",
+		"create-only copy": "CopyObject ignores If-None-Match: * and replaces the destination (CompleteMultipartUpload honours it)",
 	},
 	"minio": {
 		"object ACLs": "MinIO answers PutObjectAcl with NotImplemented for any ACL but private",
@@ -206,6 +207,7 @@ var lacks = map[string]map[string]string{
 		"key dot dot":              "it refuses a key with a .. segment (XMinioInvalidResourceName)",
 		"conditional delete":       "DeleteObject deletes an object whose ETag is not the If-Match one",
 		"conditional batch delete": "DeleteObjects deletes an object whose ETag is not the one its entry names",
+		"create-only copy":         "CopyObject ignores If-None-Match: * and replaces the destination (CompleteMultipartUpload honours it)",
 	},
 }
 

@@ -70,13 +70,21 @@ type PutOptions struct {
 	ContentLanguage    string
 
 	// Metadata is the user metadata (x-amz-meta-*), at most 2 KiB of
-	// printable US-ASCII names and values.
+	// printable US-ASCII names and values. A name may be given with its
+	// header prefix, "x-amz-meta-state" for "state" (in any case): the
+	// prefix is stripped, never doubled. Names that are the same without
+	// regard to case or prefix ("State" and "state") are ErrInvalid, since
+	// S3 would keep one of them; names read back are in lower case.
 	Metadata map[string]string
 	// Tags are the object's tags, at most 10.
 	Tags map[string]string
 
-	// ACL is a canned ACL such as "private" or "public-read". Many buckets
-	// have ACLs disabled and refuse any but "private" or none.
+	// ACL is a canned ACL such as "private" or "public-read". Buckets with
+	// ACLs disabled (Amazon S3's default since 2023) refuse any but
+	// "private", "bucket-owner-full-control" or none; stores without
+	// object ACLs, MinIO and versitygw among them, accept the header and
+	// ignore it, and the object stays private. Make objects public there
+	// with [Bucket.SetPublicRead].
 	ACL string
 	// StorageClass such as "STANDARD_IA"; empty means the bucket's default.
 	StorageClass string
@@ -146,7 +154,7 @@ func (b *Bucket) putInput(full string, o *PutOptions, fallbackType string) *s3.P
 		Bucket:      aws.String(b.name),
 		Key:         aws.String(full),
 		ContentType: aws.String(detectContentType(o.ContentType, full, fallbackType)),
-		Metadata:    o.Metadata,
+		Metadata:    metaHeaders(o.Metadata),
 	}
 	in.CacheControl = optString(o.CacheControl)
 	in.ContentDisposition = optString(o.ContentDisposition)
@@ -302,14 +310,19 @@ func (b *Bucket) putErr(op, full string, opts *PutOptions, err error) error {
 // the same response gave it: the ETag in it is the one of these bytes, for
 // a compare-and-swap with PutOptions.IfMatch.
 func (b *Bucket) GetBytes(ctx context.Context, key string) ([]byte, ObjectInfo, error) {
-	full, body, info, err := b.get(ctx, "GetBytes", key)
+	return b.getBytes(ctx, "GetBytes", key)
+}
+
+// getBytes is GetBytes, with errors naming op.
+func (b *Bucket) getBytes(ctx context.Context, op, key string) ([]byte, ObjectInfo, error) {
+	full, body, info, err := b.get(ctx, op, key)
 	if err != nil {
 		return nil, ObjectInfo{}, err
 	}
 	defer body.Close()
 	buf := bytes.NewBuffer(make([]byte, 0, max(info.Size, 0)+bytes.MinRead))
 	if _, err := buf.ReadFrom(body); err != nil {
-		return nil, ObjectInfo{}, b.fail("GetBytes", full, err)
+		return nil, ObjectInfo{}, b.fail(op, full, err)
 	}
 	return buf.Bytes(), info, nil
 }
@@ -317,7 +330,7 @@ func (b *Bucket) GetBytes(ctx context.Context, key string) ([]byte, ObjectInfo, 
 // GetString returns the content of the object at key as a string, and its
 // metadata; see GetBytes.
 func (b *Bucket) GetString(ctx context.Context, key string) (string, ObjectInfo, error) {
-	data, info, err := b.GetBytes(ctx, key)
+	data, info, err := b.getBytes(ctx, "GetString", key)
 	return string(data), info, err
 }
 
@@ -697,7 +710,7 @@ func (b *Bucket) setMetadata(ctx context.Context, key string, meta map[string]st
 		CopySource:         aws.String(copySource(b.name, full, "")),
 		CopySourceIfMatch:  aws.String(info.ETag),
 		MetadataDirective:  types.MetadataDirectiveReplace,
-		Metadata:           meta,
+		Metadata:           metaHeaders(meta),
 		ContentType:        optString(info.ContentType),
 		CacheControl:       optString(info.CacheControl),
 		ContentDisposition: optString(info.ContentDisposition),
@@ -757,8 +770,11 @@ func (b *Bucket) WaitExists(ctx context.Context, key string, timeout time.Durati
 }
 
 // MakePublic gives the object at key the canned ACL "public-read", so that
-// URL(key) serves it to anyone. Buckets with ACLs disabled (the default on
-// Amazon S3 since 2023) refuse it; use a bucket policy there.
+// URL(key) serves it to anyone. Where object ACLs are off (Amazon S3
+// buckets with ACLs disabled, the default since 2023; stores without ACLs,
+// MinIO and versitygw among them) it changes nothing and fails with an
+// error matching errors.ErrUnsupported that says so: make a prefix public
+// with [Bucket.SetPublicRead] there, which uses the bucket policy.
 func (b *Bucket) MakePublic(ctx context.Context, key string) error {
 	full, err := b.key(key)
 	if err != nil {
@@ -768,7 +784,11 @@ func (b *Bucket) MakePublic(ctx context.Context, key string) error {
 		Bucket: aws.String(b.name), Key: aws.String(full), ACL: types.ObjectCannedACLPublicRead,
 	})
 	if err != nil {
-		return b.headErr(ctx, "MakePublic", full, err)
+		err = b.headErr(ctx, "MakePublic", full, err)
+		if e := (*Error)(nil); errors.As(err, &e) && (e.Err == errors.ErrUnsupported || e.Code == "AccessControlListNotSupported") {
+			e.Err = errNoObjectACLs
+		}
+		return err
 	}
 	return nil
 }

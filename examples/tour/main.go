@@ -55,6 +55,7 @@ func run(ctx context.Context, endpoint string) error {
 	if err != nil {
 		return err
 	}
+	defer c.Close()
 
 	name := fmt.Sprintf("s3kit-tour-%d", time.Now().UnixNano()%1e9)
 	if err := c.CreateBucket(ctx, name, nil); err != nil {
