@@ -22,6 +22,9 @@ type Bucket struct {
 	// putDefaults fill what the PutOptions of each write leave empty; nil:
 	// none. Validated, never modified.
 	putDefaults *PutOptions
+	// ssec is the SSE-C key of every request (WithSSECustomerKey); nil:
+	// none.
+	ssec *SSECustomerKey
 }
 
 // Name returns the bucket's name.
@@ -100,6 +103,9 @@ func validPutDefaults(d *PutOptions) error {
 	if d.IfMatch != "" || d.IfNoneMatch != "" {
 		return invalidf("put defaults cannot set IfMatch or IfNoneMatch; conditions belong to one write")
 	}
+	if d.SSECustomerKey != nil {
+		return invalidf("put defaults cannot set SSECustomerKey; use WithSSECustomerKey, which the reads need too")
+	}
 	return d.validate()
 }
 
@@ -107,6 +113,7 @@ func validPutDefaults(d *PutOptions) error {
 // empty taken from the handle's defaults (see WithPutDefaults). Applying
 // it twice gives the same options. opts is not modified.
 func (b *Bucket) putOptions(opts *PutOptions) *PutOptions {
+	opts = b.putKey(opts)
 	d := b.putDefaults
 	if d == nil {
 		return opts
@@ -120,9 +127,13 @@ func (b *Bucket) putOptions(opts *PutOptions) *PutOptions {
 	o.ContentDisposition = cmp.Or(o.ContentDisposition, d.ContentDisposition)
 	o.ContentEncoding = cmp.Or(o.ContentEncoding, d.ContentEncoding)
 	o.ContentLanguage = cmp.Or(o.ContentLanguage, d.ContentLanguage)
+	o.WebsiteRedirectLocation = cmp.Or(o.WebsiteRedirectLocation, d.WebsiteRedirectLocation)
+	if o.Expires.IsZero() {
+		o.Expires = d.Expires
+	}
 	o.ACL = cmp.Or(o.ACL, d.ACL)
 	o.StorageClass = cmp.Or(o.StorageClass, d.StorageClass)
-	if o.SSE == "" {
+	if o.SSE == "" && o.SSECustomerKey == nil {
 		o.SSE, o.SSEKMSKeyID = d.SSE, cmp.Or(o.SSEKMSKeyID, d.SSEKMSKeyID)
 	}
 	o.Metadata = mergeDefaults(d.Metadata, o.Metadata, strings.EqualFold)
@@ -133,6 +144,7 @@ func (b *Bucket) putOptions(opts *PutOptions) *PutOptions {
 // copyOptions returns the options of one copy with the put defaults S3
 // does not carry over from the source filled in. opts is not modified.
 func (b *Bucket) copyOptions(opts *CopyOptions) *CopyOptions {
+	opts = b.copyKey(opts)
 	d := b.putDefaults
 	if d == nil {
 		return opts
@@ -143,7 +155,7 @@ func (b *Bucket) copyOptions(opts *CopyOptions) *CopyOptions {
 	o := *opts
 	o.ACL = cmp.Or(o.ACL, d.ACL)
 	o.StorageClass = cmp.Or(o.StorageClass, d.StorageClass)
-	if o.SSE == "" {
+	if o.SSE == "" && o.SSECustomerKey == nil {
 		o.SSE, o.SSEKMSKeyID = d.SSE, cmp.Or(o.SSEKMSKeyID, d.SSEKMSKeyID)
 	}
 	return &o

@@ -237,7 +237,7 @@ func ExampleBucket_PresignGet() {
 	if _, err := b.PutString(ctx, "report.txt", "quarterly numbers", nil); err != nil {
 		log.Fatal(err)
 	}
-	url, err := b.PresignGet(ctx, "report.txt", 15*time.Minute, nil)
+	url, _, err := b.PresignGet(ctx, "report.txt", 15*time.Minute, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

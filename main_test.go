@@ -194,7 +194,9 @@ var lacks = map[string]map[string]string{
 		"key dot dot":                "it refuses a key with a .. segment (400 Bad Request)",
 		"copy of a directory marker": "CopyObject of a dir/ marker answers 500 InternalError",
 		"SSE-S3":                     "it accepts x-amz-server-side-encryption but neither applies nor reports it",
-		"conditional batch delete":   "DeleteObjects deletes an object whose ETag is not the one its entry names",
+		"SSE-C": "it accepts the x-amz-server-side-encryption-customer-* headers but neither applies nor reports them: " +
+			"the ETag is the content's MD5, no key MD5 is echoed, and a GET without the key returns the object",
+		"conditional batch delete": "DeleteObjects deletes an object whose ETag is not the one its entry names",
 		"clearing metadata by overwrite": "an object replaced by one without user metadata (PUT, multipart upload, " +
 			"copy onto another key) keeps the old object's metadata",
 	},
