@@ -36,7 +36,10 @@ type CopyOptions struct {
 	ContentEncoding    string
 	ContentLanguage    string
 	// Expires and WebsiteRedirectLocation are replaced with the metadata
-	// too; see PutOptions.
+	// too; see PutOptions. A copy that keeps the source's metadata keeps
+	// its Expires but not its WebsiteRedirectLocation, which S3 does not
+	// copy; one with ReplaceMetadata keeps the source's where these are
+	// empty.
 	Expires                 time.Time
 	WebsiteRedirectLocation string
 

@@ -203,11 +203,13 @@ var lacks = map[string]map[string]string{
 	"minio": {
 		"object ACLs": "MinIO answers PutObjectAcl with NotImplemented for any ACL but private",
 		// Its erasure-coded backend maps keys to file paths.
-		"key double slash":         "it refuses a key with an empty segment (XMinioInvalidObjectName)",
-		"key leading slash":        "it stores /leading.txt as leading.txt, so List does not return the key written",
-		"key dot dot":              "it refuses a key with a .. segment (XMinioInvalidResourceName)",
-		"conditional delete":       "DeleteObject deletes an object whose ETag is not the If-Match one",
-		"conditional batch delete": "DeleteObjects deletes an object whose ETag is not the one its entry names",
+		"key double slash":          "it refuses a key with an empty segment (XMinioInvalidObjectName)",
+		"key leading slash":         "it stores /leading.txt as leading.txt, so List does not return the key written",
+		"key dot dot":               "it refuses a key with a .. segment (XMinioInvalidResourceName)",
+		"conditional delete":        "DeleteObject deletes an object whose ETag is not the If-Match one",
+		"website redirect location": "it neither stores nor reports x-amz-website-redirect-location (it has no website endpoint)",
+		"Expires kept by copy":      "a CopyObject that keeps the source's metadata drops its Expires header",
+		"conditional batch delete":  "DeleteObjects deletes an object whose ETag is not the one its entry names",
 	},
 }
 
