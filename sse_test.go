@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -478,6 +479,43 @@ func TestSSEC(t *testing.T) {
 			// Compared by content, nothing is copied again.
 			if res, err := s3kit.Sync(ctx, s3kit.LocalDir(src), eb1, &s3kit.SyncOptions{Checksum: true}); err != nil || len(res.Copied) != 0 {
 				t.Errorf("second Sync with Checksum: %+v, %v", res, err)
+			}
+		})
+
+		t.Run("fs", func(t *testing.T) {
+			e := newTLSEnv(t, srv)
+			e.requireSSEC(t)
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			k, _ := newKey(t)
+			fsys := e.bucket.WithSSECustomerKey(k).FS(ctx)
+			if err := fsys.WriteFile("d/a.txt", []byte("in the vault"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := fs.ReadFile(fsys, "d/a.txt"); err != nil || string(got) != "in the vault" {
+				t.Errorf("ReadFile = %q, %v", got, err)
+			}
+			if st, err := fs.Stat(fsys, "d/a.txt"); err != nil || st.Size() != 12 {
+				t.Errorf("Stat = %v, %v", st, err)
+			}
+			f, err := fsys.OpenFile("d/a.txt", os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Seek(0, io.SeekEnd); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Write([]byte("!")); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if h, err := e.bucket.WithSSECustomerKey(k).Head(ctx, "d/a.txt", nil); err != nil || h.Size != 13 || h.SSECustomerKeyMD5 != k.MD5() {
+				t.Errorf("after the read-write file: %+v, %v", h, err)
+			}
+			if _, err := fs.ReadFile(e.bucket.FS(ctx), "d/a.txt"); !errors.Is(err, fs.ErrInvalid) {
+				t.Errorf("ReadFile without the key: %v, want ErrInvalid", err)
 			}
 		})
 
