@@ -70,7 +70,8 @@ func (b *Bucket) Prefix(elem ...string) *Bucket {
 // merged: the write gets the defaults' entries and its own, its own value
 // winning for a name both have (metadata names compared case-insensitively,
 // as HTTP does). SSE and SSEKMSKeyID go together: when a write sets SSE,
-// the defaults' KMS key is not used.
+// the defaults' KMS key is not used; a write with a customer key (SSE-C)
+// uses neither.
 //
 // Copy, CopyMany and Move made through the handle take ACL, StorageClass,
 // SSE and SSEKMSKeyID from the defaults where the CopyOptions leave them
@@ -79,7 +80,8 @@ func (b *Bucket) Prefix(elem ...string) *Bucket {
 // CopyOptions. SetMetadata, SetTags and MakePublic change an object in
 // place and ignore the defaults.
 //
-// defaults may not set IfMatch or IfNoneMatch, which belong to one write.
+// defaults may not set IfMatch or IfNoneMatch, which belong to one write,
+// nor SSECustomerKey, which reads need too: see WithSSECustomerKey.
 // Invalid defaults are reported with ErrInvalid by every operation of the
 // returned handle, before any request. The handle keeps a copy of
 // defaults; nil gives a handle without defaults. Handles made from the

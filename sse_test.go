@@ -459,7 +459,16 @@ func TestSSEC(t *testing.T) {
 			if res, err := s3kit.Sync(ctx, eb2, plain, nil); err != nil || len(res.Copied) != 2 {
 				t.Fatalf("Sync k2 to plain: %+v, %v", res, err)
 			}
+			// SyncOptions.Put's key encrypts the copies too.
+			k3, _ := newKey(t)
+			eb3 := e.bucket.Prefix("three").WithSSECustomerKey(k3)
+			if res, err := s3kit.Sync(ctx, eb2, e.bucket.Prefix("three"), &s3kit.SyncOptions{Put: &s3kit.PutOptions{SSECustomerKey: k3}}); err != nil || len(res.Copied) != 2 {
+				t.Fatalf("Sync with SyncOptions.Put.SSECustomerKey: %+v, %v", res, err)
+			}
 			for p := range files {
+				if h, err := eb3.Head(ctx, p, nil); err != nil || h.SSECustomerKeyMD5 != k3.MD5() {
+					t.Errorf("k3 %s: %+v, %v", p, h, err)
+				}
 				if h, err := plain.Head(ctx, p, nil); err != nil || h.SSECustomerKeyMD5 != "" {
 					t.Errorf("plain %s: %+v, %v", p, h, err)
 				}
