@@ -140,5 +140,20 @@ func TestStandardHeaders(t *testing.T) {
 			t.Fatalf("PUT to the presigned URL: %s", resp.Status)
 		}
 		check("Head after a presigned PUT", head("presigned.txt"), want)
+
+		// Sync's Put options set them on copies between buckets.
+		if _, err := b.PutString(ctx, "s/one.txt", "1", nil); err != nil {
+			t.Fatal(err)
+		}
+		dst := newBucket(t, e.client)
+		o = other
+		if res, err := s3kit.Sync(ctx, b.Prefix("s"), dst, &s3kit.SyncOptions{Put: &o}); err != nil || len(res.Copied) != 1 {
+			t.Fatalf("Sync: %+v, %v", res, err)
+		}
+		if h, err := dst.Head(ctx, "one.txt", nil); err != nil {
+			t.Fatal(err)
+		} else {
+			check("Head after Sync with Put options", h, other)
+		}
 	})
 }

@@ -327,10 +327,11 @@ func copyOptionsOf(dest string, p *PutOptions) *CopyOptions {
 	o.ACL, o.StorageClass, o.SSE, o.SSEKMSKeyID, o.Tags = p.ACL, p.StorageClass, p.SSE, p.SSEKMSKeyID, p.Tags
 	o.SSECustomerKey = p.SSECustomerKey
 	if p.Metadata != nil || p.ContentType != "" || p.CacheControl != "" || p.ContentDisposition != "" ||
-		p.ContentEncoding != "" || p.ContentLanguage != "" {
+		p.ContentEncoding != "" || p.ContentLanguage != "" || !p.Expires.IsZero() || p.WebsiteRedirectLocation != "" {
 		o.ReplaceMetadata = true
 		o.Metadata, o.ContentType, o.CacheControl = p.Metadata, p.ContentType, p.CacheControl
 		o.ContentDisposition, o.ContentEncoding, o.ContentLanguage = p.ContentDisposition, p.ContentEncoding, p.ContentLanguage
+		o.Expires, o.WebsiteRedirectLocation = p.Expires, p.WebsiteRedirectLocation
 	}
 	return o
 }
