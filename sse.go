@@ -84,8 +84,11 @@ func (k SSECustomerKey) LogValue() slog.Value { return slog.StringValue(k.String
 // unless CopyOptions.SSECustomerKey says otherwise), SetMetadata, the
 // presigned URLs, the FS view and Sync, whose reads, writes and copies
 // between buckets use the key of the handle on each side. Objects written
-// through the handle are encrypted with key; reading one without it, or
-// with another key, fails (see SSECustomerKey fields and doc.go).
+// through the handle are encrypted with key. Reading one without a key
+// fails with ErrInvalid (the request lacks what the object needs), with
+// another key with ErrPermission (the key is a credential the caller
+// lacks); neither is retried, and the error names SSE-C as the likely
+// cause where the store does not say (a HEAD's answer has no body).
 //
 // The options of one call may name another key (PutOptions,
 // ReaderOptions, HeadOptions, CopyOptions, PresignOptions); a write that
