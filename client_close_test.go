@@ -120,7 +120,7 @@ func TestClientClose(t *testing.T) {
 			"Writer":    w.Close(),
 		}
 		_, calls["List"] = b.ListAll(ctx, nil)
-		_, calls["PresignGet"] = b.PresignGet(ctx, "k.txt", time.Minute, nil)
+		_, _, calls["PresignGet"] = b.PresignGet(ctx, "k.txt", time.Minute, nil)
 		_, calls["BucketExists"] = c.BucketExists(ctx, e.bucket.Name())
 		for name, err := range calls {
 			if !errors.Is(err, s3kit.ErrClosed) || !errors.Is(err, fs.ErrClosed) {

@@ -35,6 +35,13 @@ type CopyOptions struct {
 	ContentDisposition string
 	ContentEncoding    string
 	ContentLanguage    string
+	// Expires and WebsiteRedirectLocation are replaced with the metadata
+	// too; see PutOptions. A copy that keeps the source's metadata keeps
+	// its Expires but not its WebsiteRedirectLocation, which S3 does not
+	// copy; one with ReplaceMetadata keeps the source's where these are
+	// empty.
+	Expires                 time.Time
+	WebsiteRedirectLocation string
 
 	// Tags, if non-nil, replace the source's tags on the copy (an empty map
 	// gives it none); nil keeps them.
@@ -46,6 +53,15 @@ type CopyOptions struct {
 	StorageClass string
 	SSE          string
 	SSEKMSKeyID  string
+
+	// SourceSSECustomerKey is the key of a source encrypted with a
+	// customer key (SSE-C); nil means the handle's (WithSSECustomerKey).
+	SourceSSECustomerKey *SSECustomerKey
+	// SSECustomerKey encrypts the copy with this customer key, which may
+	// differ from the source's; nil means the key of the handle the copy
+	// is made through (none for a handle without one, which gives a copy
+	// without SSE-C), unless SSE is set.
+	SSECustomerKey *SSECustomerKey
 
 	// IfMatch copies only while the source's ETag is this one, else fails
 	// with ErrPreconditionFailed.
@@ -82,6 +98,9 @@ type CopyOptions struct {
 	// maxSingle stands in for MaxCopySize when set, so that tests reach
 	// the multipart fallback without 5 GiB objects.
 	maxSingle int64
+	// ssecDecided: SSECustomerKey is the copy's key, nil meaning none
+	// (see copyKey).
+	ssecDecided bool
 }
 
 func (o *CopyOptions) validate() error {
@@ -94,7 +113,8 @@ func (o *CopyOptions) validate() error {
 		}
 	}
 	if !o.ReplaceMetadata && (o.Metadata != nil || o.ContentType != "" || o.CacheControl != "" ||
-		o.ContentDisposition != "" || o.ContentEncoding != "" || o.ContentLanguage != "") {
+		o.ContentDisposition != "" || o.ContentEncoding != "" || o.ContentLanguage != "" ||
+		!o.Expires.IsZero() || o.WebsiteRedirectLocation != "") {
 		return invalidf("Metadata and content headers of a copy need ReplaceMetadata")
 	}
 	if o.Tags != nil {
@@ -105,7 +125,11 @@ func (o *CopyOptions) validate() error {
 	if o.MultipartThreshold < 0 || o.Concurrency < 0 || o.PartSize != 0 && (o.PartSize < MinPartSize || o.PartSize > MaxPartSize) {
 		return invalidf("MultipartThreshold %d, PartSize %d or Concurrency %d out of range", o.MultipartThreshold, o.PartSize, o.Concurrency)
 	}
+	if err := validSSEC(o.SourceSSECustomerKey, "", ""); err != nil {
+		return err
+	}
 	return (&PutOptions{
+		Expires: o.Expires, WebsiteRedirectLocation: o.WebsiteRedirectLocation, SSECustomerKey: o.SSECustomerKey,
 		ContentType: o.ContentType, CacheControl: o.CacheControl, ContentDisposition: o.ContentDisposition,
 		ContentEncoding: o.ContentEncoding, ContentLanguage: o.ContentLanguage, Metadata: o.Metadata,
 		ACL: o.ACL, StorageClass: o.StorageClass, SSE: o.SSE, SSEKMSKeyID: o.SSEKMSKeyID, IfMatch: o.IfMatch,
@@ -138,10 +162,14 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 	if opts == nil {
 		opts = &CopyOptions{}
 	}
+	if opts.SourceSSECustomerKey != nil {
+		b = b.withSSEC(opts.SourceSSECustomerKey)
+	}
 	dstBucket := b
 	if opts.DestBucket != "" {
 		dstBucket = b.c.Bucket(opts.DestBucket)
 	}
+	dstBucket = dstBucket.withSSEC(opts.SSECustomerKey)
 	dstFull, err := dstBucket.key(dst)
 	if err != nil {
 		return ObjectInfo{}, dstBucket.fail(op, dstFull, err)
@@ -176,6 +204,8 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 	if opts.NoClobber {
 		in.IfNoneMatch = aws.String("*")
 	}
+	dstBucket.ssec.apply(in)
+	b.ssec.applySource(in)
 	if opts.Tags != nil {
 		in.TaggingDirective = types.TaggingDirectiveReplace
 		in.Tagging = aws.String(encodeTags(opts.Tags))
@@ -186,6 +216,7 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 		in.Metadata, in.ContentType, in.CacheControl = h.Metadata, optString(h.ContentType), optString(h.CacheControl)
 		in.ContentDisposition, in.ContentEncoding = optString(h.ContentDisposition), optString(h.ContentEncoding)
 		in.ContentLanguage = optString(h.ContentLanguage)
+		in.Expires, in.WebsiteRedirectLocation = optTime(h.Expires), optString(h.WebsiteRedirectLocation)
 		// Take the headers and the bytes from the same version.
 		in.CopySourceIfMatch = aws.String(head.ETag)
 	}
@@ -295,7 +326,7 @@ func (b *Bucket) Move(ctx context.Context, src, dst string, opts *CopyOptions) e
 		return b.fail("Move", srcFull, err)
 	}
 	if o.IfMatch == "" {
-		h, err := b.head(ctx, "Move", srcFull, "")
+		h, err := b.withSSEC(cmp.Or(o.SourceSSECustomerKey, b.ssec)).head(ctx, "Move", srcFull, "")
 		if err != nil {
 			return err
 		}
@@ -360,7 +391,9 @@ func (b *Bucket) multipartCopy(ctx context.Context, op, srcFull string, head Obj
 		ContentEncoding: optString(h.ContentEncoding), ContentLanguage: optString(h.ContentLanguage),
 		ACL: types.ObjectCannedACL(opts.ACL), StorageClass: types.StorageClass(opts.StorageClass),
 		ServerSideEncryption: types.ServerSideEncryption(opts.SSE), SSEKMSKeyId: optString(opts.SSEKMSKeyID),
+		Expires: optTime(h.Expires), WebsiteRedirectLocation: optString(h.WebsiteRedirectLocation),
 	}
+	dst.ssec.apply(in)
 	if len(tags) > 0 {
 		in.Tagging = aws.String(encodeTags(tags))
 	}
@@ -388,13 +421,16 @@ func (b *Bucket) multipartCopy(ctx context.Context, op, srcFull string, head Obj
 			defer func() { <-sem }()
 			start := int64(i) * ps
 			end := min(start+ps, head.Size) - 1
-			out, err := b.c.s3.UploadPartCopy(pctx, &s3.UploadPartCopyInput{
+			in := &s3.UploadPartCopyInput{
 				Bucket: aws.String(dst.name), Key: aws.String(dstFull), UploadId: aws.String(id),
 				PartNumber:        aws.Int32(int32(i + 1)),
 				CopySource:        aws.String(copySource(b.name, srcFull, "")),
 				CopySourceRange:   aws.String(fmt.Sprintf("bytes=%d-%d", start, end)),
 				CopySourceIfMatch: aws.String(head.ETag),
-			})
+			}
+			dst.ssec.apply(in)
+			b.ssec.applySource(in)
+			out, err := b.c.s3.UploadPartCopy(pctx, in)
 			if err != nil {
 				errs[i] = err
 				cancel()
@@ -418,6 +454,7 @@ func (b *Bucket) multipartCopy(ctx context.Context, op, srcFull string, head Obj
 		if opts.NoClobber {
 			in.IfNoneMatch = aws.String("*")
 		}
+		dst.ssec.apply(in)
 		out, err = b.c.s3.CompleteMultipartUpload(ctx, in)
 		if err == nil {
 			info.ETag, info.VersionID = aws.ToString(out.ETag), aws.ToString(out.VersionId)
@@ -468,12 +505,13 @@ var errUploadVanished = errors.New("the multipart upload vanished before it was 
 // of parts with the same contents in the same order, which is the copy
 // whoever completed it. Stores (or encryption modes, such as SSE-KMS) whose
 // part ETags are not MD5s give no evidence, and the copy is reported as
-// vanished rather than guessed to have succeeded.
+// vanished rather than guessed to have succeeded; so is a copy encrypted
+// with a customer key (SSE-C), whose ETags are not MD5s of the content.
 func (b *Bucket) completedEarlier(ctx context.Context, op, full string, info ObjectInfo, parts []types.CompletedPart, noUpload *Error) (ObjectInfo, error) {
 	vanished := *noUpload
 	vanished.Op, vanished.Err = op, errUploadVanished
 	want := multipartETag(parts)
-	if want == "" {
+	if want == "" || b.ssec != nil {
 		return ObjectInfo{}, &vanished
 	}
 	h, err := b.headOnly(ctx, op, full, "")
@@ -515,6 +553,12 @@ func (o *CopyOptions) replaced(src ObjectInfo) ObjectInfo {
 		ContentDisposition: cmp.Or(o.ContentDisposition, src.ContentDisposition),
 		ContentEncoding:    cmp.Or(o.ContentEncoding, src.ContentEncoding),
 		ContentLanguage:    cmp.Or(o.ContentLanguage, src.ContentLanguage),
+
+		WebsiteRedirectLocation: cmp.Or(o.WebsiteRedirectLocation, src.WebsiteRedirectLocation),
+		Expires:                 o.Expires,
+	}
+	if h.Expires.IsZero() {
+		h.Expires = src.Expires
 	}
 	if h.Metadata == nil {
 		h.Metadata = map[string]string{}

@@ -187,6 +187,8 @@ func wrapErr(op, bucket, key string, err error) error {
 		e.Err = context.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Err = context.DeadlineExceeded
+	case isTLSError(err):
+		e.Err = fmt.Errorf("TLS handshake with the store failed: %w (a store whose certificate is signed by a CA of its own needs Config.HTTPClient with that CA in its TLS RootCAs)", err)
 	default:
 		if s := classify(e.StatusCode, e.Code); s != nil {
 			e.Err = s

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -244,7 +246,7 @@ func ExampleBucket_PresignGet() {
 	if _, err := b.PutString(ctx, "report.txt", "quarterly numbers", nil); err != nil {
 		log.Fatal(err)
 	}
-	url, err := b.PresignGet(ctx, "report.txt", 15*time.Minute, nil)
+	url, _, err := b.PresignGet(ctx, "report.txt", 15*time.Minute, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -840,4 +842,102 @@ func ExampleOpenFile() {
 	// buy milk
 	// call Ann
 	// <nil>
+}
+
+func ExampleNewSSECustomerKey() {
+	// A real key comes from a secret store: 32 random bytes (AES-256).
+	key, err := s3kit.NewSSECustomerKey(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(key) // the MD5 the store reports, never the key
+	_, err = s3kit.NewSSECustomerKey([]byte("too short"))
+	fmt.Println(errors.Is(err, s3kit.ErrInvalid))
+	// Output:
+	// SSECustomerKey(md5=y4HAEFCYWuvAXWFTtA1Qpg==)
+	// true
+}
+
+// Stores take customer keys only over TLS; this one's certificate is
+// signed by a CA of its own, which the Client trusts through its
+// HTTPClient.
+func ExampleBucket_WithSSECustomerKey() {
+	ctx := context.Background()
+	caPEM, err := os.ReadFile("ca.pem")
+	if err != nil {
+		log.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(caPEM) {
+		log.Fatal("no certificate in ca.pem")
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots}
+	tr.DisableCompression = true // hand out objects stored gzipped as they are
+	c, err := s3kit.New(ctx, s3kit.Config{Endpoint: "https://s3.internal:9000", HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	secret := make([]byte, 32) // from a secret store
+	key, err := s3kit.NewSSECustomerKey(secret)
+	if err != nil {
+		log.Fatal(err)
+	}
+	vault := c.Bucket("vault").WithSSECustomerKey(key)
+	if _, err := vault.PutString(ctx, "notes.txt", "for my eyes only", nil); err != nil {
+		log.Fatal(err)
+	}
+	s, info, err := vault.GetString(ctx, "notes.txt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(s, info.SSECustomerKeyMD5 == key.MD5())
+
+	// Without the key the object cannot be read.
+	_, _, err = c.Bucket("vault").GetString(ctx, "notes.txt")
+	fmt.Println(errors.Is(err, s3kit.ErrInvalid))
+
+	// A presigned GET needs the key too: it is in the headers returned,
+	// which whoever uses the URL must send.
+	url, header, err := vault.PresignGet(ctx, "notes.txt", 5*time.Minute, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	maps.Copy(req.Header, header)
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode)
+}
+
+func ExamplePutOptions_headers() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	defer exampleBucket(ctx, c, "example-headers")()
+	b := c.Bucket("example-headers")
+	_, err = b.PutString(ctx, "bonjour.html", "<p>Bonjour</p>", &s3kit.PutOptions{
+		ContentLanguage: "fr",
+		Expires:         time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), // caches: stale after this
+		// Served as a redirect by a bucket's website endpoint.
+		WebsiteRedirectLocation: "/fr/index.html",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	info, err := b.Head(ctx, "bonjour.html", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(info.ContentLanguage, info.Expires.Format(time.RFC3339))
+	// Output: fr 2030-01-01T00:00:00Z
 }

@@ -51,6 +51,16 @@ type ObjectInfo struct {
 	Tags               map[string]string // only with HeadOptions.WithTags
 	SSE                string
 	SSEKMSKeyID        string
+	// SSECustomerKeyMD5 is set for an object encrypted with a customer
+	// key (SSE-C): the base64 MD5 of that key (SSECustomerKey.MD5). The
+	// ETag of such an object is not the MD5 of its content.
+	SSECustomerKeyMD5 string
+	// Expires is the object's Expires header; zero if it has none or one
+	// that is not an HTTP date.
+	Expires time.Time
+	// WebsiteRedirectLocation is where a bucket's website endpoint
+	// redirects requests for the object.
+	WebsiteRedirectLocation string
 	// Checksums maps an algorithm ("CRC32", "CRC32C", "CRC64NVME", "SHA1",
 	// "SHA256") to its base64 value, for those the server reported.
 	Checksums    map[string]string
@@ -68,6 +78,14 @@ type PutOptions struct {
 	ContentDisposition string
 	ContentEncoding    string
 	ContentLanguage    string
+	// Expires, if not zero, is sent as the object's Expires header (an HTTP
+	// date, to the second): when caches should consider it stale. S3 does
+	// not delete the object then.
+	Expires time.Time
+	// WebsiteRedirectLocation makes a bucket's website endpoint redirect
+	// requests for the object to this path of the bucket ("/other.html")
+	// or URL ("https://…").
+	WebsiteRedirectLocation string
 
 	// Metadata is the user metadata (x-amz-meta-*), at most 2 KiB of
 	// printable US-ASCII names and values. A name may be given with its
@@ -94,6 +112,10 @@ type PutOptions struct {
 	// SSEKMSKeyID is the KMS key for SSEKMS; empty means the account's
 	// default key.
 	SSEKMSKeyID string
+	// SSECustomerKey encrypts the object with this customer-provided key
+	// (SSE-C), which every later read of it must present; nil means the
+	// handle's (WithSSECustomerKey), if any. It excludes SSE.
+	SSECustomerKey *SSECustomerKey
 
 	// IfNoneMatch "*" makes the write create-only: if the key exists, the
 	// write fails with an error matching ErrExist and ErrPreconditionFailed
@@ -142,6 +164,12 @@ func (o *PutOptions) validate() error {
 	if err := validStorageClass(o.StorageClass); err != nil {
 		return err
 	}
+	if err := validRedirect(o.WebsiteRedirectLocation); err != nil {
+		return err
+	}
+	if err := validSSEC(o.SSECustomerKey, o.SSE, o.SSEKMSKeyID); err != nil {
+		return err
+	}
 	return validSSE(o.SSE, o.SSEKMSKeyID)
 }
 
@@ -160,6 +188,8 @@ func (b *Bucket) putInput(full string, o *PutOptions, fallbackType string) *s3.P
 	in.ContentDisposition = optString(o.ContentDisposition)
 	in.ContentEncoding = optString(o.ContentEncoding)
 	in.ContentLanguage = optString(o.ContentLanguage)
+	in.Expires, in.WebsiteRedirectLocation = optTime(o.Expires), optString(o.WebsiteRedirectLocation)
+	o.SSECustomerKey.apply(in)
 	in.IfNoneMatch = optString(o.IfNoneMatch)
 	in.IfMatch = optString(o.IfMatch)
 	in.SSEKMSKeyId = optString(o.SSEKMSKeyID)
@@ -274,6 +304,9 @@ func (b *Bucket) putBody(ctx context.Context, full string, body io.ReadSeeker, s
 		setChecksum(cs.name, sum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C)
 	}
 	out, err := b.c.s3.PutObject(ctx, in, b.c.uploadOptions)
+	if err == nil && opts != nil {
+		err = opts.SSECustomerKey.echoed(out.SSECustomerKeyMD5)
+	}
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -285,6 +318,8 @@ func (b *Bucket) putBody(ctx context.Context, full string, body io.ReadSeeker, s
 		ContentType: aws.ToString(in.ContentType),
 		SSE:         string(out.ServerSideEncryption),
 		SSEKMSKeyID: aws.ToString(out.SSEKMSKeyId),
+
+		SSECustomerKeyMD5: aws.ToString(out.SSECustomerKeyMD5),
 	}
 	info.Checksums, info.ChecksumType = checksums(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumType)
 	if sum != "" && info.Checksums[b.c.checksum.name] == "" {
@@ -425,6 +460,10 @@ func (b *Bucket) infoOfGet(full string, out *s3.GetObjectOutput) ObjectInfo {
 		Metadata:           out.Metadata,
 		SSE:                string(out.ServerSideEncryption),
 		SSEKMSKeyID:        aws.ToString(out.SSEKMSKeyId),
+
+		SSECustomerKeyMD5:       aws.ToString(out.SSECustomerKeyMD5),
+		Expires:                 parseExpires(out.ExpiresString),
+		WebsiteRedirectLocation: aws.ToString(out.WebsiteRedirectLocation),
 	}
 	info.Checksums, info.ChecksumType = checksums(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumType)
 	return info
@@ -436,6 +475,9 @@ type HeadOptions struct {
 	WithTags bool
 	// VersionID selects a version of the object; empty means the current.
 	VersionID string
+	// SSECustomerKey is the key of an object encrypted with a customer key
+	// (SSE-C); nil means the handle's (WithSSECustomerKey), if any.
+	SSECustomerKey *SSECustomerKey
 }
 
 // Head returns the metadata of the object at key without its content. A
@@ -453,6 +495,9 @@ func (b *Bucket) Head(ctx context.Context, key string, opts *HeadOptions) (Objec
 	}
 	if opts == nil {
 		opts = &HeadOptions{}
+	}
+	if opts.SSECustomerKey != nil {
+		b = b.withSSEC(opts.SSECustomerKey)
 	}
 	info, err := b.head(ctx, "Head", full, opts.VersionID)
 	if err != nil {
@@ -481,14 +526,16 @@ func (b *Bucket) head(ctx context.Context, op, full, version string) (ObjectInfo
 // a missing key: a 404 is ErrNotExist either way. Success shows that the
 // bucket exists, and is remembered (see headErr).
 func (b *Bucket) headOnly(ctx context.Context, op, full, version string) (ObjectInfo, error) {
-	out, err := b.c.s3.HeadObject(ctx, &s3.HeadObjectInput{
+	in := &s3.HeadObjectInput{
 		Bucket:       aws.String(b.name),
 		Key:          aws.String(full),
 		VersionId:    optString(version),
 		ChecksumMode: types.ChecksumModeEnabled,
-	})
+	}
+	b.ssec.apply(in)
+	out, err := b.c.s3.HeadObject(ctx, in)
 	if err != nil {
-		return ObjectInfo{}, b.fail(op, full, err)
+		return ObjectInfo{}, b.ssecErr(b.fail(op, full, err))
 	}
 	b.sawBucket()
 	info := ObjectInfo{
@@ -507,6 +554,10 @@ func (b *Bucket) headOnly(ctx context.Context, op, full, version string) (Object
 		Metadata:           out.Metadata,
 		SSE:                string(out.ServerSideEncryption),
 		SSEKMSKeyID:        aws.ToString(out.SSEKMSKeyId),
+
+		SSECustomerKeyMD5:       aws.ToString(out.SSECustomerKeyMD5),
+		Expires:                 parseExpires(out.ExpiresString),
+		WebsiteRedirectLocation: aws.ToString(out.WebsiteRedirectLocation),
 	}
 	if info.StorageClass == "" {
 		info.StorageClass = string(types.StorageClassStandard)
@@ -701,6 +752,7 @@ func (b *Bucket) setMetadata(ctx context.Context, key string, meta map[string]st
 		_, err := b.multipartCopy(ctx, "SetMetadata", full, info, b, full, &CopyOptions{
 			ReplaceMetadata: true, Metadata: meta,
 			StorageClass: string(class), SSE: info.SSE, SSEKMSKeyID: info.SSEKMSKeyID,
+			Expires: info.Expires, WebsiteRedirectLocation: info.WebsiteRedirectLocation,
 		})
 		return err
 	}
@@ -720,6 +772,9 @@ func (b *Bucket) setMetadata(ctx context.Context, key string, meta map[string]st
 		SSEKMSKeyId:        optString(info.SSEKMSKeyID),
 	}
 	in.ServerSideEncryption = types.ServerSideEncryption(info.SSE)
+	in.Expires, in.WebsiteRedirectLocation = optTime(info.Expires), optString(info.WebsiteRedirectLocation)
+	b.ssec.apply(in)
+	b.ssec.applySource(in)
 	if _, err := b.c.s3.CopyObject(ctx, in); err != nil {
 		return b.fail("SetMetadata", full, err)
 	}

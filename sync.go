@@ -64,7 +64,7 @@ type SyncOptions struct {
 	// DryRun.
 	Progress func(SyncProgress)
 	// Put applies to every object written: to uploads as to Put, and to
-	// copies between buckets, where its ACL, StorageClass, SSE and Tags
+	// copies between buckets, where its ACL, StorageClass, SSE, SSECustomerKey and Tags
 	// apply as in CopyOptions, and its content headers and Metadata, if
 	// any is set, replace the source's. IfMatch and IfNoneMatch are
 	// refused: Sync decides itself what to overwrite.
@@ -325,11 +325,13 @@ func copyOptionsOf(dest string, p *PutOptions) *CopyOptions {
 		return o
 	}
 	o.ACL, o.StorageClass, o.SSE, o.SSEKMSKeyID, o.Tags = p.ACL, p.StorageClass, p.SSE, p.SSEKMSKeyID, p.Tags
+	o.SSECustomerKey = p.SSECustomerKey
 	if p.Metadata != nil || p.ContentType != "" || p.CacheControl != "" || p.ContentDisposition != "" ||
-		p.ContentEncoding != "" || p.ContentLanguage != "" {
+		p.ContentEncoding != "" || p.ContentLanguage != "" || !p.Expires.IsZero() || p.WebsiteRedirectLocation != "" {
 		o.ReplaceMetadata = true
 		o.Metadata, o.ContentType, o.CacheControl = p.Metadata, p.ContentType, p.CacheControl
 		o.ContentDisposition, o.ContentEncoding, o.ContentLanguage = p.ContentDisposition, p.ContentEncoding, p.ContentLanguage
+		o.Expires, o.WebsiteRedirectLocation = p.Expires, p.WebsiteRedirectLocation
 	}
 	return o
 }

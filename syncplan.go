@@ -125,6 +125,9 @@ func (s *syncer) sameContent(ctx context.Context, p string) (bool, error) {
 func localMatches(root *os.Root, p string, info ObjectInfo) (bool, error) {
 	cs, want := fullChecksumOf(info)
 	md5want := ""
+	if cs == nil && info.SSECustomerKeyMD5 != "" {
+		return false, nil // an SSE-C object's ETag is not an MD5 of its content
+	}
 	if cs == nil {
 		if md5want = etagMD5(info.ETag); md5want == "" {
 			return false, nil
@@ -183,8 +186,9 @@ func sameObject(a, b ObjectInfo) bool {
 	}
 	// Equal ETags mean equal content, also for multipart ones (the MD5 of
 	// the parts' MD5s); different ones prove nothing, and count as
-	// different.
-	return a.ETag != "" && a.ETag == b.ETag
+	// different. SSE-C ETags are not MD5s of the content, and prove
+	// nothing either.
+	return a.ETag != "" && a.ETag == b.ETag && a.SSECustomerKeyMD5 == "" && b.SSECustomerKeyMD5 == ""
 }
 
 // fullSums returns the checksums of the whole content of an object.

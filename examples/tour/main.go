@@ -129,7 +129,7 @@ func run(ctx context.Context, endpoint string) error {
 	step("Head", fmt.Sprintf("%s  %s  %d bytes  metadata=%v tags=%v", info.Key, info.ContentType, info.Size, info.Metadata, info.Tags))
 
 	// Presign: a plain HTTP client fetches the object with the URL alone.
-	url, err := b.PresignGet(ctx, "notes/todo.txt", 5*time.Minute, nil)
+	url, _, err := b.PresignGet(ctx, "notes/todo.txt", 5*time.Minute, nil)
 	if err != nil {
 		return err
 	}
