@@ -3,6 +3,7 @@ package s3kit
 import (
 	"cmp"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
@@ -118,8 +119,16 @@ type Config struct {
 	// not may need more. Negative is ErrInvalid.
 	StallTimeout time.Duration
 
+	// RootCAs, if set, are the certificate authorities s3kit's own HTTP
+	// client trusts, instead of the system's: for a store whose
+	// certificate a private authority signed. Without it, a CA bundle
+	// named by AWS_CA_BUNDLE or by the profile's ca_bundle is trusted
+	// instead of the system's, as by the SDK and the aws CLI. Either way
+	// the tuned transport is kept, which replacing HTTPClient would lose.
+	RootCAs *x509.CertPool
+
 	// HTTPClient, if set, is used instead of the tuned client s3kit builds;
-	// InsecureSkipVerify then has no effect. s3kit uses a copy and never
+	// RootCAs and InsecureSkipVerify then have no effect. s3kit uses a copy and never
 	// changes the value given. The copy keeps the client's Transport, Jar
 	// and Timeout, with two additions. Its Transport is wrapped with the
 	// watchdog of StallTimeout; the bounds on sending and on the response
@@ -295,7 +304,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.InsecureSkipVerify && cfg.Logger != nil {
 		cfg.Logger.Warn("s3kit: TLS certificate verification is DISABLED (Config.InsecureSkipVerify); use this only for testing")
 	}
-	httpClient := newHTTPClient(cfg.HTTPClient, c.concurrency, cfg.InsecureSkipVerify, cmp.Or(cfg.StallTimeout, DefaultStallTimeout))
+	roots := cfg.RootCAs
+	if roots == nil {
+		roots = sdkRootCAs(awsCfg.HTTPClient)
+	}
+	httpClient := newHTTPClient(cfg.HTTPClient, c.concurrency, cfg.InsecureSkipVerify, roots, cmp.Or(cfg.StallTimeout, DefaultStallTimeout))
 	if cfg.HTTPClient == nil {
 		c.idle = httpClient.CloseIdleConnections
 	}

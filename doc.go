@@ -149,8 +149,8 @@
 // with a [URLOpener]. TLS certificates
 // are verified unless Config.InsecureSkipVerify is set, which is for
 // testing only. A store whose certificate a CA of its own signed is
-// trusted through a Config.HTTPClient whose transport has that CA in its
-// TLSClientConfig.RootCAs. A handshake that fails on the certificate, or
+// trusted through Config.RootCAs, or a bundle named by AWS_CA_BUNDLE or the
+// profile's ca_bundle, as by the aws CLI. A handshake that fails on the certificate, or
 // over TLS to a store that speaks plain HTTP, is an error that says so
 // and is not retried.
 //

@@ -188,7 +188,7 @@ func wrapErr(op, bucket, key string, err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Err = context.DeadlineExceeded
 	case isTLSError(err):
-		e.Err = fmt.Errorf("TLS handshake with the store failed: %w (a store whose certificate is signed by a CA of its own needs Config.HTTPClient with that CA in its TLS RootCAs)", err)
+		e.Err = fmt.Errorf("TLS handshake with the store failed: %w (a store whose certificate is signed by a CA of its own needs that CA in Config.RootCAs, or in a bundle named by AWS_CA_BUNDLE)", err)
 	default:
 		if s := classify(e.StatusCode, e.Code); s != nil {
 			e.Err = s

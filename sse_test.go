@@ -742,6 +742,23 @@ func TestTLSUntrusted(t *testing.T) {
 		if _, err := tc.Bucket("tls-trusted").PutString(ctx, "k", "v", nil); err != nil {
 			t.Errorf("Put over trusted TLS: %v", err)
 		}
+
+		// s3kit's own transport trusts the CA given as Config.RootCAs, or
+		// named by AWS_CA_BUNDLE, as the SDK and the aws CLI do.
+		rc := newClient(t, srv, s3kit.Config{RootCAs: srv.RootCAs})
+		if _, _, err := rc.Bucket("tls-trusted").GetString(ctx, "k"); err != nil {
+			t.Errorf("Get with Config.RootCAs: %v", err)
+		}
+		t.Setenv("AWS_CA_BUNDLE", srv.CAFile)
+		bc := newClient(t, srv, s3kit.Config{})
+		if _, _, err := bc.Bucket("tls-trusted").GetString(ctx, "k"); err != nil {
+			t.Errorf("Get with AWS_CA_BUNDLE: %v", err)
+		}
+		t.Setenv("AWS_CA_BUNDLE", "")
+		nc := newClient(t, srv, s3kit.Config{MaxAttempts: 1})
+		if _, _, err := nc.Bucket("tls-trusted").GetString(ctx, "k"); !errors.As(err, &cv) {
+			t.Errorf("Get without the CA: %v, want a certificate error", err)
+		}
 	})
 	if len(servers) == 0 {
 		return

@@ -67,9 +67,12 @@ type Server struct {
 	AccessKey string
 	SecretKey string
 	Region    string
-	// RootCAs trusts the certificate of a server started by StartTLS;
-	// nil for one started by Start, which serves plain HTTP.
+	// RootCAs trusts the certificate of a server started by StartTLS, and
+	// CAFile holds that authority's certificate in PEM (as AWS_CA_BUNDLE
+	// names one); nil and "" for one started by Start, which serves plain
+	// HTTP.
 	RootCAs *x509.CertPool
+	CAFile  string
 
 	dir  string // temporary directory holding data, metadata and log
 	log  string // path of the file receiving the server's output
@@ -339,6 +342,7 @@ func start(ctx context.Context, name, bin string, tlsOn bool) (_ *Server, err er
 		if s.RootCAs, tlsArgs, err = writeCert(dir, name); err != nil {
 			return nil, err
 		}
+		s.CAFile = filepath.Join(dir, "ca.pem")
 		// Global flags, before any subcommand.
 		args = append(tlsArgs, args...)
 		s.Endpoint = "https://" + addr

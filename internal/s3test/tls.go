@@ -43,7 +43,8 @@ func StartTLSTB(tb testing.TB, name string) *Server {
 
 // writeCert makes a certificate authority and a server certificate for
 // 127.0.0.1 in dir, where the named server reads them, and returns a
-// pool trusting the authority and the arguments that make the server use
+// pool trusting the authority (whose certificate it also writes to
+// dir/ca.pem) and the arguments that make the server use
 // them. MinIO reads public.crt and private.key from its --certs-dir
 // (dir/certs, which start always passes); versitygw takes --cert and
 // --key.
@@ -101,6 +102,9 @@ func writeCert(dir, name string) (*x509.CertPool, []string, error) {
 		return nil, nil, err
 	}
 	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return nil, nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
 		return nil, nil, err
 	}
 	pool := x509.NewCertPool()
