@@ -61,6 +61,10 @@ var (
 	// ErrInsecurePath: a key would be written outside the local directory
 	// it is downloaded into.
 	ErrInsecurePath = &sentinel{"insecure path", nil}
+
+	// ErrTooManyDeletes: Sync would have deleted more files than
+	// SyncOptions.MaxDelete allows, and deleted none.
+	ErrTooManyDeletes = &sentinel{"too many deletes", nil}
 )
 
 // A sentinel is one of the Err values above; it unwraps to its io/fs
