@@ -109,13 +109,11 @@ func (ex *syncExec) apply(ctx context.Context, d syncDecision) {
 		}
 	}
 	j := syncJob{SyncItem: d.item, check: d.act == actCheck}
-	s.gauges.inFlight.add(1)
-	if !ex.pool.Go(func(ctx context.Context) {
+	ex.pool.Go(func(ctx context.Context) {
+		s.gauges.inFlight.add(1)
 		defer s.gauges.inFlight.add(-1)
 		ex.do(ctx, j)
-	}) {
-		s.gauges.inFlight.add(-1)
-	}
+	})
 }
 
 // do compares (with Checksum) and copies one file, and reports it.
@@ -143,7 +141,7 @@ func (ex *syncExec) do(ctx context.Context, j syncJob) {
 	case err == nil:
 		j.Size = size
 		rep.item(SyncCopied, j.SyncItem, nil)
-	case s.opts.NoClobber && (errors.Is(err, ErrExist) || errors.Is(err, ErrPreconditionFailed)):
+	case s.opts.NoClobber && (errors.Is(err, fs.ErrExist) || errors.Is(err, ErrPreconditionFailed)):
 		// Written by someone else since the listing: kept, as asked.
 		j.Reason = syncExists
 		rep.item(SyncSkipped, j.SyncItem, nil)
