@@ -315,7 +315,8 @@ func TestSyncFlatMemory(t *testing.T) {
 		}
 		return dir
 	}
-	dir := tree(t)
+	top := t
+	dir := tree(top)
 	eachServer(t, func(t *testing.T, e *env) {
 		ctx := deadline(t)
 		c, p := proxied(t, e, s3kit.Config{})
@@ -376,7 +377,7 @@ func TestSyncFlatMemory(t *testing.T) {
 		if reqs := p.Requests(); len(reqs) != 2 {
 			t.Fatalf("%d requests to list an empty prefix twice", len(reqs))
 		}
-		dir = tree(t) // for the next server
+		dir = tree(top) // for the next server
 	})
 }
 

@@ -34,8 +34,8 @@ const (
 type syncDecision struct {
 	act  syncAction
 	item SyncItem
-	err  KeyError    // actFail
-	del  syncDelete  // actDelete
+	err  KeyError   // actFail
+	del  syncDelete // actDelete
 	// incomplete, with actFail: part of the source could not be listed,
 	// so nothing may be deleted.
 	incomplete bool
