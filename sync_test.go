@@ -356,10 +356,21 @@ func TestSyncBuckets(t *testing.T) {
 			t.Fatalf("metadata not copied: %+v, %v", info, err)
 		}
 
+		// The listings decide: one LIST per side, no HEAD, also with
+		// Checksum, the copies having kept their source's ETags.
 		for _, opts := range []*s3kit.SyncOptions{nil, {Checksum: true}} {
+			p.Reset()
 			res, err := syncRec(t, ctx, src, dst, opts)
 			if err != nil || len(res.CopiedItems) != 0 || res.Unchanged.Files != len(want) {
 				t.Fatalf("second sync (%+v): %+v, %v", opts, res, err)
+			}
+			for _, r := range p.Requests() {
+				if q, _ := url.ParseQuery(r.RawQuery); !q.Has("list-type") {
+					t.Fatalf("a sync that changes nothing (%+v) sent %s %s", opts, r.Method, r.Path)
+				}
+			}
+			if n := p.Count(); n != 2 {
+				t.Fatalf("a sync that changes nothing (%+v) sent %d LISTs, want 2", opts, n)
 			}
 		}
 
@@ -762,6 +773,14 @@ func TestSyncProgress(t *testing.T) {
 				}
 			}
 			last := seen[len(seen)-1]
+			for _, p := range seen[:len(seen)-1] {
+				if p.FilesTotal > last.FilesTotal || p.Total > last.Total {
+					t.Fatalf("%s: progress %+v beyond the final totals", tc.name, p)
+				}
+			}
+			if last.Listing {
+				t.Fatalf("%s: the last progress says the listing runs", tc.name)
+			}
 			if last.Done != syncSize(files) || last.Total != syncSize(files) || last.Files != len(files) || last.FilesTotal != len(files) {
 				t.Fatalf("%s: last progress %+v, want %d bytes and %d files", tc.name, last, syncSize(files), len(files))
 			}
