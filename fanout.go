@@ -27,7 +27,8 @@ func newFanOut(ctx context.Context, n int) *fanOut {
 }
 
 // Go waits until fewer than n functions run, then runs fn on a new
-// goroutine. It returns false, without running fn, if ctx is done.
+// goroutine. It returns false, without running fn, if ctx is done when it
+// is called; fn must itself watch ctx, which may end while Go waits.
 func (f *fanOut) Go(fn func(ctx context.Context)) bool {
 	if f.ctx.Err() != nil {
 		return false

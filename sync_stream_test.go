@@ -468,3 +468,42 @@ func TestDownloadAllStreams(t *testing.T) {
 		}
 	})
 }
+
+// TestSyncFailuresKept: without Record the result keeps the first 1,000
+// failures and counts them all; with Record it keeps them all. The paths
+// are too long for keys, so no request is sent.
+func TestSyncFailuresKept(t *testing.T) {
+	const n = 1001
+	dir := t.TempDir()
+	deep := filepath.Join(dir, strings.Repeat("x", 240), strings.Repeat("y", 240), strings.Repeat("z", 240), strings.Repeat("w", 240))
+	if err := os.MkdirAll(deep, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(deep, fmt.Sprintf("%s%04d", strings.Repeat("v", 100), i)), nil, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := deadline(t)
+		for _, record := range []bool{false, true} {
+			var events int
+			res, err := s3kit.Sync(ctx, s3kit.LocalDir(dir), e.bucket, &s3kit.SyncOptions{
+				Record: record, OnItem: func(ev s3kit.SyncEvent) { events++ },
+			})
+			kept := 1000
+			if record {
+				kept = n
+			}
+			if !errors.Is(err, s3kit.ErrInvalid) || !strings.Contains(err.Error(), fmt.Sprintf("%d of %d failed", n, n)) {
+				t.Fatalf("Sync = %v", err)
+			}
+			if res.Failed.Files != n || len(res.Failures) != kept || events != n {
+				t.Fatalf("Record %v: %d failed, %d kept, %d OnItem; want %d, %d, %d", record, res.Failed.Files, len(res.Failures), events, n, kept, n)
+			}
+			if !slices.IsSortedFunc(res.Failures, func(a, b s3kit.KeyError) int { return strings.Compare(a.Key, b.Key) }) {
+				t.Fatal("failures not sorted by path")
+			}
+		}
+	})
+}

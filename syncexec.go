@@ -122,7 +122,7 @@ func (ex *syncExec) do(ctx context.Context, j syncJob) {
 	if j.check {
 		same, err := s.sameContent(ctx, j.Path)
 		if err != nil {
-			rep.fail(s.itemErr(j.Path, "compare", cause(ctx, err), true), j.Size)
+			rep.fail(s.itemErr(j.Path, "compare", withCause(ctx, err), true), j.Size)
 			return
 		}
 		if same {
@@ -146,14 +146,14 @@ func (ex *syncExec) do(ctx context.Context, j syncJob) {
 		j.Reason = syncExists
 		rep.item(SyncSkipped, j.SyncItem, nil)
 	default:
-		rep.fail(s.itemErr(j.Path, s.copyStep(), cause(ctx, err), true), j.Size)
+		rep.fail(s.itemErr(j.Path, s.copyStep(), withCause(ctx, err), true), j.Size)
 	}
 }
 
-// cause returns the cause of ctx's cancellation in place of err if err is
+// withCause returns the cause of ctx's cancellation in place of err if err is
 // only that cancellation: the failed listing that stopped a copy, rather
 // than "context canceled".
-func cause(ctx context.Context, err error) error {
+func withCause(ctx context.Context, err error) error {
 	if c := context.Cause(ctx); c != nil && errors.Is(err, context.Canceled) && !errors.Is(c, context.Canceled) {
 		return fmt.Errorf("%w (stopped: %w)", err, c)
 	}

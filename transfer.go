@@ -349,7 +349,7 @@ type DownloadResult struct {
 // listing fails, the downloads in flight are cancelled and DownloadAll
 // returns the listing's error; the files already in place stay.
 // Cancelling ctx stops DownloadAll promptly: the files in flight fail
-// with ctx's error, the keys not yet listed are not reported.
+// with ctx's error, and the keys not yet started are not reported.
 func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOptions) (DownloadResult, error) {
 	var res DownloadResult
 	if b.err != nil {
