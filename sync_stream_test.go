@@ -323,6 +323,7 @@ func TestSyncFlatMemory(t *testing.T) {
 		b := c.Bucket(e.bucket.Name()).Prefix("flat")
 		check := func(what string, held s3kit.SyncHeld, spillAt int64) {
 			t.Helper()
+			t.Logf("%s held at most %+v", what, held)
 			// Per side: the batch being filled, one in the channel, one
 			// being joined.
 			if held.Listed > 2*3*s3kit.MaxListPage || held.InFlight > conc || held.Walk > width+dirs || held.Deletes > spillAt {
