@@ -254,6 +254,11 @@ func TestSyncNoClobber(t *testing.T) {
 		syncPut(t, direct, map[string]string{"old.txt": "old content", "same.txt": "same"})
 		dir := t.TempDir()
 		syncWrite(t, dir, map[string]string{"old.txt": "new content, longer", "new.txt": "n", "race.txt": "mine", "same.txt": "same"})
+		// Older than the object, whatever second each was written in.
+		earlier := time.Now().Add(-time.Hour)
+		if err := os.Chtimes(filepath.Join(dir, "same.txt"), earlier, earlier); err != nil {
+			t.Fatal(err)
+		}
 
 		res, err := syncRec(t, ctx, s3kit.LocalDir(dir), b, &s3kit.SyncOptions{NoClobber: true})
 		if err != nil {
