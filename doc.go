@@ -57,7 +57,9 @@
 // they changed, guarded against concurrent writers (see [File]).
 //
 // [Sync] brings a local directory or a bucket prefix up to date with
-// another, copying what is missing or different.
+// another, copying what is missing or different. It merges both sides as
+// streams in S3's key order, so its memory does not grow with the number
+// of keys, and reports each file through a callback and counts.
 //
 // # URLs
 //

@@ -65,6 +65,10 @@ var (
 	// ErrClosed: the Client was closed (Client.Close). Matches
 	// fs.ErrClosed.
 	ErrClosed = &sentinel{"client is closed", fs.ErrClosed}
+
+	// ErrTooManyDeletes: Sync would have deleted more files than
+	// SyncOptions.MaxDelete allows, and deleted none.
+	ErrTooManyDeletes = &sentinel{"too many deletes", nil}
 )
 
 // A sentinel is one of the Err values above; it unwraps to its io/fs

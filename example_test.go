@@ -562,21 +562,22 @@ func ExampleSync() {
 	write("drafts/next.html", "not yet")
 
 	// Publish the directory under site/, leaving out the drafts and
-	// deleting what the directory no longer has.
+	// deleting what the directory no longer has. Record keeps the lists
+	// of what was done (OnItem would follow it as it happens).
 	site := c.Bucket("example-sync").Prefix("site")
-	opts := &s3kit.SyncOptions{Delete: true, Exclude: []string{"drafts/**"}}
+	opts := &s3kit.SyncOptions{Delete: true, Exclude: []string{"drafts/**"}, Record: true}
 	publish := func() {
 		res, err := s3kit.Sync(ctx, s3kit.LocalDir(dir), site, opts)
 		if err != nil {
 			log.Fatal(err)
 		}
-		for _, it := range res.Copied {
+		for _, it := range res.CopiedItems {
 			fmt.Printf("copied %s (%s)\n", it.Path, it.Reason)
 		}
-		for _, it := range res.Deleted {
+		for _, it := range res.DeletedItems {
 			fmt.Printf("deleted %s\n", it.Path)
 		}
-		fmt.Println("unchanged:", res.Unchanged)
+		fmt.Println("unchanged:", res.Unchanged.Files)
 	}
 	publish()
 
@@ -624,7 +625,7 @@ func ExampleSync_download() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Printf("copied %d files, %d bytes; %d unchanged\n", len(res.Copied), res.Bytes, res.Unchanged)
+		fmt.Printf("copied %d files, %d bytes; %d unchanged\n", res.Copied.Files, res.Copied.Bytes, res.Unchanged.Files)
 	}
 	// Output:
 	// copied 2 files, 10 bytes; 0 unchanged

@@ -147,7 +147,7 @@ func TestStandardHeaders(t *testing.T) {
 		}
 		dst := newBucket(t, e.client)
 		o = other
-		if res, err := s3kit.Sync(ctx, b.Prefix("s"), dst, &s3kit.SyncOptions{Put: &o}); err != nil || len(res.Copied) != 1 {
+		if res, err := s3kit.Sync(ctx, b.Prefix("s"), dst, &s3kit.SyncOptions{Put: &o}); err != nil || res.Copied.Files != 1 {
 			t.Fatalf("Sync: %+v, %v", res, err)
 		}
 		if h, err := dst.Head(ctx, "one.txt", nil); err != nil {

@@ -453,16 +453,16 @@ func TestSSEC(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Between buckets with different keys, and to a plain prefix.
-			if res, err := s3kit.Sync(ctx, eb1, eb2, nil); err != nil || len(res.Copied) != 2 {
+			if res, err := s3kit.Sync(ctx, eb1, eb2, nil); err != nil || res.Copied.Files != 2 {
 				t.Fatalf("Sync k1 to k2: %+v, %v", res, err)
 			}
-			if res, err := s3kit.Sync(ctx, eb2, plain, nil); err != nil || len(res.Copied) != 2 {
+			if res, err := s3kit.Sync(ctx, eb2, plain, nil); err != nil || res.Copied.Files != 2 {
 				t.Fatalf("Sync k2 to plain: %+v, %v", res, err)
 			}
 			// SyncOptions.Put's key encrypts the copies too.
 			k3, _ := newKey(t)
 			eb3 := e.bucket.Prefix("three").WithSSECustomerKey(k3)
-			if res, err := s3kit.Sync(ctx, eb2, e.bucket.Prefix("three"), &s3kit.SyncOptions{Put: &s3kit.PutOptions{SSECustomerKey: k3}}); err != nil || len(res.Copied) != 2 {
+			if res, err := s3kit.Sync(ctx, eb2, e.bucket.Prefix("three"), &s3kit.SyncOptions{Put: &s3kit.PutOptions{SSECustomerKey: k3}}); err != nil || res.Copied.Files != 2 {
 				t.Fatalf("Sync with SyncOptions.Put.SSECustomerKey: %+v, %v", res, err)
 			}
 			for p := range files {
@@ -486,7 +486,7 @@ func TestSSEC(t *testing.T) {
 				}
 			}
 			// Compared by content, nothing is copied again.
-			if res, err := s3kit.Sync(ctx, s3kit.LocalDir(src), eb1, &s3kit.SyncOptions{Checksum: true}); err != nil || len(res.Copied) != 0 {
+			if res, err := s3kit.Sync(ctx, s3kit.LocalDir(src), eb1, &s3kit.SyncOptions{Checksum: true}); err != nil || res.Copied.Files != 0 {
 				t.Errorf("second Sync with Checksum: %+v, %v", res, err)
 			}
 		})

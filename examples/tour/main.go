@@ -229,12 +229,12 @@ func run(ctx context.Context, endpoint string) error {
 	if err != nil {
 		return err
 	}
-	step("Sync (dir -> site/)", fmt.Sprintf("copied %d files, %d bytes", len(sres.Copied), sres.Bytes))
+	step("Sync (dir -> site/)", fmt.Sprintf("copied %d files, %d bytes", sres.Copied.Files, sres.Copied.Bytes))
 	sres, err = s3kit.Sync(ctx, s3kit.LocalDir(dir), site, nil)
 	if err != nil {
 		return err
 	}
-	step("Sync again", fmt.Sprintf("copied %d, unchanged %d", len(sres.Copied), sres.Unchanged))
+	step("Sync again", fmt.Sprintf("copied %d, unchanged %d", sres.Copied.Files, sres.Unchanged.Files))
 	if err := fsys.RemoveAll("site"); err != nil {
 		return err
 	}
