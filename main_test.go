@@ -193,6 +193,7 @@ var lacks = map[string]map[string]string{
 		"key leading slash":          "it stores /leading.txt as leading.txt, so List does not return the key written",
 		"key dot dot":                "it refuses a key with a .. segment (400 Bad Request)",
 		"copy of a directory marker": "CopyObject of a dir/ marker answers 500 InternalError",
+		"upload listing pages":       "ListMultipartUploads refuses the upload-id-marker it sent itself (InvalidArgument)",
 		"SSE-S3":                     "it accepts x-amz-server-side-encryption but neither applies nor reports it",
 		"conditional batch delete":   "DeleteObjects deletes an object whose ETag is not the one its entry names",
 		"clearing metadata by overwrite": "an object replaced by one without user metadata (PUT, multipart upload, " +
