@@ -142,6 +142,7 @@ func (a *app) copy(ctx context.Context, op string, move bool, f *copyFlags, argv
 		skipped, err := a.copyOne(ctx, j, move, f.noClobber, put, t)
 		t.end()
 		if err == nil && skipped != "" {
+			rec.Skipped = skipped
 			a.rep.done(rec, nil, fmt.Sprintf("skip %s %s: %s", rec.Source, rec.Destination, skipped))
 			return
 		}

@@ -26,6 +26,7 @@ type record struct {
 	Tags         map[string]string `json:"tags,omitempty"`
 	Info         any               `json:"info,omitempty"`
 	DryRun       bool              `json:"dry_run,omitempty"`
+	Skipped      string            `json:"skipped,omitempty"` // why nothing was done, such as "exists"
 }
 
 // summaryRecord is the last line of --json output.
