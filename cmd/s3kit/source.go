@@ -31,7 +31,8 @@ var errNoMatch = errors.New("matches nothing")
 // filtered by f. dir reports whether src stands for many items (a glob or
 // -r), so that its items are named by their relative path at the
 // destination. A failure to list is returned; so is errNoMatch when a glob
-// or -r selects nothing.
+// or -r finds nothing at all (filters that leave nothing are no failure:
+// one shard of a small job may hold nothing).
 func (a *app) expand(ctx context.Context, src location, recursive bool, f *filter) (items []item, dir bool, err error) {
 	switch {
 	case src.std:
@@ -69,10 +70,12 @@ func (a *app) expandS3(ctx context.Context, src location, recursive bool, f *fil
 		return []item{it}, false, nil
 	}
 	var items []item
+	matched := 0
 	for obj, err := range b.List(ctx, &opts) {
 		if err != nil {
 			return nil, true, err
 		}
+		matched++
 		rel := strings.TrimPrefix(obj.Key, base)
 		if !f.keep(rel) {
 			continue
@@ -82,7 +85,7 @@ func (a *app) expandS3(ctx context.Context, src location, recursive bool, f *fil
 		l.raw = s3URL(src.bucket, obj.Key)
 		items = append(items, item{loc: l, rel: rel, size: obj.Size, mtime: obj.LastModified, class: obj.StorageClass})
 	}
-	if len(items) == 0 {
+	if matched == 0 {
 		return nil, true, errNoMatch
 	}
 	return items, true, nil
@@ -104,6 +107,7 @@ func expandLocal(src location, recursive bool, f *filter) ([]item, bool, error) 
 		return nil, false, fmt.Errorf("%s is a directory (use -r)", src.local)
 	}
 	var items []item
+	matched := 0
 	err = filepath.WalkDir(src.local, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -123,6 +127,7 @@ func expandLocal(src location, recursive bool, f *filter) ([]item, bool, error) 
 			return err
 		}
 		rel = filepath.ToSlash(rel)
+		matched++
 		if !f.keep(rel) {
 			return nil
 		}
@@ -132,7 +137,7 @@ func expandLocal(src location, recursive bool, f *filter) ([]item, bool, error) 
 	if err != nil {
 		return nil, true, err
 	}
-	if len(items) == 0 {
+	if matched == 0 {
 		return nil, true, errNoMatch
 	}
 	return items, true, nil
