@@ -50,12 +50,6 @@ func (f *putFlags) options() (*s3kit.PutOptions, error) {
 	}, nil
 }
 
-// headersSet reports whether a flag replaces the metadata or content
-// headers, which a copy then takes from the flags instead of its source.
-func (f *putFlags) headersSet() bool {
-	return f.contentType != "" || f.cacheControl != "" || len(f.metadata) > 0
-}
-
 // withMtime returns put with the user metadata mtime added, unless the
 // user set one.
 func withMtime(put *s3kit.PutOptions, mtime string) *s3kit.PutOptions {

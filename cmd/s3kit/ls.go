@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -74,11 +73,6 @@ func (a *app) list(ctx context.Context, l location, recursive bool) error {
 	n := 0
 	for obj, err := range b.List(ctx, opts) {
 		if err != nil {
-			var ue usageError
-			if errors.Is(err, s3kit.ErrInvalid) && glob {
-				ue = usageError{err}
-				return ue
-			}
 			a.rep.fail("ls", l.raw, err)
 			return nil
 		}

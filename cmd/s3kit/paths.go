@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"path"
 	"strings"
 )
@@ -37,6 +36,11 @@ func parseLocation(s string) (location, error) {
 	bucket, key, _ := strings.Cut(rest, "/")
 	if bucket == "" {
 		return location{}, usagef("%q: no bucket", s)
+	}
+	if hasWildcard(key) {
+		if _, err := compileGlob(key); err != nil {
+			return location{}, usagef("%q: %v", s, err)
+		}
 	}
 	return location{raw: s, s3: true, bucket: bucket, key: key}, nil
 }
@@ -84,5 +88,3 @@ func dirKey(key string) string {
 func joinKey(dst, rel string) string { return dirKey(dst) + rel }
 
 func baseName(key string) string { return path.Base(key) }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
