@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/s3kit/s3kit"
 	"github.com/spf13/cobra"
@@ -40,6 +41,7 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	flags          globalFlags
+	clientMu       sync.Mutex // guards client, made on first use by any job
 	client         *s3kit.Client
 	rep            *reporter
 	prog           *progress
@@ -180,8 +182,11 @@ func (a *app) showProgress() bool {
 }
 
 // clientFor returns the Client, made on first use from the flags and the
-// AWS environment exactly as s3kit.New takes them.
+// AWS environment exactly as s3kit.New takes them. It is safe for
+// concurrent use.
 func (a *app) clientFor(ctx context.Context) (*s3kit.Client, error) {
+	a.clientMu.Lock()
+	defer a.clientMu.Unlock()
 	if a.client != nil {
 		return a.client, nil
 	}
