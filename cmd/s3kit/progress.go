@@ -23,6 +23,7 @@ type progress struct {
 	files  atomic.Int64 // objects finished
 	nfiles atomic.Int64 // objects planned
 	bytes  atomic.Int64 // bytes planned
+	shown  atomic.Bool  // bars are on the screen
 }
 
 func newProgress(w io.Writer, on bool) *progress {
@@ -30,6 +31,25 @@ func newProgress(w io.Writer, on bool) *progress {
 		return &progress{}
 	}
 	return &progress{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(30), mpb.WithRefreshRate(150*time.Millisecond)), start: time.Now()}
+}
+
+func (p *progress) on() bool { return p.p != nil }
+
+// above returns a writer of whole lines that prints them above the bars
+// while there are any, and to direct otherwise (a listing shows no bars,
+// and its lines need no detour).
+func (p *progress) above(direct io.Writer) io.Writer { return aboveWriter{p, direct} }
+
+type aboveWriter struct {
+	p      *progress
+	direct io.Writer
+}
+
+func (w aboveWriter) Write(b []byte) (int, error) {
+	if w.p.shown.Load() {
+		return w.p.p.Write(b)
+	}
+	return w.direct.Write(b)
 }
 
 // totals makes the line of totals on first use.
@@ -44,6 +64,7 @@ func (p *progress) totals() *mpb.Bar {
 				decor.AverageSpeed(decor.SizeB1024(0), "% .1f", decor.WCSyncSpace),
 				decor.Name(" ETA "), decor.AverageETA(decor.ET_STYLE_GO),
 			))
+		p.shown.Store(true)
 	})
 	return p.total
 }
@@ -116,6 +137,7 @@ func (p *progress) wait() {
 		p.total.SetTotal(-1, true)
 	}
 	p.p.Wait()
+	p.shown.Store(false)
 }
 
 func shorten(s string, n int) string {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,15 +24,16 @@ func TestProgressOnTerminal(t *testing.T) {
 	}
 	eachServer(t, func(t *testing.T, e *env) {
 		dir := t.TempDir()
-		src := filepath.Join(dir, "big.bin")
-		f, err := os.Create(src)
-		if err != nil {
-			t.Fatal(err)
+		for i := range 3 {
+			f, err := os.Create(filepath.Join(dir, fmt.Sprintf("f%d.bin", i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.CopyN(f, rand.Reader, 8<<20); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
 		}
-		if _, err := io.CopyN(f, rand.Reader, 24<<20); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
 
 		for _, c := range []struct {
 			flags []string
@@ -41,10 +43,18 @@ func TestProgressOnTerminal(t *testing.T) {
 			{[]string{"--no-progress"}, false},
 			{[]string{"--quiet"}, false},
 		} {
-			pane := runInTmux(t, e, append(c.flags, "cp", src, e.url("big.bin"))...)
-			shown := strings.Contains(pane, "1/1 objects") && strings.Contains(pane, "24.0 MiB / 24.0 MiB")
+			pane := runInTmux(t, e, append(c.flags, "--concurrency", "2", "cp", "-r", dir, e.url("up/"))...)
+			shown := strings.Contains(pane, "3/3 objects") && strings.Contains(pane, "24.0 MiB / 24.0 MiB")
 			if shown != c.shown {
 				t.Errorf("flags %q: progress shown %v, want %v; pane:\n%s", c.flags, shown, c.shown, pane)
+			}
+			// The lines of the copies go above the display and do not tear
+			// it: one line of totals is left on the screen.
+			if n := strings.Count(pane, " objects "); c.shown && n != 1 {
+				t.Errorf("flags %q: %d lines of totals on the screen, want 1:\n%s", c.flags, n, pane)
+			}
+			if n := strings.Count(pane, "cp "+dir); n != 3 && !slices.Contains(c.flags, "--quiet") {
+				t.Errorf("flags %q: %d lines of copies, want 3:\n%s", c.flags, n, pane)
 			}
 		}
 	})

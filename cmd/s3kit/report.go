@@ -52,13 +52,17 @@ type reporter struct {
 	command    string
 	ok, failed int64
 	bytes      int64
+	// text and errs receive the lines of successes and of failures:
+	// stdout and stderr, or the progress display, which prints them
+	// above its bars, when they would otherwise tear it.
+	text, errs io.Writer
 	// stdoutTaken is set when stdout carries data (cat, cp to "-"): then
 	// no record goes there, and failures still go to stderr.
 	stdoutTaken bool
 }
 
 func newReporter(stdout, stderr io.Writer, json, quiet bool, command string) *reporter {
-	return &reporter{stdout: stdout, stderr: stderr, json: json, quiet: quiet, command: command}
+	return &reporter{stdout: stdout, stderr: stderr, text: stdout, errs: stderr, json: json, quiet: quiet, command: command}
 }
 
 // takeStdout reserves stdout for data: the records then go nowhere but
@@ -77,7 +81,7 @@ func (r *reporter) done(rec record, err error, text string) {
 	if err != nil {
 		r.failed++
 		rec.Error = err.Error()
-		fmt.Fprintf(r.stderr, "ERROR %s %s: %v\n", rec.Operation, describe(rec), err)
+		fmt.Fprintf(r.errs, "ERROR %s %s: %v\n", rec.Operation, describe(rec), err)
 	} else {
 		r.ok++
 		if !rec.DryRun && transfers[rec.Operation] {
@@ -90,7 +94,7 @@ func (r *reporter) done(rec record, err error, text string) {
 		b, _ := json.Marshal(rec)
 		fmt.Fprintf(r.stdout, "%s\n", b)
 	case err == nil && !r.quiet && text != "":
-		fmt.Fprintln(r.stdout, text)
+		fmt.Fprintln(r.text, text)
 	}
 }
 

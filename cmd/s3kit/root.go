@@ -168,6 +168,14 @@ func (a *app) setup(cmd *cobra.Command) error {
 	}
 	a.rep = newReporter(a.stdout, a.stderr, a.flags.json, a.flags.quiet, cmd.Name())
 	a.prog = newProgress(a.stderr, a.showProgress())
+	if a.prog.on() {
+		// Lines written to the terminal under the display would tear it:
+		// they go through it, which prints them above its bars.
+		a.rep.errs = a.prog.above(a.stderr)
+		if isTerminal(a.stdout) {
+			a.rep.text = a.prog.above(a.stdout)
+		}
+	}
 	return nil
 }
 
@@ -177,7 +185,11 @@ func (a *app) showProgress() bool {
 	if a.flags.quiet || a.flags.json || a.flags.noProgress {
 		return false
 	}
-	f, ok := a.stderr.(*os.File)
+	return isTerminal(a.stderr)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/s3kit/s3kit"
 )
 
 // Bad usage exits 2 before any request, and says what was wrong.
@@ -117,5 +121,20 @@ func TestShard(t *testing.T) {
 		if c < 150 {
 			t.Errorf("shard %d/%d has only %d of 1000 paths", s, n, c)
 		}
+	}
+}
+
+// A key that would land outside a local destination directory is refused
+// with ErrInsecurePath, as the library's DownloadAll refuses it.
+func TestDestinationInsecure(t *testing.T) {
+	dst := location{raw: "out", local: "out"}
+	for _, rel := range []string{"../evil", "a/../../evil", "/etc/passwd", `a\..\..\evil`, ".."} {
+		if d, err := destination(dst, rel, true); !errors.Is(err, s3kit.ErrInsecurePath) {
+			t.Errorf("destination(%q) = %v, %v; want ErrInsecurePath", rel, d, err)
+		}
+	}
+	d, err := destination(dst, "a/b.txt", true)
+	if err != nil || d.local != filepath.Join("out", "a", "b.txt") {
+		t.Errorf("destination(a/b.txt) = %v, %v", d, err)
 	}
 }
