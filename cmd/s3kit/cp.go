@@ -195,7 +195,11 @@ func (a *app) copyOne(ctx context.Context, j copyJob, move, noClobber bool, put 
 	topts := &s3kit.TransferOptions{Progress: func(p s3kit.Progress) { t.update(p.Done) }}
 	switch {
 	case src.std:
-		return "", a.uploadStream(ctx, dst, put, noClobber, t)
+		err := a.uploadStream(ctx, dst, put, noClobber, t)
+		if noClobber && errors.Is(err, s3kit.ErrExist) {
+			return "exists", nil
+		}
+		return "", err
 	case dst.std:
 		return "", a.downloadStream(ctx, src, nil, t)
 	case !src.s3: // local to S3

@@ -185,6 +185,13 @@ func TestCpRecursive(t *testing.T) {
 			t.Errorf("server-side copy %q", got)
 		}
 
+		// Into another bucket, server-side.
+		other := newBucket(t, e.client)
+		e.ok(t, nil, "cp", "-r", e.url("up/sub/"), "s3://"+other.Name()+"/in/")
+		if got, _, err := other.GetString(t.Context(), "in/deep/d.jpg"); err != nil || got != "content of sub/deep/d.jpg" {
+			t.Errorf("copy to another bucket: %q, %v", got, err)
+		}
+
 		// Several sources into one prefix.
 		e.ok(t, nil, "cp", filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.jpg"), e.url("two"))
 		if got := e.get(t, "two/b.jpg"); got != "content of b.jpg" {
@@ -215,6 +222,10 @@ func TestCpNoClobber(t *testing.T) {
 		e.ok(t, nil, "cp", "-n", src, e.url("g.txt"))
 		if got := e.get(t, "g.txt"); got != "new" {
 			t.Errorf("--no-clobber to a new key: %q", got)
+		}
+		r = e.ok(t, strings.NewReader("streamed"), "--json", "cp", "-n", "-", e.url("f.txt"))
+		if got := e.get(t, "f.txt"); got != "old" || !strings.Contains(r.stdout, `"skipped":"exists"`) {
+			t.Errorf("--no-clobber from stdin: %q, %s", got, r.stdout)
 		}
 		e.ok(t, nil, "cp", "-n", e.url("f.txt"), src)
 		if got := readFile(t, src); got != "new" {

@@ -71,14 +71,14 @@ func TestInterruptUpload(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 		defer cancel()
 		tmp := t.TempDir()
-		c := e.cmd(ctx, "--part-size", "5MiB", "cp", "-", e.url("stream.bin"))
+		c := e.cmd(ctx, "--json", "--part-size", "5MiB", "cp", "-", e.url("stream.bin"))
 		c.Env = append(c.Env, "TMPDIR="+tmp)
 		stdin, err := c.StdinPipe()
 		if err != nil {
 			t.Fatal(err)
 		}
-		var stderr bytes.Buffer
-		c.Stderr = &stderr
+		var stdout, stderr bytes.Buffer
+		c.Stdout, c.Stderr = &stdout, &stderr
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -108,6 +108,9 @@ func TestInterruptUpload(t *testing.T) {
 		stdin.Close()
 		if code := c.ProcessState.ExitCode(); code != exitInterrupted {
 			t.Fatalf("exit %d (%v), want 130\nstderr:\n%s", code, err, stderr.String())
+		}
+		if _, sum := records(t, stdout.String()); !sum.Interrupted {
+			t.Errorf("summary %+v does not say interrupted", sum)
 		}
 		if n := countUploads(t, e.bucket); n != 0 {
 			t.Errorf("%d multipart uploads left after the interrupt", n)
