@@ -169,6 +169,28 @@ func (e *env) cmd(ctx context.Context, args ...string) *exec.Cmd {
 	return c
 }
 
+// runEnv runs the command as run does, with only the AWS environment
+// given (the server's endpoint and credentials left out).
+func (e *env) runEnv(t *testing.T, awsEnv []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	c := exec.CommandContext(ctx, binary, args...)
+	c.Env = append(os.Environ(), awsEnv...)
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	err := c.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("s3kit %q: %v", args, err)
+	}
+	return r
+}
+
 // run runs the command to its end, with stdin if not nil, bounded by a
 // timeout so that a hang fails the test.
 func (e *env) run(t *testing.T, stdin io.Reader, args ...string) result {

@@ -43,6 +43,7 @@ type app struct {
 	flags          globalFlags
 	clientMu       sync.Mutex // guards client, made on first use by any job
 	client         *s3kit.Client
+	clientErr      error // why the client could not be made
 	rep            *reporter
 	prog           *progress
 }
@@ -80,7 +81,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		a.rep.summary(interrupted)
 	}
 	var re runError
+	var ue usageError
 	switch {
+	case errors.As(a.clientErr, &ue) && err == nil:
+		// Reported already, as the failure of the first operation.
+		return exitUsage
 	case interrupted:
 		fmt.Fprintln(stderr, "s3kit: interrupted")
 		return exitInterrupted
@@ -199,8 +204,8 @@ func isTerminal(w io.Writer) bool {
 func (a *app) clientFor(ctx context.Context) (*s3kit.Client, error) {
 	a.clientMu.Lock()
 	defer a.clientMu.Unlock()
-	if a.client != nil {
-		return a.client, nil
+	if a.client != nil || a.clientErr != nil {
+		return a.client, a.clientErr
 	}
 	c, err := s3kit.New(ctx, s3kit.Config{
 		Endpoint:    a.flags.endpoint,
@@ -211,8 +216,13 @@ func (a *app) clientFor(ctx context.Context) (*s3kit.Client, error) {
 		MemoryLimit: int64(a.flags.memory),
 		Checksum:    a.flags.checksum,
 	})
-	if err != nil {
-		return nil, runError{err}
+	switch {
+	case errors.Is(err, s3kit.ErrInvalid):
+		a.clientErr = usageError{err} // a flag the library refuses
+		return nil, a.clientErr
+	case err != nil:
+		a.clientErr = runError{err}
+		return nil, a.clientErr
 	}
 	a.client = c
 	return c, nil
