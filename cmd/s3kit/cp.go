@@ -92,6 +92,11 @@ func (a *app) copy(ctx context.Context, op string, move bool, f *copyFlags, argv
 	if dst.s3 && hasWildcard(dst.key) {
 		return usagef("%s: the destination %s cannot hold a wildcard", op, dst)
 	}
+	for _, s := range srcs {
+		if err := checkSource(s, f.recursive); err != nil {
+			return err
+		}
+	}
 	if f.noClobber && dst.s3 && srcs[0].s3 {
 		// CopyOptions has no create-only condition yet.
 		return usagef("%s --no-clobber: not supported yet between S3 locations", op)
@@ -105,33 +110,36 @@ func (a *app) copy(ctx context.Context, op string, move bool, f *copyFlags, argv
 		return err
 	}
 
-	var jobs []copyJob
 	dstDir := len(srcs) > 1 || isDirLocation(dst)
-	var bytes int64
-	for _, src := range srcs {
-		items, many, err := a.expand(ctx, src, f.recursive, filt)
-		var ue usageError
-		if errors.As(err, &ue) {
-			return err
-		}
-		if err != nil {
-			a.rep.fail(op, src.raw, err)
-			continue
-		}
-		for _, it := range items {
-			d, err := destination(dst, it.rel, dstDir || many)
-			if err != nil {
-				a.rep.done(record{Operation: op, Source: it.loc.raw, Size: max(it.size, 0)}, err, "")
-				continue
-			}
-			jobs = append(jobs, copyJob{item: it, dst: d})
-			bytes += max(it.size, 0)
-		}
-	}
 	if dst.std {
 		a.rep.takeStdout()
 	}
-	a.prog.plan(len(jobs), bytes)
+	// The jobs stream from the listings to the workers, so memory stays
+	// flat however many there are; the display's totals grow as they come.
+	jobs := func(yield func(copyJob) bool) {
+		for _, src := range srcs {
+			items, many, err := a.expand(ctx, src, f.recursive, filt)
+			if err != nil {
+				a.rep.fail(op, src.raw, err)
+				continue
+			}
+			for it, err := range items {
+				if err != nil {
+					a.rep.fail(op, src.raw, err)
+					break
+				}
+				d, err := destination(dst, it.rel, dstDir || many)
+				if err != nil {
+					a.rep.done(record{Operation: op, Source: it.loc.raw, Size: max(it.size, 0)}, err, "")
+					continue
+				}
+				a.prog.plan(1, max(it.size, 0))
+				if !yield(copyJob{item: it, dst: d}) {
+					return
+				}
+			}
+		}
+	}
 	forEach(ctx, a.jobs(), jobs, func(j copyJob) {
 		rec := record{Operation: op, Source: j.loc.raw, Destination: j.dst.raw, Size: max(j.size, 0), DryRun: f.dryRun}
 		if f.dryRun {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -31,9 +32,6 @@ it) or matching each glob, in all and by storage class.
 			}
 			for _, l := range locs {
 				items, _, err := a.expand(cmd.Context(), l, !hasWildcard(l.key), &filter{})
-				if err == errNoMatch && !hasWildcard(l.key) {
-					err = nil // an empty prefix holds nothing, which is an answer
-				}
 				if err != nil {
 					a.rep.fail("du", l.raw, err)
 					continue
@@ -41,7 +39,16 @@ it) or matching each glob, in all and by storage class.
 				type usage struct{ count, bytes int64 }
 				var total usage
 				byClass := map[string]*usage{}
-				for _, it := range items {
+				failed := false
+				for it, err := range items {
+					if errors.Is(err, errNoMatch) && !hasWildcard(l.key) {
+						break // an empty prefix holds nothing, which is an answer
+					}
+					if err != nil {
+						a.rep.fail("du", l.raw, err)
+						failed = true
+						break
+					}
 					c := it.class
 					if c == "" {
 						c = "STANDARD"
@@ -55,6 +62,9 @@ it) or matching each glob, in all and by storage class.
 					u.bytes += it.size
 					total.count++
 					total.bytes += it.size
+				}
+				if failed {
+					continue
 				}
 				for _, c := range slices.Sorted(maps.Keys(byClass)) {
 					u := byClass[c]

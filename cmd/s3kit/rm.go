@@ -52,6 +52,11 @@ whose parts are otherwise stored and billed until aborted.
 				return err
 			}
 			for _, l := range locs {
+				if err := checkSource(l, recursive || incomplete); err != nil {
+					return err
+				}
+			}
+			for _, l := range locs {
 				if incomplete {
 					a.abortUploads(cmd.Context(), l, olderThan, filt, dryRun)
 				} else {
@@ -71,7 +76,8 @@ whose parts are otherwise stored and billed until aborted.
 }
 
 // remove deletes the objects l selects, as the listing yields them, in
-// batches of MaxDeleteBatch keys.
+// batches of MaxDeleteBatch keys, so memory stays flat however many there
+// are.
 func (a *app) remove(ctx context.Context, l location, recursive bool, filt *filter, dryRun bool) {
 	items, _, err := a.expand(ctx, l, recursive, filt)
 	if err != nil {
@@ -83,33 +89,51 @@ func (a *app) remove(ctx context.Context, l location, recursive bool, filt *filt
 		a.rep.fail("rm", l.raw, err)
 		return
 	}
-	for len(items) > 0 && ctx.Err() == nil {
-		batch := items[:min(len(items), s3kit.MaxDeleteBatch)]
-		items = items[len(batch):]
-		if dryRun {
-			for _, it := range batch {
-				a.rep.done(record{Operation: "rm", Source: it.loc.raw, Size: max(it.size, 0), DryRun: true}, nil, "(dry run) rm "+it.loc.raw)
-			}
-			continue
+	batch := make([]item, 0, s3kit.MaxDeleteBatch)
+	flush := func() {
+		if len(batch) > 0 && ctx.Err() == nil {
+			a.deleteBatch(ctx, b, batch, dryRun)
 		}
-		keys := make([]string, len(batch))
-		for i, it := range batch {
-			keys[i] = it.loc.key
+		batch = batch[:0]
+	}
+	for it, err := range items {
+		if err != nil {
+			a.rep.fail("rm", l.raw, err)
+			break
 		}
-		res, err := b.DeleteMany(ctx, keys)
-		failed := map[string]error{}
-		for _, ke := range res.Failed {
-			failed[ke.Key] = ke.Err
+		if batch = append(batch, it); len(batch) == s3kit.MaxDeleteBatch {
+			flush()
 		}
-		if err != nil && len(res.Failed) == 0 {
-			// The batch failed as a whole.
-			for _, k := range keys {
-				failed[k] = err
-			}
-		}
+	}
+	flush()
+}
+
+// deleteBatch deletes the objects of one batch with one DeleteObjects
+// request and reports each.
+func (a *app) deleteBatch(ctx context.Context, b *s3kit.Bucket, batch []item, dryRun bool) {
+	if dryRun {
 		for _, it := range batch {
-			a.rep.done(record{Operation: "rm", Source: it.loc.raw, Size: max(it.size, 0)}, failed[it.loc.key], "rm "+it.loc.raw)
+			a.rep.done(record{Operation: "rm", Source: it.loc.raw, Size: max(it.size, 0), DryRun: true}, nil, "(dry run) rm "+it.loc.raw)
 		}
+		return
+	}
+	keys := make([]string, len(batch))
+	for i, it := range batch {
+		keys[i] = it.loc.key
+	}
+	res, err := b.DeleteMany(ctx, keys)
+	failed := map[string]error{}
+	for _, ke := range res.Failed {
+		failed[ke.Key] = ke.Err
+	}
+	if err != nil && len(res.Failed) == 0 {
+		// The batch failed as a whole.
+		for _, k := range keys {
+			failed[k] = err
+		}
+	}
+	for _, it := range batch {
+		a.rep.done(record{Operation: "rm", Source: it.loc.raw, Size: max(it.size, 0)}, failed[it.loc.key], "rm "+it.loc.raw)
 	}
 }
 

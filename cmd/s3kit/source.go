@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,32 +27,53 @@ type item struct {
 // mistyped glob does not pass for success in a script.
 var errNoMatch = errors.New("matches nothing")
 
-// expand lists the items of the source argument src: one for a single
+// expand returns the items of the source argument src as they are listed,
+// so that memory stays flat however many there are: one item for a single
 // object or file, or those a glob, a -r prefix or a -r directory select,
 // filtered by f. dir reports whether src stands for many items (a glob or
 // -r), so that its items are named by their relative path at the
-// destination. A failure to list is returned; so is errNoMatch when a glob
-// or -r finds nothing at all (filters that leave nothing are no failure:
-// one shard of a small job may hold nothing).
-func (a *app) expand(ctx context.Context, src location, recursive bool, f *filter) (items []item, dir bool, err error) {
+// destination. A failure to list ends the sequence; so does errNoMatch
+// when a glob or -r finds nothing at all (filters that leave nothing are
+// no failure: one shard of a small job may hold nothing). Usage errors
+// come back at once, as err.
+func (a *app) expand(ctx context.Context, src location, recursive bool, f *filter) (items iter.Seq2[item, error], dir bool, err error) {
 	switch {
 	case src.std:
-		return []item{{loc: src, rel: "-", size: -1}}, false, nil
+		return one(item{loc: src, rel: "-", size: -1}, f), false, nil
 	case src.s3:
 		return a.expandS3(ctx, src, recursive, f)
 	}
 	return expandLocal(src, recursive, f)
 }
 
-func (a *app) expandS3(ctx context.Context, src location, recursive bool, f *filter) ([]item, bool, error) {
-	b, err := a.bucket(ctx, src)
-	if err != nil {
-		return nil, false, err
+// checkSource refuses, as bad usage, an S3 source that names a prefix
+// rather than an object when there is no -r and no glob.
+func checkSource(src location, recursive bool) error {
+	if src.s3 && !recursive && !hasWildcard(src.key) && (src.key == "" || strings.HasSuffix(src.key, "/")) {
+		return usagef("%s: not an object (use -r for everything under it)", src)
 	}
+	return nil
+}
+
+// one is the sequence of the single item it, unless f drops it.
+func one(it item, f *filter) iter.Seq2[item, error] {
+	return func(yield func(item, error) bool) {
+		if it.rel == "-" || f.keep(it.rel) {
+			yield(it, nil)
+		}
+	}
+}
+
+func fail(err error) iter.Seq2[item, error] {
+	return func(yield func(item, error) bool) { yield(item{}, err) }
+}
+
+func (a *app) expandS3(ctx context.Context, src location, recursive bool, f *filter) (iter.Seq2[item, error], bool, error) {
 	var opts s3kit.ListOptions
 	var base string
 	switch {
 	case hasWildcard(src.key):
+		var err error
 		if base, err = globBase(src.key); err != nil {
 			return nil, false, usagef("%s: %v", src, err)
 		}
@@ -63,110 +85,114 @@ func (a *app) expandS3(ctx context.Context, src location, recursive bool, f *fil
 		if src.key == "" || strings.HasSuffix(src.key, "/") {
 			return nil, false, usagef("%s: not an object (use -r for everything under it)", src)
 		}
-		it := item{loc: src, rel: baseName(src.key), size: -1}
-		if !f.keep(it.rel) {
-			return nil, false, nil
-		}
-		return []item{it}, false, nil
+		return one(item{loc: src, rel: baseName(src.key), size: -1}, f), false, nil
 	}
-	var items []item
-	matched := 0
-	for obj, err := range b.List(ctx, &opts) {
-		if err != nil {
-			return nil, true, err
-		}
-		matched++
-		rel := strings.TrimPrefix(obj.Key, base)
-		if !f.keep(rel) {
-			continue
-		}
-		l := src
-		l.key = obj.Key
-		l.raw = s3URL(src.bucket, obj.Key)
-		items = append(items, item{loc: l, rel: rel, size: obj.Size, mtime: obj.LastModified, class: obj.StorageClass})
+	b, err := a.bucket(ctx, src)
+	if err != nil {
+		return fail(err), true, nil
 	}
-	if matched == 0 {
-		return nil, true, errNoMatch
-	}
-	return items, true, nil
+	return func(yield func(item, error) bool) {
+		matched := 0
+		for obj, err := range b.List(ctx, &opts) {
+			if err != nil {
+				yield(item{}, err)
+				return
+			}
+			matched++
+			rel := strings.TrimPrefix(obj.Key, base)
+			if !f.keep(rel) {
+				continue
+			}
+			l := src
+			l.key = obj.Key
+			l.raw = s3URL(src.bucket, obj.Key)
+			if !yield(item{loc: l, rel: rel, size: obj.Size, mtime: obj.LastModified, class: obj.StorageClass}, nil) {
+				return
+			}
+		}
+		if matched == 0 {
+			yield(item{}, errNoMatch)
+		}
+	}, true, nil
 }
 
-func expandLocal(src location, recursive bool, f *filter) ([]item, bool, error) {
+func expandLocal(src location, recursive bool, f *filter) (iter.Seq2[item, error], bool, error) {
 	st, err := os.Stat(src.local)
 	if err != nil {
-		return nil, false, err
+		return fail(err), false, nil
 	}
 	if !st.IsDir() {
-		it := item{loc: src, rel: filepath.Base(src.local), size: st.Size(), mtime: st.ModTime()}
-		if !f.keep(it.rel) {
-			return nil, false, nil
-		}
-		return []item{it}, false, nil
+		return one(item{loc: src, rel: filepath.Base(src.local), size: st.Size(), mtime: st.ModTime()}, f), false, nil
 	}
 	if !recursive {
-		return nil, false, fmt.Errorf("%s is a directory (use -r)", src.local)
+		return fail(fmt.Errorf("%s is a directory (use -r)", src.local)), false, nil
 	}
-	var items []item
-	matched := 0
-	err = filepath.WalkDir(src.local, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
+	return func(yield func(item, error) bool) {
+		matched := 0
+		stopped := false
+		err := filepath.WalkDir(src.local, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				return nil
+			}
+			fi, err := os.Stat(p) // follows a symbolic link to a file
+			if err != nil {
+				return err
+			}
+			if !fi.Mode().IsRegular() {
+				return nil
+			}
+			rel, err := filepath.Rel(src.local, p)
+			if err != nil {
+				return err
+			}
+			rel = filepath.ToSlash(rel)
+			matched++
+			if !f.keep(rel) {
+				return nil
+			}
+			if !yield(item{loc: location{raw: p, local: p}, rel: rel, size: fi.Size(), mtime: fi.ModTime()}, nil) {
+				stopped = true
+				return filepath.SkipAll
+			}
 			return nil
+		})
+		switch {
+		case stopped:
+		case err != nil:
+			yield(item{}, err)
+		case matched == 0:
+			yield(item{}, errNoMatch)
 		}
-		fi, err := os.Stat(p) // follows a symbolic link to a file
-		if err != nil {
-			return err
-		}
-		if !fi.Mode().IsRegular() {
-			return nil
-		}
-		rel, err := filepath.Rel(src.local, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		matched++
-		if !f.keep(rel) {
-			return nil
-		}
-		items = append(items, item{loc: location{raw: p, local: p}, rel: rel, size: fi.Size(), mtime: fi.ModTime()})
-		return nil
-	})
-	if err != nil {
-		return nil, true, err
-	}
-	if matched == 0 {
-		return nil, true, errNoMatch
-	}
-	return items, true, nil
+	}, true, nil
 }
 
-// forEach runs fn on every item, jobs at a time, and returns when all are
-// done. After ctx ends no new item is started.
-func forEach[T any](ctx context.Context, jobs int, items []T, fn func(T)) {
+// forEach runs fn on every value of seq, jobs at a time, and returns when
+// all are done. After ctx ends no new value is taken.
+func forEach[T any](ctx context.Context, jobs int, seq iter.Seq[T], fn func(T)) {
 	next := make(chan T)
 	done := make(chan struct{})
-	n := min(jobs, len(items))
-	for range n {
+	for range jobs {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			for it := range next {
-				fn(it)
+			for v := range next {
+				fn(v)
 			}
 		}()
 	}
-feed:
-	for _, it := range items {
+	for v := range seq {
+		if ctx.Err() != nil {
+			break
+		}
 		select {
-		case next <- it:
+		case next <- v:
 		case <-ctx.Done():
-			break feed
 		}
 	}
 	close(next)
-	for range n {
+	for range jobs {
 		<-done
 	}
 }
