@@ -26,7 +26,7 @@ func TestStatTagMeta(t *testing.T) {
 		r = e.ok(t, nil, "--json", "stat", e.url("doc.txt"))
 		recs, _ := records(t, r.stdout)
 		info, _ := recs[0].Info.(map[string]any)
-		if len(recs) != 1 || recs[0].Size != 5 || info["CacheControl"] != "no-cache" {
+		if len(recs) != 1 || recs[0].Size != 5 || info["cache_control"] != "no-cache" || info["metadata"].(map[string]any)["owner"] != "ana" {
 			t.Errorf("stat --json %+v", recs)
 		}
 		r = e.run(t, nil, "stat", e.url("nope"))

@@ -36,7 +36,11 @@ func (a *app) statCommand() *cobra.Command {
 					return err
 				}
 				info, err := b.Head(cmd.Context(), l.key, &s3kit.HeadOptions{WithTags: tags})
-				a.rep.done(record{Operation: "stat", Source: l.raw, Size: info.Size, Info: info}, err, formatInfo(l, info))
+				rec := record{Operation: "stat", Source: l.raw, Size: info.Size}
+				if err == nil {
+					rec.Info = toJSON(info)
+				}
+				a.rep.done(rec, err, formatInfo(l, info))
 			}
 			return nil
 		},
@@ -78,4 +82,36 @@ func formatInfo(l location, o s3kit.ObjectInfo) string {
 		line("Tag", k+"="+o.Tags[k])
 	}
 	return strings.TrimSuffix(sb.String(), "\n")
+}
+
+// objectJSON is an object's metadata as --json prints it, with names in
+// the same style as the records'.
+type objectJSON struct {
+	Key                string            `json:"key"`
+	Size               int64             `json:"size"`
+	ETag               string            `json:"etag,omitempty"`
+	LastModified       time.Time         `json:"last_modified"`
+	StorageClass       string            `json:"storage_class,omitempty"`
+	VersionID          string            `json:"version_id,omitempty"`
+	ContentType        string            `json:"content_type,omitempty"`
+	CacheControl       string            `json:"cache_control,omitempty"`
+	ContentDisposition string            `json:"content_disposition,omitempty"`
+	ContentEncoding    string            `json:"content_encoding,omitempty"`
+	ContentLanguage    string            `json:"content_language,omitempty"`
+	Metadata           map[string]string `json:"metadata,omitempty"`
+	Tags               map[string]string `json:"tags,omitempty"`
+	SSE                string            `json:"sse,omitempty"`
+	SSEKMSKeyID        string            `json:"sse_kms_key_id,omitempty"`
+	Checksums          map[string]string `json:"checksums,omitempty"`
+	ChecksumType       string            `json:"checksum_type,omitempty"`
+}
+
+func toJSON(o s3kit.ObjectInfo) objectJSON {
+	return objectJSON{
+		Key: o.Key, Size: o.Size, ETag: o.ETag, LastModified: o.LastModified, StorageClass: o.StorageClass,
+		VersionID: o.VersionID, ContentType: o.ContentType, CacheControl: o.CacheControl,
+		ContentDisposition: o.ContentDisposition, ContentEncoding: o.ContentEncoding, ContentLanguage: o.ContentLanguage,
+		Metadata: o.Metadata, Tags: o.Tags, SSE: o.SSE, SSEKMSKeyID: o.SSEKMSKeyID,
+		Checksums: o.Checksums, ChecksumType: o.ChecksumType,
+	}
 }
