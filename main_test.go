@@ -193,6 +193,7 @@ var lacks = map[string]map[string]string{
 		"key leading slash":          "it stores /leading.txt as leading.txt, so List does not return the key written",
 		"key dot dot":                "it refuses a key with a .. segment (400 Bad Request)",
 		"copy of a directory marker": "CopyObject of a dir/ marker answers 500 InternalError",
+		"upload listing pages":       "ListMultipartUploads refuses the upload-id-marker it sent itself (InvalidArgument)",
 		"SSE-S3":                     "it accepts x-amz-server-side-encryption but neither applies nor reports it",
 		"SSE-C": "it accepts the x-amz-server-side-encryption-customer-* headers but neither applies nor reports them: " +
 			"the ETag is the content's MD5, no key MD5 is echoed, and a GET without the key returns the object",
