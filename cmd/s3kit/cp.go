@@ -97,10 +97,6 @@ func (a *app) copy(ctx context.Context, op string, move bool, f *copyFlags, argv
 			return err
 		}
 	}
-	if f.noClobber && dst.s3 && srcs[0].s3 {
-		// CopyOptions has no create-only condition yet.
-		return usagef("%s --no-clobber: not supported yet between S3 locations", op)
-	}
 	put, err := f.put.options()
 	if err != nil {
 		return err
@@ -265,6 +261,7 @@ func (a *app) copyOne(ctx context.Context, j copyJob, move, noClobber bool, put 
 		ACL:          put.ACL,
 		StorageClass: put.StorageClass,
 		SSE:          put.SSE,
+		NoClobber:    noClobber,
 	}
 	if put.ContentType != "" || put.CacheControl != "" || put.Metadata != nil {
 		copts.ReplaceMetadata = true
@@ -274,6 +271,9 @@ func (a *app) copyOne(ctx context.Context, j copyJob, move, noClobber bool, put 
 		err = b.Move(ctx, src.key, dst.key, copts)
 	} else {
 		_, err = b.Copy(ctx, src.key, dst.key, copts)
+	}
+	if noClobber && errors.Is(err, s3kit.ErrExist) {
+		return "exists", nil
 	}
 	if err == nil {
 		t.update(max(j.size, 0))

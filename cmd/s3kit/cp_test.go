@@ -231,6 +231,20 @@ func TestCpNoClobber(t *testing.T) {
 		if got := readFile(t, src); got != "new" {
 			t.Errorf("--no-clobber download overwrote: %q", got)
 		}
+		// Between S3 locations: a create-only copy, in one bucket and
+		// into another.
+		r = e.ok(t, nil, "--json", "cp", "-n", e.url("g.txt"), e.url("f.txt"))
+		if got := e.get(t, "f.txt"); got != "old" || !strings.Contains(r.stdout, `"skipped":"exists"`) {
+			t.Errorf("--no-clobber S3 copy: %q, %s", got, r.stdout)
+		}
+		r = e.ok(t, nil, "--json", "mv", "-n", e.url("g.txt"), e.url("f.txt"))
+		if got := e.get(t, "f.txt"); got != "old" || e.get(t, "g.txt") != "new" {
+			t.Errorf("--no-clobber S3 move: destination %q, source %q", got, e.get(t, "g.txt"))
+		}
+		e.ok(t, nil, "cp", "-n", e.url("g.txt"), e.url("h.txt"))
+		if got := e.get(t, "h.txt"); got != "new" {
+			t.Errorf("--no-clobber S3 copy to a new key: %q", got)
+		}
 	})
 }
 

@@ -36,13 +36,11 @@ share it like a password. Headers a PUT must send go to stderr.
 				return err
 			}
 			rec := record{Operation: "presign", Source: l.raw}
-			if !put {
-				u, err := b.PresignGet(cmd.Context(), l.key, expires, nil)
-				rec.URL = u
-				a.rep.done(rec, err, u)
-				return nil
+			presign := b.PresignGet
+			if put {
+				presign = b.PresignPut
 			}
-			u, header, err := b.PresignPut(cmd.Context(), l.key, expires, nil)
+			u, header, err := presign(cmd.Context(), l.key, expires, nil)
 			rec.URL = u
 			if err == nil && len(header) > 0 {
 				h := map[string]string{}

@@ -10,17 +10,21 @@ import (
 
 func (a *app) syncCommand() *cobra.Command {
 	var (
-		del, dryRun, checksum bool
-		put                   putFlags
-		ff                    filterFlags
+		del, dryRun, checksum, noClobber bool
+		maxDelete                        int
+		put                              putFlags
+		ff                               filterFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sync [flags] SRC DST",
 		Short: "Bring DST up to date with SRC: local to S3, S3 to local, or bucket to bucket",
 		Long: `Copy what is missing or different at DST: compared by size and modification
 time, or with --checksum by content. With --delete, also delete what DST has
-and SRC lacks (never an excluded path). SRC and DST are local directories or
-s3://bucket[/prefix].
+and SRC lacks (never an excluded path), and only once both listings ended
+without error; with --max-delete N, nothing at all if more than N would go.
+With --no-clobber, nothing that exists at DST is replaced. SRC and DST are
+local directories or s3://bucket[/prefix]. Memory stays flat however many
+keys: the listings are compared as they stream.
 
   s3kit sync ./site s3://www/ --delete
   s3kit sync s3://backup/photos ./photos --include '**.jpg'
@@ -50,21 +54,26 @@ to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth.
 					return usagef("sync: %v", err)
 				}
 			}
+			if maxDelete < 0 {
+				return usagef("sync: --max-delete %d: want 0 or more", maxDelete)
+			}
 			opts := &s3kit.SyncOptions{
-				Delete:   del,
-				DryRun:   dryRun,
-				Checksum: checksum,
-				Include:  ff.include,
-				Exclude:  ff.exclude,
-				Put:      p,
-				Progress: func(p s3kit.SyncProgress) { a.prog.sync(p.Files, p.FilesTotal, p.Done, p.Total) },
+				Delete:    del,
+				MaxDelete: maxDelete,
+				NoClobber: noClobber,
+				DryRun:    dryRun,
+				Checksum:  checksum,
+				Include:   ff.include,
+				Exclude:   ff.exclude,
+				Put:       p,
+				Progress:  func(p s3kit.SyncProgress) { a.prog.sync(p.Files, p.FilesTotal, p.Done, p.Total) },
+				OnItem:    func(ev s3kit.SyncEvent) { a.reportSync(argv[0], argv[1], ev, dryRun) },
 			}
 			if a.flags.concurrency > 0 {
 				opts.Concurrency = a.flags.concurrency
 			}
 			res, err := s3kit.Sync(ctx, src, dst, opts)
-			a.reportSync(argv[0], argv[1], res, dryRun)
-			if err != nil && len(res.Failed) == 0 && ctx.Err() == nil {
+			if err != nil && res.Failed.Files == 0 && ctx.Err() == nil {
 				// A failure of the whole sync, not of one path.
 				a.rep.fail("sync", argv[0], err)
 			}
@@ -73,6 +82,8 @@ to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth.
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&del, "delete", false, "delete what DST has and SRC lacks")
+	fl.IntVar(&maxDelete, "max-delete", 0, "delete nothing if more than N files would be deleted (0: no bound)")
+	fl.BoolVar(&noClobber, "no-clobber", false, "never replace what exists at DST, only create")
 	fl.BoolVar(&dryRun, "dry-run", false, "print what would be copied and deleted, and change nothing")
 	// This --checksum, a switch, shadows the global one that picks the
 	// uploads' checksum algorithm: in sync it means comparing contents,
@@ -108,26 +119,26 @@ func (a *app) syncLocation(ctx context.Context, s string) (s3kit.Location, error
 	return b, nil
 }
 
-// reportSync reports each path a Sync copied, deleted, skipped or failed.
-func (a *app) reportSync(src, dst string, res s3kit.SyncResult, dryRun bool) {
+// reportSync reports one path a Sync copied, deleted, skipped or failed,
+// as Sync reports it (SyncOptions.OnItem, one call at a time).
+func (a *app) reportSync(src, dst string, ev s3kit.SyncEvent, dryRun bool) {
 	prefix := ""
 	if dryRun {
 		prefix = "(dry run) "
 	}
-	for _, it := range res.Copied {
+	it := ev.SyncItem
+	switch ev.Op {
+	case s3kit.SyncCopied:
 		a.rep.done(record{Operation: "copy", Source: join(src, it.Path), Destination: join(dst, it.Path), Size: it.Size, DryRun: dryRun},
 			nil, fmt.Sprintf("%scopy %s (%s)", prefix, it.Path, it.Reason))
-	}
-	for _, it := range res.Deleted {
+	case s3kit.SyncDeleted:
 		a.rep.done(record{Operation: "delete", Destination: join(dst, it.Path), Size: it.Size, DryRun: dryRun},
 			nil, fmt.Sprintf("%sdelete %s", prefix, it.Path))
-	}
-	for _, it := range res.Skipped {
+	case s3kit.SyncSkipped:
 		a.rep.done(record{Operation: "skip", Source: join(src, it.Path), Size: it.Size, Info: map[string]string{"reason": it.Reason}},
 			nil, fmt.Sprintf("skip %s (%s)", it.Path, it.Reason))
-	}
-	for _, ke := range res.Failed {
-		a.rep.done(record{Operation: "sync", Source: join(src, ke.Key)}, ke.Err, "")
+	case s3kit.SyncFailed:
+		a.rep.done(record{Operation: "sync", Source: join(src, it.Path)}, ev.Err, "")
 	}
 }
 

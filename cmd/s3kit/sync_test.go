@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -21,6 +22,8 @@ func copied(t *testing.T, stdout, op string) []string {
 	if sum.Failed != 0 {
 		t.Errorf("summary %+v", sum)
 	}
+	// Sync reports each file when it is done, copies running in parallel.
+	slices.Sort(got)
 	return got
 }
 
@@ -60,9 +63,21 @@ func TestSync(t *testing.T) {
 		if got := copied(t, r.stdout, "copy"); !slices.Equal(got, []string{e.url("site/sub/b.txt")}) {
 			t.Errorf("--checksum copied %q", got)
 		}
-		// --delete removes what the source lacks.
+		// --delete removes what the source lacks, but --max-delete stops
+		// it, and nothing at all is deleted, when more would go.
 		os.Remove(filepath.Join(dir, "a.txt"))
-		r = e.ok(t, nil, "--json", "sync", "--delete", "--exclude", "*.log", dir, e.url("site"))
+		os.Remove(filepath.Join(dir, "sub/b.txt"))
+		args := []string{"--json", "sync", "--delete", "--max-delete", "1", "--exclude", "*.log", dir, e.url("site")}
+		r = e.run(t, nil, args...)
+		want(t, r, 1, args...)
+		if !strings.Contains(r.stderr, "too many deletes") {
+			t.Errorf("--max-delete 1 with 2 to delete: stderr %q", r.stderr)
+		}
+		if got := e.get(t, "site/a.txt"); got != "v2 is longer" {
+			t.Errorf("--max-delete let a delete through: %q", got)
+		}
+		writeFile(t, filepath.Join(dir, "sub/b.txt"), "V1 sub/b.txt", old)
+		r = e.ok(t, nil, "--json", "sync", "--delete", "--max-delete", "1", "--exclude", "*.log", dir, e.url("site"))
 		if got := copied(t, r.stdout, "delete"); !slices.Equal(got, []string{e.url("site/a.txt")}) {
 			t.Errorf("--delete deleted %q", got)
 		}
@@ -77,6 +92,36 @@ func TestSync(t *testing.T) {
 		e.ok(t, nil, "sync", e.url("site"), "s3://"+other.Name()+"/mirror")
 		if got, _, err := other.GetString(t.Context(), "mirror/sub/b.txt"); err != nil || got != "V1 sub/b.txt" {
 			t.Errorf("bucket to bucket: %q %v", got, err)
+		}
+
+		// --no-clobber replaces nothing that exists at DST, in each
+		// direction, and still creates what is missing.
+		writeFile(t, filepath.Join(dir, "sub/b.txt"), "v3, longer than before", time.Time{})
+		writeFile(t, filepath.Join(dir, "new.txt"), "new", time.Time{})
+		r = e.ok(t, nil, "--json", "sync", "--no-clobber", "--exclude", "*.log", dir, e.url("site"))
+		if got := e.get(t, "site/sub/b.txt"); got != "V1 sub/b.txt" {
+			t.Errorf("--no-clobber upload replaced: %q", got)
+		}
+		if got := copied(t, r.stdout, "copy"); !slices.Equal(got, []string{e.url("site/new.txt")}) {
+			t.Errorf("--no-clobber upload copied %q", got)
+		}
+		writeFile(t, filepath.Join(out, "sub/b.txt"), "local, kept", time.Time{})
+		e.ok(t, nil, "sync", "--no-clobber", e.url("site/"), out)
+		if got := readFile(t, filepath.Join(out, "sub/b.txt")); got != "local, kept" {
+			t.Errorf("--no-clobber download replaced: %q", got)
+		}
+		if got := readFile(t, filepath.Join(out, "new.txt")); got != "new" {
+			t.Errorf("--no-clobber download of a new file: %q", got)
+		}
+		if _, err := other.PutString(t.Context(), "mirror/sub/b.txt", "theirs", nil); err != nil {
+			t.Fatal(err)
+		}
+		e.ok(t, nil, "sync", "--no-clobber", e.url("site"), "s3://"+other.Name()+"/mirror")
+		if got, _, err := other.GetString(t.Context(), "mirror/sub/b.txt"); err != nil || got != "theirs" {
+			t.Errorf("--no-clobber bucket to bucket replaced: %q %v", got, err)
+		}
+		if got, _, err := other.GetString(t.Context(), "mirror/new.txt"); err != nil || got != "new" {
+			t.Errorf("--no-clobber bucket to bucket, new file: %q %v", got, err)
 		}
 	})
 }
