@@ -198,7 +198,7 @@ func (s *syncer) transfer(ctx context.Context, it SyncItem, topts *TransferOptio
 				return 0, err
 			}
 		}
-		info, err := s.src.b.downloadTo(ctx, "Sync", p, s.dst.root, p, topts)
+		info, err := s.src.b.downloadTo(ctx, "Sync", p, s.dst.root, p, nil, topts)
 		return info.Size, err
 	case s.src.b.c == s.dst.b.c:
 		_, err := s.src.b.copy(ctx, "Sync", p, s.dst.b.prefix+p, s.copyOpts)
