@@ -87,18 +87,6 @@ func progressAt(done, total int64, start, now time.Time) Progress {
 	return pr
 }
 
-// countingWriter counts what passes to the progress.
-type countingWriter struct {
-	w io.Writer
-	p *progress
-}
-
-func (c countingWriter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	c.p.add(int64(n), false)
-	return n, err
-}
-
 // Upload uploads the local file at localPath to key, in parallel parts read
 // straight from the file, and returns what the store reported of the
 // object. Nothing is visible until it returns nil; on error nothing is left
