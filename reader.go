@@ -36,13 +36,15 @@ type ReaderOptions struct {
 // Sequential reads (Read, WriteTo) fetch the following ranges in parallel
 // ahead of the caller while it keeps reading in order, in buffers from the
 // Client's memory budget; without room there, a Read fetches straight into
-// the caller's buffer. Read-ahead follows the reader: at the start and
-// after a Seek it fetches one range of 1 MiB (PartSize if smaller), and
-// every range read in order doubles both the size of the next ranges, up
-// to PartSize, and their number, up to Concurrency; so a caller that reads
-// a little after a Seek (an HTTP Range request through http.FileServerFS)
-// costs little more than what it reads. WriteTo, which reads everything,
-// fetches Concurrency ranges of PartSize from the start. A read from the first byte to the last (Seeks back included)
+// the caller's buffer. Read-ahead follows the reader: after a Seek (any
+// Seek, even to where it is) it fetches one range of 1 MiB (PartSize if
+// smaller), and every range read in order doubles both the size of the
+// next ranges, up to PartSize, and their number, up to Concurrency; so a
+// caller that reads a little after a Seek (an HTTP Range request through
+// http.FileServerFS) costs little more than what it reads. Before any
+// Seek, ranges have PartSize from the start, and the rest of an object of
+// at most PartSize is one GET; WriteTo fetches Concurrency ranges of
+// PartSize at once. A read from the first byte to the last (Seeks back included)
 // verifies the object's full-object checksum, if the store reported one:
 // on a mismatch, the Read or WriteTo that would hand over the last bytes
 // returns ErrChecksum instead, and withholds them, so that a caller who
@@ -137,10 +139,10 @@ func (b *Bucket) readerFor(ctx context.Context, full string, info ObjectInfo, o 
 		part: cmp.Or(o.PartSize, b.c.partSize), conc: max(cmp.Or(o.Concurrency, b.c.concurrency), 1),
 		ahead: 1,
 	}
-	r.span = min(readAheadMin, r.part)
 	if r.part > b.c.pool.limit {
 		r.part = b.c.pool.limit
 	}
+	r.span = r.part
 	r.start = min(o.Offset, info.Size)
 	r.size = info.Size - r.start
 	if o.Length > 0 && o.Length < r.size {
@@ -328,8 +330,8 @@ func (r *Reader) front() (*chunk, error) {
 }
 
 // fill schedules ranges ahead, as far as the read-ahead window and the
-// memory budget allow without waiting. The window starts at one range of
-// readAheadMin after a Seek, and the range size and the window double
+// memory budget allow without waiting. The window starts at one range,
+// of readAheadMin after a Seek, and the range size and the window double
 // with every range read in order, up to PartSize and Concurrency, so that
 // a caller reading a little after a Seek (an HTTP Range request) does not
 // pay for ranges it never reads.
@@ -414,6 +416,9 @@ func (r *Reader) Seek(offset int64, whence int) (int64, error) {
 	if err != nil {
 		return r.pos, r.b.fail("Seek", r.full, err)
 	}
+	// A Seek says the caller reads where it chooses: read ahead little
+	// until it reads on in order.
+	r.span = min(readAheadMin, r.part)
 	if abs != r.pos {
 		r.drop()
 		r.pos = abs
