@@ -397,7 +397,7 @@ func (b *Bucket) multipartCopy(ctx context.Context, op, srcFull string, head Obj
 	if len(tags) > 0 {
 		in.Tagging = aws.String(encodeTags(tags))
 	}
-	created, err := b.c.s3.CreateMultipartUpload(ctx, in)
+	created, err := b.c.createUpload(ctx, in)
 	if err != nil {
 		return fail(err)
 	}

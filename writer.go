@@ -539,7 +539,7 @@ func (w *Writer) create() error {
 	w.wg.Add(1)
 	w.mu.Unlock()
 	defer w.wg.Done()
-	out, err := w.b.c.s3.CreateMultipartUpload(w.ctx, in)
+	out, err := w.b.c.createUpload(w.ctx, in)
 	if err != nil {
 		return err
 	}
@@ -553,6 +553,48 @@ func (w *Writer) create() error {
 		return w.failure()
 	}
 	return nil
+}
+
+// createGrace is how long a CreateMultipartUpload already on its way may
+// still take to answer once its context is done.
+const createGrace = 5 * time.Second
+
+// createUpload sends CreateMultipartUpload so that a cancel of ctx does
+// not lose its answer: cut off, the request may still have created the
+// upload, whose ID the caller then never learns and so cannot abort, and
+// its parts would be kept (and billed) until a lifecycle rule removes
+// them. Once ctx is done the request gets createGrace more to answer;
+// the caller, seeing ctx done, aborts the upload it then has. A ctx
+// already done sends nothing.
+func (c *Client) createUpload(ctx context.Context, in *s3.CreateMultipartUploadInput) (*s3.CreateMultipartUploadOutput, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	var mu sync.Mutex
+	var grace *time.Timer
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		grace = time.AfterFunc(createGrace, cancel)
+		mu.Unlock()
+	})
+	defer func() {
+		if !stop() {
+			mu.Lock()
+			if grace != nil {
+				grace.Stop()
+			}
+			mu.Unlock()
+		}
+	}()
+	out, err := c.s3.CreateMultipartUpload(cctx, in)
+	if err != nil && ctx.Err() != nil {
+		// The cancel ended it, or came while the store failed it: say so,
+		// as a request sent with ctx would have.
+		return nil, errors.Join(ctx.Err(), err)
+	}
+	return out, err
 }
 
 // uploadPart uploads one part from body, whose CRC is crc.

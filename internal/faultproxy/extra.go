@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 )
 
 // Faults whose outcome depends on where the connection breaks relative to
@@ -14,6 +15,7 @@ const (
 	kindLoseResponse faultKind = iota + 64
 	kindResetRequest
 	kindHangAfter
+	kindDelayAnswer
 )
 
 // LoseResponse forwards the request whole, reads the server's whole
@@ -35,6 +37,12 @@ func ResetRequest(n int64) Fault { return Fault{kind: kindResetRequest, n: n} }
 // stall in the middle of a body.
 func HangAfter(n int64) Fault { return Fault{kind: kindHangAfter, n: n} }
 
+// DelayAnswer forwards the request at once, reads the server's whole
+// response, and passes it on only after d: the server has done the work
+// while the client still waits, so a client that gives up meanwhile never
+// learns what was done (an upload created, an object written).
+func DelayAnswer(d time.Duration) Fault { return Fault{kind: kindDelayAnswer, d: d} }
+
 func (f Fault) extraString() string {
 	switch f.kind {
 	case kindLoseResponse:
@@ -43,6 +51,8 @@ func (f Fault) extraString() string {
 		return fmt.Sprintf("ResetRequest(%d)", f.n)
 	case kindHangAfter:
 		return fmt.Sprintf("HangAfter(%d)", f.n)
+	case kindDelayAnswer:
+		return fmt.Sprintf("DelayAnswer(%s)", f.d)
 	}
 	return ""
 }
@@ -51,6 +61,31 @@ func (f Fault) extraString() string {
 // of them; ctx ends when the client goes away or the proxy is closed.
 func (p *Proxy) serveExtra(ctx context.Context, w http.ResponseWriter, r *http.Request, f Fault) bool {
 	switch f.kind {
+	case kindDelayAnswer:
+		resp, err := p.roundTrip(ctx, r)
+		if err != nil {
+			abort(w, false, false)
+			return true
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			abort(w, false, false)
+			return true
+		}
+		select {
+		case <-time.After(f.d):
+		case <-ctx.Done():
+			abort(w, false, false)
+			return true
+		}
+		h := w.Header()
+		for k, vv := range resp.Header {
+			h[k] = vv
+		}
+		removeHopByHop(h)
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(body)
 	case kindLoseResponse:
 		resp, err := p.roundTrip(ctx, r)
 		if err == nil {

@@ -186,3 +186,46 @@ func TestRandom(t *testing.T) {
 		}
 	}
 }
+
+func TestDelayAnswer(t *testing.T) {
+	b := newBackend(t)
+	p := newProxy(t, b.URL)
+	p.Add(faultproxy.Rule{Times: 2, Fault: faultproxy.DelayAnswer(300 * time.Millisecond)})
+
+	// A client that waits gets the server's answer, late.
+	req, err := http.NewRequest(http.MethodPut, p.URL+"/k", bytes.NewReader(blobData(1000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	resp, err := client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || time.Since(start) < 300*time.Millisecond {
+		t.Errorf("answer %s after %s, want 200 OK after the delay", resp.Status, time.Since(start))
+	}
+	// A client that gives up meanwhile gets nothing, but the server did
+	// the work.
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	req, err = http.NewRequestWithContext(ctx, http.MethodPut, p.URL+"/k", bytes.NewReader(blobData(1000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := client().Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("got an answer (%s) after giving up", resp.Status)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for b.hits.Load() != 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := b.hits.Load(); got != 2 {
+		t.Errorf("backend got %d requests, want 2", got)
+	}
+	if got := p.Requests()[0].Fault; got != "DelayAnswer(300ms)" {
+		t.Errorf("logged fault %q", got)
+	}
+}

@@ -287,7 +287,7 @@ func StallAfter(n int64) Fault { return Fault{kind: kindStallAfter, n: n} }
 // "Status(503, SlowDown)"; it is "" for the zero Fault.
 func (f Fault) String() string {
 	switch f.kind {
-	case kindLoseResponse, kindResetRequest, kindHangAfter:
+	case kindLoseResponse, kindResetRequest, kindHangAfter, kindDelayAnswer:
 		return f.extraString()
 	case kindStatus:
 		return fmt.Sprintf("Status(%d, %s)", f.status, f.s3code)
