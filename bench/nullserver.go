@@ -50,19 +50,19 @@ type NullServer struct {
 	// ListKeys is the number of keys of the canned listing.
 	ListKeys int
 
-	modTime  time.Time
-	reqID    atomic.Uint64
-	gen      atomic.Uint64
-	mu       sync.Mutex
-	objects  map[string]nullObject // by "bucket/key"
+	modTime time.Time
+	reqID   atomic.Uint64
+	gen     atomic.Uint64
+	mu      sync.Mutex
+	objects map[string]nullObject // by "bucket/key"
 	// discarded holds the objects written under discardRun, a prefix
 	// "discard/A/B/" (see putObject).
 	discarded  map[string]nullObject
 	discardRun string
-	uploads  map[string]*nullUpload
-	pages    sync.Map // listPageKey -> []byte
-	drainBuf sync.Pool
-	stats    struct{ list, head, get, put, delete, other, bytesSent atomic.Int64 }
+	uploads    map[string]*nullUpload
+	pages      sync.Map // listPageKey -> []byte
+	drainBuf   sync.Pool
+	stats      struct{ list, head, get, put, delete, other, bytesSent atomic.Int64 }
 }
 
 // NullStats counts what a NullServer served.
