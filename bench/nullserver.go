@@ -528,8 +528,8 @@ func (s *NullServer) getObject(w http.ResponseWriter, r *http.Request, bucket, k
 		o, ok = s.discarded[bucket+"/"+key]
 	}
 	s.mu.Unlock()
-	if n, i, synthetic := parseScaleKey(key); !ok && synthetic {
-		s.getScaleObject(w, r, n, i)
+	if _, i, synthetic := parseScaleKey(key); !ok && synthetic {
+		s.getScaleObject(w, r, i)
 		return
 	}
 	if !ok {
@@ -887,7 +887,7 @@ func parseScaleKey(key string) (n, i int, ok bool) {
 
 // getScaleObject answers a HEAD or GET of file i of a synthetic tree,
 // whole (a Range is ignored, as S3 may).
-func (s *NullServer) getScaleObject(w http.ResponseWriter, r *http.Request, n, i int) {
+func (s *NullServer) getScaleObject(w http.ResponseWriter, r *http.Request, i int) {
 	data := ScaleContent(i)
 	h := w.Header()
 	h.Set("ETag", `"`+scaleETag(i)+`"`)
