@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,7 +28,39 @@ const (
 	envMode   = "S3KIT_BENCH_MODE"   // download: "file" or "writer"
 	envDst    = "S3KIT_BENCH_DST"    // download: the file to write; sync: the local directory
 	envPrefix = "S3KIT_BENCH_PREFIX" // sync: the prefix of BenchBucket to sync to
+	// EnvCPUProfile, if set in the environment of a benchmark, has the
+	// download and sync children write a CPU profile there (NAME.pprof
+	// becomes NAME-CLIENT-PID.pprof) and a heap profile beside it
+	// (-heap.pprof) at the end: what the report's "what a profile shows"
+	// comes from.
+	EnvCPUProfile = "S3KIT_BENCH_CPUPROFILE"
 )
+
+// profile starts a CPU profile if EnvCPUProfile asks for one, and returns
+// the function that stops it and writes the heap profile.
+func profile(client string) (stop func(), err error) {
+	base := os.Getenv(EnvCPUProfile)
+	if base == "" {
+		return func() {}, nil
+	}
+	base = strings.TrimSuffix(base, ".pprof") + "-" + client + "-" + strconv.Itoa(os.Getpid())
+	f, err := os.Create(base + ".pprof")
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		if h, err := os.Create(base + "-heap.pprof"); err == nil {
+			pprof.Lookup("allocs").WriteTo(h, 0)
+			h.Close()
+		}
+	}, nil
+}
 
 // ProcResult is what Spawn measured of one process.
 type ProcResult struct {
@@ -116,6 +150,9 @@ func SelfCommand(job string, extra ...string) ([]string, []string, error) {
 		return nil, nil, err
 	}
 	env := append([]string{"PATH=" + os.Getenv("PATH"), envChild + "=" + job}, extra...)
+	if p := os.Getenv(EnvCPUProfile); p != "" {
+		env = append(env, EnvCPUProfile+"="+p)
+	}
 	return []string{exe, "-test.run=^$"}, env, nil
 }
 
@@ -150,6 +187,11 @@ func runDownloadChild() error {
 	if err != nil {
 		return fmt.Errorf("%s: %v", envSize, err)
 	}
+	stop, err := profile(os.Getenv(envClient))
+	if err != nil {
+		return err
+	}
+	defer stop()
 	ctx := context.Background()
 	c, err := NewClient(ctx, os.Getenv(envClient), ep)
 	if err != nil {
@@ -193,6 +235,11 @@ func runSyncChild() error {
 	if err != nil {
 		return err
 	}
+	stop, err := profile("s3kit-sync")
+	if err != nil {
+		return err
+	}
+	defer stop()
 	ctx := context.Background()
 	c, err := newS3kit(ctx, "s3kit", ep, false)
 	if err != nil {

@@ -193,8 +193,8 @@ func (r *report) writeSyncScale(w io.Writer) {
 		p(" ---: | ---: | ---: |")
 	}
 	p("\n")
-	awsMax, _ := strconv.Atoi(r.rs.config["scale-aws-max-keys"])
-	awsFirst, _ := strconv.Atoi(r.rs.config["scale-aws-first-max-keys"])
+	awsMax, errMax := strconv.Atoi(r.rs.config["scale-aws-max-keys"])
+	awsFirst, errFirst := strconv.Atoi(r.rs.config["scale-aws-first-max-keys"])
 	firstMax, _ := strconv.Atoi(r.rs.config["scale-first-max-keys"])
 	rssByKeys := map[int]float64{}
 	var notes []string
@@ -239,10 +239,10 @@ func (r *report) writeSyncScale(w io.Writer) {
 			}
 			why := "not measured in this run (not installed, left out by -scale-clients, or failed: see the run's log)"
 			switch {
-			case tool == "aws" && awsMax > 0 && n > awsMax:
+			case tool == "aws" && errMax == nil && n > awsMax:
 				why = fmt.Sprintf("capped at %d keys (`-aws-max-keys`): the aws CLI syncs about 10 files/s here", awsMax)
-			case tool == "aws" && pm["op"] == "first" && awsFirst > 0 && n > awsFirst:
-				why = fmt.Sprintf("first sync capped at %d keys (`-aws-first-max`): about 10 files/s here", awsFirst)
+			case tool == "aws" && pm["op"] == "first" && errFirst == nil && n > awsFirst:
+				why = fmt.Sprintf("first sync capped at %d keys (`-aws-first-max`): it uploaded about 10 files/s here", awsFirst)
 			}
 			p("| %s | %s | `%s` | %s | | | | | | | |", pm["keys"], pm["op"], tool, why)
 			if r.baseline != nil {
