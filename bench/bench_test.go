@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 		// and read by cmd/benchreport.
 		fmt.Printf("tuned-equal: part=%s concurrency=%d idle-conns=%d checksum=%s payload=unsigned\n",
 			FormatSize(TunedPartSize), TunedConcurrency, TunedIdleConns, TunedChecksum)
-		fmt.Printf("scale-aws-max-keys: %d\nscale-aws-first-max-keys: %d\nscale-first-max-keys: %d\n", *flagAWSMax, *flagAWSFirstMax, *flagFirstMax)
+		fmt.Printf("scale-aws-max-keys: %d\nscale-aws-first-max-keys: %d\nscale-s5cmd-max-keys: %d\nscale-first-max-keys: %d\n", *flagAWSMax, *flagAWSFirstMax, *flagS5cmdMax, *flagFirstMax)
 	}
 	code := m.Run()
 	env.close()

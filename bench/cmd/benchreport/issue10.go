@@ -196,6 +196,7 @@ func (r *report) writeSyncScale(w io.Writer) {
 	awsMax, errMax := strconv.Atoi(r.rs.config["scale-aws-max-keys"])
 	awsFirst, errFirst := strconv.Atoi(r.rs.config["scale-aws-first-max-keys"])
 	firstMax, _ := strconv.Atoi(r.rs.config["scale-first-max-keys"])
+	s5Max, errS5 := strconv.Atoi(r.rs.config["scale-s5cmd-max-keys"])
 	rssByKeys := map[int]float64{}
 	var notes []string
 	for _, params := range sets {
@@ -239,6 +240,8 @@ func (r *report) writeSyncScale(w io.Writer) {
 			}
 			why := "not measured in this run (not installed, left out by -scale-clients, or failed: see the run's log)"
 			switch {
+			case tool == "s5cmd" && errS5 == nil && n > s5Max:
+				why = fmt.Sprintf("capped at %d keys (`-s5cmd-max-keys`): its peak RSS grows with the number of keys (see the rows above), some 14 GiB at 1M, more than a shared machine should give", s5Max)
 			case tool == "aws" && errMax == nil && n > awsMax:
 				why = fmt.Sprintf("capped at %d keys (`-aws-max-keys`): the aws CLI syncs about 10 files/s here", awsMax)
 			case tool == "aws" && pm["op"] == "first" && errFirst == nil && n > awsFirst:
