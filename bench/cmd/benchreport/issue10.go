@@ -111,7 +111,7 @@ func (r *report) writeProcDownload(w io.Writer) {
 		return
 	}
 	p("### Download of one object, whole processes: targets throughput ≥ the best peer, CPU ≤ the best peer's\n\n")
-	p("Each client at its defaults: `tm` is transfermanager (`GetObject` into a file, its `DownloadObject` into a writer), `minio` minio-go (`FGetObject`, `GetObject`), `sdk` one plain `GetObject` of the whole object. Objects of 1 part (one PUT) and of 8 MiB parts. \"to=file\" writes a file on the local disk, deleted after each run; \"to=writer\" an `io.Writer` that discards.\n\n")
+	p("Each client at its defaults: `tm` is transfermanager's `DownloadObject` into the file (an `io.WriterAt`; to a plain `io.Writer` it is not measured: its `GetObject` v0.4.1 deadlocks on large multipart objects, aws/aws-sdk-go-v2#3552), `minio` minio-go (`FGetObject`; `GetObject` copied to the writer), `sdk` one plain `GetObject` of the whole object copied to the file or writer. Objects of 1 part (one PUT) and of 8 MiB parts. \"to=file\" writes a file on the local disk, deleted after each run; \"to=writer\" an `io.Writer` that discards.\n\n")
 	p("| to | parts | server | s3kit MB/s | best peer MB/s | ÷ | throughput | s3kit CPU-s | lowest peer CPU-s | ÷ | CPU | s3kit peak RSS MiB | peers' peak RSS MiB |")
 	if r.baseline != nil {
 		p(" baseline s3kit MB/s | baseline CPU-s | baseline RSS MiB |")
