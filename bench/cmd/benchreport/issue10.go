@@ -89,6 +89,19 @@ func (r *report) cell(rs *results, k key, unit, format string) string {
 	return fmt.Sprintf(format, v) + spread(rs.sample(k, unit))
 }
 
+// readNotes reads the notes of cases not measured: lines "KEYS OP CLIENT:
+// why", such as "100000 first s5cmd: left out: ...".
+func readNotes(text string) map[string]string {
+	notes := map[string]string{}
+	for line := range strings.Lines(text) {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && len(strings.Fields(k)) == 3 {
+			notes[strings.Join(strings.Fields(k), " ")] = strings.TrimSpace(v)
+		}
+	}
+	return notes
+}
+
 func (r *report) writeIssue10(w io.Writer) {
 	if !r.rs.hasAny(issue10Benches...) {
 		return
@@ -195,7 +208,6 @@ func (r *report) writeSyncScale(w io.Writer) {
 	p("\n")
 	awsMax, errMax := strconv.Atoi(r.rs.config["scale-aws-max-keys"])
 	awsFirst, errFirst := strconv.Atoi(r.rs.config["scale-aws-first-max-keys"])
-	firstMax, _ := strconv.Atoi(r.rs.config["scale-first-max-keys"])
 	s5Max, errS5 := strconv.Atoi(r.rs.config["scale-s5cmd-max-keys"])
 	rssByKeys := map[int]float64{}
 	var notes []string
@@ -240,6 +252,8 @@ func (r *report) writeSyncScale(w io.Writer) {
 			}
 			why := "not measured in this run (not installed, left out by -scale-clients, or failed: see the run's log)"
 			switch {
+			case r.notes[pm["keys"]+" "+pm["op"]+" "+tool] != "":
+				why = r.notes[pm["keys"]+" "+pm["op"]+" "+tool]
 			case tool == "s5cmd" && errS5 == nil && n > s5Max:
 				why = fmt.Sprintf("capped at %d keys (`-s5cmd-max-keys`): its peak RSS grows with the number of keys (see the rows above), some 14 GiB at 1M, more than a shared machine should give", s5Max)
 			case tool == "aws" && errMax == nil && n > awsMax:
@@ -255,9 +269,6 @@ func (r *report) writeSyncScale(w io.Writer) {
 		}
 	}
 	p("\n")
-	if firstMax > 0 {
-		p("The first sync was run up to %d keys (`-scale-first-max`).\n\n", firstMax)
-	}
 	var sizes []int
 	for n := range rssByKeys {
 		sizes = append(sizes, n)

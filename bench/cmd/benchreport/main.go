@@ -45,6 +45,7 @@ func main() {
 		baselineRev   = flag.String("baseline-commit", "", "the commit of -baseline")
 		previous      = flag.String("previous", "", "an earlier report whose tables this run did not redo, appended as it is")
 		previousRev   = flag.String("previous-commit", "", "the commit the earlier report measured")
+		notesPath     = flag.String("notes", "", "why some sync-at-scale cases were not measured: lines \"KEYS OP CLIENT: why\"")
 	)
 	flag.Parse()
 	log.SetFlags(0)
@@ -80,6 +81,7 @@ func main() {
 		}
 		r.baselineCommit = *baselineRev
 	}
+	r.notes = readNotes(read(*notesPath))
 	if *previous != "" {
 		r.previous, r.previousCommit = read(*previous), *previousRev
 	}
@@ -244,6 +246,7 @@ type report struct {
 	baselineCommit string
 	previous       string // an earlier report, appended
 	previousCommit string
+	notes          map[string]string // see readNotes
 }
 
 var largeCases = []struct{ bench, title string }{
