@@ -115,6 +115,9 @@ func (r *report) writeIssue10(w io.Writer) {
 	r.writeProcDownload(w)
 	r.writeSyncScale(w)
 	r.writeFSRange(w)
+	if r.findings != "" {
+		p("%s\n\n", strings.TrimRight(r.findings, "\n"))
+	}
 }
 
 func (r *report) writeProcDownload(w io.Writer) {

@@ -45,6 +45,7 @@ func main() {
 		baselineRev   = flag.String("baseline-commit", "", "the commit of -baseline")
 		previous      = flag.String("previous", "", "an earlier report whose tables this run did not redo, appended as it is")
 		previousRev   = flag.String("previous-commit", "", "the commit the earlier report measured")
+		findingsPath  = flag.String("findings", "", "markdown written after the whole-process tables: the noise of the run, what the profiles show")
 		notesPath     = flag.String("notes", "", "why some sync-at-scale cases were not measured: lines \"KEYS OP CLIENT: why\"")
 	)
 	flag.Parse()
@@ -82,6 +83,7 @@ func main() {
 		r.baselineCommit = *baselineRev
 	}
 	r.notes = readNotes(read(*notesPath))
+	r.findings = read(*findingsPath)
 	if *previous != "" {
 		r.previous, r.previousCommit = read(*previous), *previousRev
 	}
@@ -247,6 +249,7 @@ type report struct {
 	previous       string // an earlier report, appended
 	previousCommit string
 	notes          map[string]string // see readNotes
+	findings       string
 }
 
 var largeCases = []struct{ bench, title string }{
