@@ -22,6 +22,9 @@ type Bucket struct {
 	// putDefaults fill what the PutOptions of each write leave empty; nil:
 	// none. Validated, never modified.
 	putDefaults *PutOptions
+	// ssec is the SSE-C key of every request (WithSSECustomerKey); nil:
+	// none.
+	ssec *SSECustomerKey
 }
 
 // Name returns the bucket's name.
@@ -66,8 +69,9 @@ func (b *Bucket) Prefix(elem ...string) *Bucket {
 // replaces the detection by the key's extension. Metadata and Tags are
 // merged: the write gets the defaults' entries and its own, its own value
 // winning for a name both have (metadata names compared case-insensitively,
-// as HTTP does). SSE and SSEKMSKeyID go together: when a write sets SSE,
-// the defaults' KMS key is not used.
+// as HTTP does, and without an x-amz-meta- prefix). SSE and SSEKMSKeyID go
+// together: when a write sets SSE, the defaults' KMS key is not used; a
+// write with a customer key (SSE-C) uses neither.
 //
 // Copy, CopyMany and Move made through the handle take ACL, StorageClass,
 // SSE and SSEKMSKeyID from the defaults where the CopyOptions leave them
@@ -76,7 +80,8 @@ func (b *Bucket) Prefix(elem ...string) *Bucket {
 // CopyOptions. SetMetadata, SetTags and MakePublic change an object in
 // place and ignore the defaults.
 //
-// defaults may not set IfMatch or IfNoneMatch, which belong to one write.
+// defaults may not set IfMatch or IfNoneMatch, which belong to one write,
+// nor SSECustomerKey, which reads need too: see WithSSECustomerKey.
 // Invalid defaults are reported with ErrInvalid by every operation of the
 // returned handle, before any request. The handle keeps a copy of
 // defaults; nil gives a handle without defaults. Handles made from the
@@ -100,6 +105,9 @@ func validPutDefaults(d *PutOptions) error {
 	if d.IfMatch != "" || d.IfNoneMatch != "" {
 		return invalidf("put defaults cannot set IfMatch or IfNoneMatch; conditions belong to one write")
 	}
+	if d.SSECustomerKey != nil {
+		return invalidf("put defaults cannot set SSECustomerKey; use WithSSECustomerKey, which the reads need too")
+	}
 	return d.validate()
 }
 
@@ -107,6 +115,7 @@ func validPutDefaults(d *PutOptions) error {
 // empty taken from the handle's defaults (see WithPutDefaults). Applying
 // it twice gives the same options. opts is not modified.
 func (b *Bucket) putOptions(opts *PutOptions) *PutOptions {
+	opts = b.putKey(opts)
 	d := b.putDefaults
 	if d == nil {
 		return opts
@@ -120,12 +129,16 @@ func (b *Bucket) putOptions(opts *PutOptions) *PutOptions {
 	o.ContentDisposition = cmp.Or(o.ContentDisposition, d.ContentDisposition)
 	o.ContentEncoding = cmp.Or(o.ContentEncoding, d.ContentEncoding)
 	o.ContentLanguage = cmp.Or(o.ContentLanguage, d.ContentLanguage)
+	o.WebsiteRedirectLocation = cmp.Or(o.WebsiteRedirectLocation, d.WebsiteRedirectLocation)
+	if o.Expires.IsZero() {
+		o.Expires = d.Expires
+	}
 	o.ACL = cmp.Or(o.ACL, d.ACL)
 	o.StorageClass = cmp.Or(o.StorageClass, d.StorageClass)
-	if o.SSE == "" {
+	if o.SSE == "" && o.SSECustomerKey == nil {
 		o.SSE, o.SSEKMSKeyID = d.SSE, cmp.Or(o.SSEKMSKeyID, d.SSEKMSKeyID)
 	}
-	o.Metadata = mergeDefaults(d.Metadata, o.Metadata, strings.EqualFold)
+	o.Metadata = mergeDefaults(d.Metadata, o.Metadata, sameMetaName)
 	o.Tags = mergeDefaults(d.Tags, o.Tags, func(a, b string) bool { return a == b })
 	return &o
 }
@@ -133,6 +146,7 @@ func (b *Bucket) putOptions(opts *PutOptions) *PutOptions {
 // copyOptions returns the options of one copy with the put defaults S3
 // does not carry over from the source filled in. opts is not modified.
 func (b *Bucket) copyOptions(opts *CopyOptions) *CopyOptions {
+	opts = b.copyKey(opts)
 	d := b.putDefaults
 	if d == nil {
 		return opts
@@ -143,7 +157,7 @@ func (b *Bucket) copyOptions(opts *CopyOptions) *CopyOptions {
 	o := *opts
 	o.ACL = cmp.Or(o.ACL, d.ACL)
 	o.StorageClass = cmp.Or(o.StorageClass, d.StorageClass)
-	if o.SSE == "" {
+	if o.SSE == "" && o.SSECustomerKey == nil {
 		o.SSE, o.SSEKMSKeyID = d.SSE, cmp.Or(o.SSEKMSKeyID, d.SSEKMSKeyID)
 	}
 	return &o

@@ -3,6 +3,7 @@ package s3kit
 import (
 	"cmp"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,13 +11,16 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Config configures a Client. Its zero value works: credentials, region and
@@ -115,8 +119,16 @@ type Config struct {
 	// not may need more. Negative is ErrInvalid.
 	StallTimeout time.Duration
 
+	// RootCAs, if set, are the certificate authorities s3kit's own HTTP
+	// client trusts, instead of the system's: for a store whose
+	// certificate a private authority signed. Without it, a CA bundle
+	// named by AWS_CA_BUNDLE or by the profile's ca_bundle is trusted
+	// instead of the system's, as by the SDK and the aws CLI. Either way
+	// the tuned transport is kept, which replacing HTTPClient would lose.
+	RootCAs *x509.CertPool
+
 	// HTTPClient, if set, is used instead of the tuned client s3kit builds;
-	// InsecureSkipVerify then has no effect. s3kit uses a copy and never
+	// RootCAs and InsecureSkipVerify then have no effect. s3kit uses a copy and never
 	// changes the value given. The copy keeps the client's Transport, Jar
 	// and Timeout, with two additions. Its Transport is wrapped with the
 	// watchdog of StallTimeout; the bounds on sending and on the response
@@ -145,7 +157,7 @@ type Config struct {
 // configuration, one tuned HTTP transport, one SDK client and the retry
 // policy, shared by every Bucket made from it. A Client is safe for
 // concurrent use and should be reused; making one per request throws away
-// the connection pool.
+// the connection pool. Close it when done with it (see Close).
 type Client struct {
 	s3          *s3.Client
 	presign     *s3.PresignClient
@@ -165,6 +177,11 @@ type Client struct {
 	maxAttempts         int
 	retryBase, retryMax time.Duration
 	seen                bucketsSeen // buckets known to exist, for HEAD's bare 404
+
+	closed atomic.Bool
+	// idle closes the idle connections of the transport the Client made;
+	// nil when the caller supplied Config.HTTPClient.
+	idle func()
 }
 
 // New returns a Client for cfg. It resolves credentials lazily: New itself
@@ -287,7 +304,14 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.InsecureSkipVerify && cfg.Logger != nil {
 		cfg.Logger.Warn("s3kit: TLS certificate verification is DISABLED (Config.InsecureSkipVerify); use this only for testing")
 	}
-	httpClient := newHTTPClient(cfg.HTTPClient, c.concurrency, cfg.InsecureSkipVerify, cmp.Or(cfg.StallTimeout, DefaultStallTimeout))
+	roots := cfg.RootCAs
+	if roots == nil {
+		roots = sdkRootCAs(awsCfg.HTTPClient)
+	}
+	httpClient := newHTTPClient(cfg.HTTPClient, c.concurrency, cfg.InsecureSkipVerify, roots, cmp.Or(cfg.StallTimeout, DefaultStallTimeout))
+	if cfg.HTTPClient == nil {
+		c.idle = httpClient.CloseIdleConnections
+	}
 
 	var sdkLog logging.Logger = logging.Nop{}
 	if cfg.Logger != nil {
@@ -310,9 +334,50 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		o.DisableLogOutputChecksumValidationSkipped = true
+		o.APIOptions = append(o.APIOptions, c.refuseWhenClosed)
 	})
 	c.presign = s3.NewPresignClient(c.s3)
 	return c, nil
+}
+
+// Close releases what the Client holds: the idle connections of the HTTP
+// transport it made and its pooled buffers. A Config.HTTPClient is the
+// caller's, possibly shared, and its connections are left alone. After
+// Close, every request of the Client, its Buckets, Readers, Writers and
+// FSs, and of its S3() and presign clients fails with an error matching
+// ErrClosed (and fs.ErrClosed), and is not sent.
+//
+// Close does not wait for or cancel operations in flight: a request
+// already sent completes (its connection is closed once it is idle again),
+// and an operation of several requests fails with ErrClosed at its next
+// one; a Writer that fails so still aborts its multipart upload, whose
+// abort requests Close lets through. Close is safe to call concurrently
+// with any other method, and again: it always returns nil.
+func (c *Client) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	if c.idle != nil {
+		c.idle()
+	}
+	c.pool.close()
+	return nil
+}
+
+// refuseWhenClosed makes every request of a closed Client fail before it
+// is signed or sent, except those that clean up a multipart upload.
+func (c *Client) refuseWhenClosed(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("s3kitClosed",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			if c.closed.Load() {
+				switch awsmiddleware.GetOperationName(ctx) {
+				case "AbortMultipartUpload", "ListParts":
+				default:
+					return middleware.InitializeOutput{}, middleware.Metadata{}, ErrClosed
+				}
+			}
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
 }
 
 // S3 returns the SDK client the Client uses, configured as the Client is

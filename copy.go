@@ -35,6 +35,13 @@ type CopyOptions struct {
 	ContentDisposition string
 	ContentEncoding    string
 	ContentLanguage    string
+	// Expires and WebsiteRedirectLocation are replaced with the metadata
+	// too; see PutOptions. A copy that keeps the source's metadata keeps
+	// its Expires but not its WebsiteRedirectLocation, which S3 does not
+	// copy; one with ReplaceMetadata keeps the source's where these are
+	// empty.
+	Expires                 time.Time
+	WebsiteRedirectLocation string
 
 	// Tags, if non-nil, replace the source's tags on the copy (an empty map
 	// gives it none); nil keeps them.
@@ -47,9 +54,34 @@ type CopyOptions struct {
 	SSE          string
 	SSEKMSKeyID  string
 
+	// SourceSSECustomerKey is the key of a source encrypted with a
+	// customer key (SSE-C); nil means the handle's (WithSSECustomerKey).
+	SourceSSECustomerKey *SSECustomerKey
+	// SSECustomerKey encrypts the copy with this customer key, which may
+	// differ from the source's; nil means the key of the handle the copy
+	// is made through (none for a handle without one, which gives a copy
+	// without SSE-C), unless SSE is set.
+	SSECustomerKey *SSECustomerKey
+
 	// IfMatch copies only while the source's ETag is this one, else fails
 	// with ErrPreconditionFailed.
 	IfMatch string
+
+	// NoClobber makes the copy create-only: if an object exists at the
+	// destination, the copy fails with an error matching ErrExist (not
+	// ErrPreconditionFailed) and the destination is unchanged. s3kit
+	// checks with a HEAD first, then sends the copy with If-None-Match: *,
+	// on CopyObject and, for a multipart copy, on CompleteMultipartUpload.
+	// Only a store that honours that header closes the race with an object
+	// written at the destination between the HEAD and the copy; one that
+	// ignores it replaces such an object. Of the stores s3kit is tested
+	// with, versitygw and MinIO both ignore it on CopyObject and honour it
+	// on CompleteMultipartUpload; Amazon S3 documents both.
+	//
+	// As with any conditional request over a network, if a store that
+	// honours the header made the copy but its answer was lost, the retry
+	// finds the destination taken and the copy is reported as ErrExist.
+	NoClobber bool
 
 	// MultipartThreshold is the source size above which the copy is a
 	// parallel multipart copy (UploadPartCopy); 0 means MaxCopySize (5
@@ -66,6 +98,9 @@ type CopyOptions struct {
 	// maxSingle stands in for MaxCopySize when set, so that tests reach
 	// the multipart fallback without 5 GiB objects.
 	maxSingle int64
+	// ssecDecided: SSECustomerKey is the copy's key, nil meaning none
+	// (see copyKey).
+	ssecDecided bool
 }
 
 func (o *CopyOptions) validate() error {
@@ -78,7 +113,8 @@ func (o *CopyOptions) validate() error {
 		}
 	}
 	if !o.ReplaceMetadata && (o.Metadata != nil || o.ContentType != "" || o.CacheControl != "" ||
-		o.ContentDisposition != "" || o.ContentEncoding != "" || o.ContentLanguage != "") {
+		o.ContentDisposition != "" || o.ContentEncoding != "" || o.ContentLanguage != "" ||
+		!o.Expires.IsZero() || o.WebsiteRedirectLocation != "") {
 		return invalidf("Metadata and content headers of a copy need ReplaceMetadata")
 	}
 	if o.Tags != nil {
@@ -89,7 +125,11 @@ func (o *CopyOptions) validate() error {
 	if o.MultipartThreshold < 0 || o.Concurrency < 0 || o.PartSize != 0 && (o.PartSize < MinPartSize || o.PartSize > MaxPartSize) {
 		return invalidf("MultipartThreshold %d, PartSize %d or Concurrency %d out of range", o.MultipartThreshold, o.PartSize, o.Concurrency)
 	}
+	if err := validSSEC(o.SourceSSECustomerKey, "", ""); err != nil {
+		return err
+	}
 	return (&PutOptions{
+		Expires: o.Expires, WebsiteRedirectLocation: o.WebsiteRedirectLocation, SSECustomerKey: o.SSECustomerKey,
 		ContentType: o.ContentType, CacheControl: o.CacheControl, ContentDisposition: o.ContentDisposition,
 		ContentEncoding: o.ContentEncoding, ContentLanguage: o.ContentLanguage, Metadata: o.Metadata,
 		ACL: o.ACL, StorageClass: o.StorageClass, SSE: o.SSE, SSEKMSKeyID: o.SSEKMSKeyID, IfMatch: o.IfMatch,
@@ -99,7 +139,8 @@ func (o *CopyOptions) validate() error {
 // Copy copies the object at src to dst on the server, without the bytes
 // passing through the client, and returns what the server reported of the
 // copy. Both keys are relative to the handle unless opts.DestBucket is set
-// (see CopyOptions). The destination is replaced if it exists.
+// (see CopyOptions). The destination is replaced if it exists, unless
+// opts.NoClobber is set (see there).
 //
 // A source larger than MaxCopySize (5 GiB, or opts.MultipartThreshold)
 // is copied as a parallel multipart copy, carrying the source's content
@@ -121,13 +162,22 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 	if opts == nil {
 		opts = &CopyOptions{}
 	}
+	if opts.SourceSSECustomerKey != nil {
+		b = b.withSSEC(opts.SourceSSECustomerKey)
+	}
 	dstBucket := b
 	if opts.DestBucket != "" {
 		dstBucket = b.c.Bucket(opts.DestBucket)
 	}
+	dstBucket = dstBucket.withSSEC(opts.SSECustomerKey)
 	dstFull, err := dstBucket.key(dst)
 	if err != nil {
 		return ObjectInfo{}, dstBucket.fail(op, dstFull, err)
+	}
+	if opts.NoClobber {
+		if err := dstBucket.refuseExisting(ctx, op, dstFull); err != nil {
+			return ObjectInfo{}, err
+		}
 	}
 	single := cmp.Or(opts.maxSingle, MaxCopySize)
 	var head *ObjectInfo
@@ -151,6 +201,11 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 		SSEKMSKeyId:       optString(opts.SSEKMSKeyID),
 	}
 	in.ServerSideEncryption = types.ServerSideEncryption(opts.SSE)
+	if opts.NoClobber {
+		in.IfNoneMatch = aws.String("*")
+	}
+	dstBucket.ssec.apply(in)
+	b.ssec.applySource(in)
 	if opts.Tags != nil {
 		in.TaggingDirective = types.TaggingDirectiveReplace
 		in.Tagging = aws.String(encodeTags(opts.Tags))
@@ -161,6 +216,7 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 		in.Metadata, in.ContentType, in.CacheControl = h.Metadata, optString(h.ContentType), optString(h.CacheControl)
 		in.ContentDisposition, in.ContentEncoding = optString(h.ContentDisposition), optString(h.ContentEncoding)
 		in.ContentLanguage = optString(h.ContentLanguage)
+		in.Expires, in.WebsiteRedirectLocation = optTime(h.Expires), optString(h.WebsiteRedirectLocation)
 		// Take the headers and the bytes from the same version.
 		in.CopySourceIfMatch = aws.String(head.ETag)
 	}
@@ -178,6 +234,13 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 			}
 		}
 		var e *Error
+		if errors.As(err, &e) && e.Err == ErrPreconditionFailed && opts.NoClobber && e.Code != "ConditionalRequestConflict" {
+			// The condition on the source or the one on the destination:
+			// a destination that exists now tells.
+			if rerr := dstBucket.refuseExisting(ctx, op, dstFull); errors.Is(rerr, ErrExist) {
+				return ObjectInfo{}, rerr
+			}
+		}
 		if errors.As(err, &e) && (e.Err == ErrNotExist || e.Err == ErrPreconditionFailed) {
 			// Only the source can be missing or changed.
 			e.Bucket, e.Key = b.name, srcFull
@@ -191,6 +254,19 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 		info.Checksums, info.ChecksumType = checksums(r.ChecksumCRC32, r.ChecksumCRC32C, r.ChecksumCRC64NVME, r.ChecksumSHA1, r.ChecksumSHA256, r.ChecksumType)
 	}
 	return info, nil
+}
+
+// refuseExisting returns an error matching ErrExist if an object is at
+// the full key, nil if none is, and the error of the HEAD otherwise.
+func (b *Bucket) refuseExisting(ctx context.Context, op, full string) error {
+	_, err := b.headOnly(ctx, op, full, "")
+	switch {
+	case err == nil:
+		return b.fail(op, full, fmt.Errorf("%w: the destination exists and the copy is create-only (NoClobber)", ErrExist))
+	case errors.Is(err, ErrNotExist) && !errors.Is(err, ErrBucketNotExist):
+		return nil
+	}
+	return err
 }
 
 // headSource reads the source of a copy, which must have the ETag
@@ -211,7 +287,11 @@ func (b *Bucket) headSource(ctx context.Context, op, srcFull, ifMatch string) (O
 // one a HEAD sees first. The copy is made only while src still has that
 // ETag, and the delete asks the store to delete src only while it still
 // has it. A change of src before the copy fails the copy with
-// ErrPreconditionFailed, and nothing is deleted.
+// ErrPreconditionFailed, and nothing is deleted. With opts.NoClobber, a
+// destination that exists fails the copy with ErrExist and src is not
+// deleted; on a store that ignores the create-only header of a copy (see
+// CopyOptions.NoClobber), an object written at dst in the instant between
+// Move's check and its copy is replaced, but src is never lost.
 //
 // If src changes between the copy and the delete, a store that honours
 // the condition of the delete refuses it: Move then fails with an error
@@ -246,7 +326,7 @@ func (b *Bucket) Move(ctx context.Context, src, dst string, opts *CopyOptions) e
 		return b.fail("Move", srcFull, err)
 	}
 	if o.IfMatch == "" {
-		h, err := b.head(ctx, "Move", srcFull, "")
+		h, err := b.withSSEC(cmp.Or(o.SourceSSECustomerKey, b.ssec)).head(ctx, "Move", srcFull, "")
 		if err != nil {
 			return err
 		}
@@ -311,7 +391,9 @@ func (b *Bucket) multipartCopy(ctx context.Context, op, srcFull string, head Obj
 		ContentEncoding: optString(h.ContentEncoding), ContentLanguage: optString(h.ContentLanguage),
 		ACL: types.ObjectCannedACL(opts.ACL), StorageClass: types.StorageClass(opts.StorageClass),
 		ServerSideEncryption: types.ServerSideEncryption(opts.SSE), SSEKMSKeyId: optString(opts.SSEKMSKeyID),
+		Expires: optTime(h.Expires), WebsiteRedirectLocation: optString(h.WebsiteRedirectLocation),
 	}
+	dst.ssec.apply(in)
 	if len(tags) > 0 {
 		in.Tagging = aws.String(encodeTags(tags))
 	}
@@ -339,13 +421,16 @@ func (b *Bucket) multipartCopy(ctx context.Context, op, srcFull string, head Obj
 			defer func() { <-sem }()
 			start := int64(i) * ps
 			end := min(start+ps, head.Size) - 1
-			out, err := b.c.s3.UploadPartCopy(pctx, &s3.UploadPartCopyInput{
+			in := &s3.UploadPartCopyInput{
 				Bucket: aws.String(dst.name), Key: aws.String(dstFull), UploadId: aws.String(id),
 				PartNumber:        aws.Int32(int32(i + 1)),
 				CopySource:        aws.String(copySource(b.name, srcFull, "")),
 				CopySourceRange:   aws.String(fmt.Sprintf("bytes=%d-%d", start, end)),
 				CopySourceIfMatch: aws.String(head.ETag),
-			})
+			}
+			dst.ssec.apply(in)
+			b.ssec.applySource(in)
+			out, err := b.c.s3.UploadPartCopy(pctx, in)
 			if err != nil {
 				errs[i] = err
 				cancel()
@@ -362,13 +447,23 @@ func (b *Bucket) multipartCopy(ctx context.Context, op, srcFull string, head Obj
 	err = errors.Join(errs...)
 	if err == nil {
 		var out *s3.CompleteMultipartUploadOutput
-		out, err = b.c.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		in := &s3.CompleteMultipartUploadInput{
 			Bucket: aws.String(dst.name), Key: aws.String(dstFull), UploadId: aws.String(id),
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-		})
+		}
+		if opts.NoClobber {
+			in.IfNoneMatch = aws.String("*")
+		}
+		dst.ssec.apply(in)
+		out, err = b.c.s3.CompleteMultipartUpload(ctx, in)
 		if err == nil {
 			info.ETag, info.VersionID = aws.ToString(out.ETag), aws.ToString(out.VersionId)
 			return info, nil
+		}
+		if e := (*Error)(nil); opts.NoClobber && errors.As(wrapErr(op, dst.name, dstFull, err), &e) && e.Err == ErrPreconditionFailed && e.Code != "ConditionalRequestConflict" {
+			// The parts are pinned to the source on their own requests:
+			// this condition is the destination's.
+			err = fmt.Errorf("%w: the destination was written during the copy, which is create-only (NoClobber)", ErrExist)
 		}
 		if e := (*Error)(nil); errors.As(wrapErr(op, dst.name, dstFull, err), &e) && e.Code == "NoSuchUpload" {
 			// The SDK retries a Complete whose answer was lost; if the
@@ -410,12 +505,13 @@ var errUploadVanished = errors.New("the multipart upload vanished before it was 
 // of parts with the same contents in the same order, which is the copy
 // whoever completed it. Stores (or encryption modes, such as SSE-KMS) whose
 // part ETags are not MD5s give no evidence, and the copy is reported as
-// vanished rather than guessed to have succeeded.
+// vanished rather than guessed to have succeeded; so is a copy encrypted
+// with a customer key (SSE-C), whose ETags are not MD5s of the content.
 func (b *Bucket) completedEarlier(ctx context.Context, op, full string, info ObjectInfo, parts []types.CompletedPart, noUpload *Error) (ObjectInfo, error) {
 	vanished := *noUpload
 	vanished.Op, vanished.Err = op, errUploadVanished
 	want := multipartETag(parts)
-	if want == "" {
+	if want == "" || b.ssec != nil {
 		return ObjectInfo{}, &vanished
 	}
 	h, err := b.headOnly(ctx, op, full, "")
@@ -451,12 +547,18 @@ func multipartETag(parts []types.CompletedPart) string {
 // source's, so that replacing the metadata never drops a Content-Type.
 func (o *CopyOptions) replaced(src ObjectInfo) ObjectInfo {
 	h := ObjectInfo{
-		Metadata:           o.Metadata,
+		Metadata:           metaHeaders(o.Metadata),
 		ContentType:        cmp.Or(o.ContentType, src.ContentType),
 		CacheControl:       cmp.Or(o.CacheControl, src.CacheControl),
 		ContentDisposition: cmp.Or(o.ContentDisposition, src.ContentDisposition),
 		ContentEncoding:    cmp.Or(o.ContentEncoding, src.ContentEncoding),
 		ContentLanguage:    cmp.Or(o.ContentLanguage, src.ContentLanguage),
+
+		WebsiteRedirectLocation: cmp.Or(o.WebsiteRedirectLocation, src.WebsiteRedirectLocation),
+		Expires:                 o.Expires,
+	}
+	if h.Expires.IsZero() {
+		h.Expires = src.Expires
 	}
 	if h.Metadata == nil {
 		h.Metadata = map[string]string{}

@@ -57,7 +57,9 @@
 // they changed, guarded against concurrent writers (see [File]).
 //
 // [Sync] brings a local directory or a bucket prefix up to date with
-// another, copying what is missing or different.
+// another, copying what is missing or different. It merges both sides as
+// streams in S3's key order, so its memory does not grow with the number
+// of keys, and reports each file through a callback and counts.
 //
 // # URLs
 //
@@ -148,7 +150,24 @@
 // and the other URL functions are for trusted URLs; open URLs from users
 // with a [URLOpener]. TLS certificates
 // are verified unless Config.InsecureSkipVerify is set, which is for
-// testing only.
+// testing only. A store whose certificate a CA of its own signed is
+// trusted through Config.RootCAs, or a bundle named by AWS_CA_BUNDLE or the
+// profile's ca_bundle, as by the aws CLI. A handshake that fails on the certificate, or
+// over TLS to a store that speaks plain HTTP, is an error that says so
+// and is not retried.
+//
+// Customer-provided keys (SSE-C, [SSECustomerKey]) travel in request
+// headers, which is why stores take them only over TLS. A key never
+// prints itself (fmt, slog) and never appears in an error: only the MD5
+// of the key does, which the store reports too. A request for an SSE-C
+// object without its key is ErrInvalid; with another key, ErrPermission;
+// neither is retried. A presigned URL for an SSE-C object does not hold
+// the key: the headers PresignGet and PresignPut return do, and must be
+// sent with it. A store that ignores SSE-C (it echoes no key MD5 to a
+// PUT) fails the write with errors.ErrUnsupported rather than pass an
+// unencrypted object for an encrypted one; the object it stored is left
+// in place. An SSE-C object's ETag is not the MD5 of its content, and no
+// comparison takes it for one.
 //
 // Redirects are followed only with status 307 or 308, which keep the
 // signed method, and only to the scheme, host and port the request went

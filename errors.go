@@ -61,6 +61,14 @@ var (
 	// ErrInsecurePath: a key would be written outside the local directory
 	// it is downloaded into.
 	ErrInsecurePath = &sentinel{"insecure path", nil}
+
+	// ErrClosed: the Client was closed (Client.Close). Matches
+	// fs.ErrClosed.
+	ErrClosed = &sentinel{"client is closed", fs.ErrClosed}
+
+	// ErrTooManyDeletes: Sync would have deleted more files than
+	// SyncOptions.MaxDelete allows, and deleted none.
+	ErrTooManyDeletes = &sentinel{"too many deletes", nil}
 )
 
 // A sentinel is one of the Err values above; it unwraps to its io/fs
@@ -177,10 +185,14 @@ func wrapErr(op, bucket, key string, err error) error {
 	switch {
 	case errors.As(err, &ce) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
 		e.Err = fmt.Errorf("%w: %w", ErrPermission, ce)
+	case errors.Is(err, ErrClosed):
+		e.Err = ErrClosed
 	case errors.Is(err, context.Canceled):
 		e.Err = context.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Err = context.DeadlineExceeded
+	case isTLSError(err):
+		e.Err = fmt.Errorf("TLS handshake with the store failed: %w (a store whose certificate is signed by a CA of its own needs that CA in Config.RootCAs, or in a bundle named by AWS_CA_BUNDLE)", err)
 	default:
 		if s := classify(e.StatusCode, e.Code); s != nil {
 			e.Err = s

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -43,6 +45,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-photos")()
 
 	b := c.Bucket("example-photos").Prefix("2025", "06")
@@ -72,6 +75,7 @@ func ExampleBucket_PutJSON() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-json")()
 	b := c.Bucket("example-json")
 
@@ -96,6 +100,7 @@ func ExampleBucket_List() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-list")()
 	b := c.Bucket("example-list")
 	for _, k := range []string{"logs/2025-01-01.gz", "logs/2025-01-02.gz", "logs/old/2024.gz", "readme.md"} {
@@ -130,6 +135,7 @@ func ExampleBucket_Put_conditional() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-cas")()
 	b := c.Bucket("example-cas")
 
@@ -162,6 +168,7 @@ func ExampleBucket_GetJSON_compareAndSwap() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-json-cas")()
 	b := c.Bucket("example-json-cas")
 
@@ -203,6 +210,7 @@ func ExampleBucket_DeleteMany() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-delete")()
 	b := c.Bucket("example-delete")
 	var keys []string
@@ -232,12 +240,13 @@ func ExampleBucket_PresignGet() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-presign")()
 	b := c.Bucket("example-presign")
 	if _, err := b.PutString(ctx, "report.txt", "quarterly numbers", nil); err != nil {
 		log.Fatal(err)
 	}
-	url, err := b.PresignGet(ctx, "report.txt", 15*time.Minute, nil)
+	url, _, err := b.PresignGet(ctx, "report.txt", 15*time.Minute, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -258,6 +267,7 @@ func ExampleBucket_PresignPut() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-presign-put")()
 	b := c.Bucket("example-presign-put")
 
@@ -295,6 +305,7 @@ func ExampleURLOpener() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-url-opener")()
 
 	// URLs from a service's users: the zero URLOpener refuses an endpoint
@@ -325,6 +336,7 @@ func ExampleError() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-errors")()
 	b := c.Bucket("example-errors")
 
@@ -350,6 +362,7 @@ func ExampleOpenBucket() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-url-bucket")()
 
 	// The store and the credentials come from the environment; the query
@@ -382,6 +395,7 @@ func ExampleOpen() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-url-open")()
 	if _, err := c.Bucket("example-url-open").PutString(ctx, "notes/hello world.txt", "hello, world\n", nil); err != nil {
 		log.Fatal(err)
@@ -410,6 +424,7 @@ func ExampleCreate() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-url-create")()
 
 	w, err := s3kit.Create(ctx, "s3://example-url-create/out/result?content_type=application/json")
@@ -440,6 +455,7 @@ func ExampleBucket_FS() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-fs")()
 	b := c.Bucket("example-fs")
 	for key, s := range map[string]string{"site/index.html": "<h1>hi</h1>", "site/css/a.css": "a{}", "site/css/b.css": "b{}"} {
@@ -482,6 +498,7 @@ func ExampleFS_OpenFile() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-fs-rw")()
 	fsys := c.Bucket("example-fs-rw").FS(ctx)
 	if err := fsys.WriteFile("counter.txt", []byte("0041"), 0o644); err != nil {
@@ -522,6 +539,7 @@ func ExampleSync() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-sync")()
 
 	dir, err := os.MkdirTemp("", "site-")
@@ -544,21 +562,22 @@ func ExampleSync() {
 	write("drafts/next.html", "not yet")
 
 	// Publish the directory under site/, leaving out the drafts and
-	// deleting what the directory no longer has.
+	// deleting what the directory no longer has. Record keeps the lists
+	// of what was done (OnItem would follow it as it happens).
 	site := c.Bucket("example-sync").Prefix("site")
-	opts := &s3kit.SyncOptions{Delete: true, Exclude: []string{"drafts/**"}}
+	opts := &s3kit.SyncOptions{Delete: true, Exclude: []string{"drafts/**"}, Record: true}
 	publish := func() {
 		res, err := s3kit.Sync(ctx, s3kit.LocalDir(dir), site, opts)
 		if err != nil {
 			log.Fatal(err)
 		}
-		for _, it := range res.Copied {
+		for _, it := range res.CopiedItems {
 			fmt.Printf("copied %s (%s)\n", it.Path, it.Reason)
 		}
-		for _, it := range res.Deleted {
+		for _, it := range res.DeletedItems {
 			fmt.Printf("deleted %s\n", it.Path)
 		}
-		fmt.Println("unchanged:", res.Unchanged)
+		fmt.Println("unchanged:", res.Unchanged.Files)
 	}
 	publish()
 
@@ -585,6 +604,7 @@ func ExampleSync_download() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.Close()
 	defer exampleBucket(ctx, c, "example-sync-down")()
 	b := c.Bucket("example-sync-down")
 	for _, key := range []string{"logs/2025-06-01.log", "logs/2025-06-02.log", "logs/notes.txt"} {
@@ -605,9 +625,320 @@ func ExampleSync_download() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Printf("copied %d files, %d bytes; %d unchanged\n", len(res.Copied), res.Bytes, res.Unchanged)
+		fmt.Printf("copied %d files, %d bytes; %d unchanged\n", res.Copied.Files, res.Copied.Bytes, res.Unchanged.Files)
 	}
 	// Output:
 	// copied 2 files, 10 bytes; 0 unchanged
 	// copied 0 files, 0 bytes; 2 unchanged
+}
+
+func ExampleClient_Close() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Close releases the Client's idle connections and pooled buffers.
+	defer c.Close()
+	defer exampleBucket(ctx, c, "example-close")()
+	b := c.Bucket("example-close")
+	if _, err := b.PutString(ctx, "a.txt", "a", nil); err != nil {
+		log.Fatal(err)
+	}
+
+	// A Client used after Close sends nothing.
+	c2, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c2.Close()
+	_, err = c2.Bucket("example-close").Head(ctx, "a.txt", nil)
+	fmt.Println(errors.Is(err, s3kit.ErrClosed))
+	// Output: true
+}
+
+func ExampleBucket_NewWriter_commit() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	defer exampleBucket(ctx, c, "example-writer")()
+	b := c.Bucket("example-writer")
+
+	// Commit only if everything succeeded: the deferred Abort drops the
+	// upload on any early return, and does nothing once Close succeeded.
+	write := func(key string, lines []string) error {
+		w, err := b.NewWriter(ctx, key, nil)
+		if err != nil {
+			return err
+		}
+		defer w.Abort()
+		for _, l := range lines {
+			if l == "" {
+				return errors.New("empty line")
+			}
+			if _, err := fmt.Fprintln(w, l); err != nil {
+				return err
+			}
+		}
+		return w.Close()
+	}
+	fmt.Println(write("good.txt", []string{"a", "b"}))
+	fmt.Println(write("bad.txt", []string{"a", ""}))
+	for _, k := range []string{"good.txt", "bad.txt"} {
+		ok, err := b.Exists(ctx, k)
+		fmt.Println(k, ok, err)
+	}
+	// Output:
+	// <nil>
+	// empty line
+	// good.txt true <nil>
+	// bad.txt false <nil>
+}
+
+func ExampleCopyOptions_noClobber() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	defer exampleBucket(ctx, c, "example-noclobber")()
+	b := c.Bucket("example-noclobber")
+	for k, v := range map[string]string{"draft.txt": "new", "final.txt": "published"} {
+		if _, err := b.PutString(ctx, k, v, nil); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	// Create-only: a destination that exists is ErrExist, and Move then
+	// keeps its source.
+	err = b.Move(ctx, "draft.txt", "final.txt", &s3kit.CopyOptions{NoClobber: true})
+	fmt.Println(errors.Is(err, s3kit.ErrExist))
+	for _, k := range []string{"draft.txt", "final.txt"} {
+		s, _, err := b.GetString(ctx, k)
+		fmt.Println(k, s, err)
+	}
+	// The FS view's Rename, likewise.
+	err = b.FS(ctx).WithNoClobber().Rename("draft.txt", "final.txt")
+	fmt.Println(errors.Is(err, fs.ErrExist))
+	// Output:
+	// true
+	// draft.txt new <nil>
+	// final.txt published <nil>
+	// true
+}
+
+func ExampleBucket_SetPublicRead() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	defer exampleBucket(ctx, c, "example-public")()
+	site := c.Bucket("example-public").Prefix("www")
+	if _, err := site.PutString(ctx, "index.html", "<h1>hi</h1>", nil); err != nil {
+		log.Fatal(err)
+	}
+	status := func() int {
+		resp, err := http.Get(site.URL("index.html")) // no credentials
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	fmt.Println(status())
+	// A statement of the bucket policy, where object ACLs are off.
+	if err := site.SetPublicRead(ctx, true); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(status())
+	if err := site.SetPublicRead(ctx, false); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(status())
+	// Output:
+	// 403
+	// 200
+	// 403
+}
+
+func ExampleListOptions_prefixAndPattern() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	defer exampleBucket(ctx, c, "example-prefix-pattern")()
+	b := c.Bucket("example-prefix-pattern")
+	for _, k := range []string{"docs/a.txt", "docs/b.md", "docs/old/c.txt", "d.txt"} {
+		if _, err := b.PutString(ctx, k, "x", nil); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	// A Pattern is relative to a Prefix that ends in "/".
+	for _, pattern := range []string{"*.txt", "**.txt"} {
+		objs, err := b.ListAll(ctx, &s3kit.ListOptions{Prefix: "docs/", Pattern: pattern})
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, o := range objs {
+			fmt.Println(pattern, o.Key)
+		}
+	}
+	// A combination no key can satisfy is an error, not an empty list.
+	_, err = b.ListAll(ctx, &s3kit.ListOptions{Prefix: "docs/old", Pattern: "*.txt"})
+	fmt.Println(errors.Is(err, s3kit.ErrInvalid))
+	// Output:
+	// *.txt docs/a.txt
+	// **.txt docs/a.txt
+	// **.txt docs/old/c.txt
+	// true
+}
+
+func ExampleOpenFile() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	defer exampleBucket(ctx, c, "example-openfile")()
+
+	// One object, read and written through one URL, as s3file's s3open.
+	f, err := s3kit.OpenFile(ctx, "s3://example-openfile/todo.txt", os.O_RDWR|os.O_CREATE, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := io.WriteString(f, "buy milk\n"); err != nil {
+		f.Discard()
+		log.Fatal(err)
+	}
+	// Close writes the object back, as it changed.
+	if err := f.Close(); err != nil {
+		log.Fatal(err)
+	}
+
+	f, err = s3kit.OpenFile(ctx, "s3://example-openfile/todo.txt", os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := io.WriteString(f, "call Ann\n"); err != nil {
+		f.Discard()
+		log.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		log.Fatal(err)
+	}
+	s, _, err := c.Bucket("example-openfile").GetString(ctx, "todo.txt")
+	fmt.Print(s, err, "\n")
+	// Output:
+	// buy milk
+	// call Ann
+	// <nil>
+}
+
+func ExampleNewSSECustomerKey() {
+	// A real key comes from a secret store: 32 random bytes (AES-256).
+	key, err := s3kit.NewSSECustomerKey(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(key) // the MD5 the store reports, never the key
+	_, err = s3kit.NewSSECustomerKey([]byte("too short"))
+	fmt.Println(errors.Is(err, s3kit.ErrInvalid))
+	// Output:
+	// SSECustomerKey(md5=y4HAEFCYWuvAXWFTtA1Qpg==)
+	// true
+}
+
+// Stores take customer keys only over TLS; this one's certificate is
+// signed by a CA of its own, which the Client trusts through its
+// HTTPClient.
+func ExampleBucket_WithSSECustomerKey() {
+	ctx := context.Background()
+	caPEM, err := os.ReadFile("ca.pem")
+	if err != nil {
+		log.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(caPEM) {
+		log.Fatal("no certificate in ca.pem")
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots}
+	tr.DisableCompression = true // hand out objects stored gzipped as they are
+	c, err := s3kit.New(ctx, s3kit.Config{Endpoint: "https://s3.internal:9000", HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	secret := make([]byte, 32) // from a secret store
+	key, err := s3kit.NewSSECustomerKey(secret)
+	if err != nil {
+		log.Fatal(err)
+	}
+	vault := c.Bucket("vault").WithSSECustomerKey(key)
+	if _, err := vault.PutString(ctx, "notes.txt", "for my eyes only", nil); err != nil {
+		log.Fatal(err)
+	}
+	s, info, err := vault.GetString(ctx, "notes.txt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(s, info.SSECustomerKeyMD5 == key.MD5())
+
+	// Without the key the object cannot be read.
+	_, _, err = c.Bucket("vault").GetString(ctx, "notes.txt")
+	fmt.Println(errors.Is(err, s3kit.ErrInvalid))
+
+	// A presigned GET needs the key too: it is in the headers returned,
+	// which whoever uses the URL must send.
+	url, header, err := vault.PresignGet(ctx, "notes.txt", 5*time.Minute, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	maps.Copy(req.Header, header)
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode)
+}
+
+func ExamplePutOptions_headers() {
+	ctx := context.Background()
+	c, err := s3kit.New(ctx, s3kit.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	defer exampleBucket(ctx, c, "example-headers")()
+	b := c.Bucket("example-headers")
+	_, err = b.PutString(ctx, "bonjour.html", "<p>Bonjour</p>", &s3kit.PutOptions{
+		ContentLanguage: "fr",
+		Expires:         time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), // caches: stale after this
+		// Served as a redirect by a bucket's website endpoint.
+		WebsiteRedirectLocation: "/fr/index.html",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	info, err := b.Head(ctx, "bonjour.html", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(info.ContentLanguage, info.Expires.Format(time.RFC3339))
+	// Output: fr 2030-01-01T00:00:00Z
 }

@@ -58,14 +58,28 @@ import (
 // set the ETag header from Stat().Sys().(ObjectInfo).ETag and serve with
 // http.ServeContent.
 type FS struct {
-	b   *Bucket
-	ctx context.Context
+	b         *Bucket
+	ctx       context.Context
+	noClobber bool // Rename never replaces a file
 }
 
 // FS returns the file-system view of the objects under the handle. Every
 // request of the view and of its files uses ctx.
 func (b *Bucket) FS(ctx context.Context) *FS {
 	return &FS{b: b, ctx: ctx}
+}
+
+// WithNoClobber returns a view of the same objects whose Rename never
+// replaces a file: a newname that exists is fs.ErrExist, and the objects
+// of a directory are copied with CopyOptions.NoClobber, so that one
+// written at its destination meanwhile is kept and its source is not
+// deleted (on the stores that honour the create-only header of a copy;
+// see there). It sends no request, and FSs made from it with Sub keep the
+// setting.
+func (f *FS) WithNoClobber() *FS {
+	nf := *f
+	nf.noClobber = true
+	return &nf
 }
 
 // Bucket returns the handle the FS views.
@@ -345,7 +359,7 @@ func (f *FS) Sub(dir string) (fs.FS, error) {
 	if dir == "." {
 		return f, nil
 	}
-	return &FS{b: f.b.Prefix(dir), ctx: f.ctx}, nil
+	return &FS{b: f.b.Prefix(dir), ctx: f.ctx, noClobber: f.noClobber}, nil
 }
 
 // Glob returns the names of all files and directories matching pattern,

@@ -37,19 +37,8 @@ func (f *FS) Create(name string) (*File, error) {
 func (f *FS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error) {
 	const op = "open"
 	acc := flag & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR)
-	var bad string
-	switch {
-	case flag&^openFlags != 0:
-		bad = fmt.Sprintf("flags %#x are not supported (only O_RDONLY, O_WRONLY, O_RDWR, O_CREATE, O_EXCL, O_TRUNC and O_APPEND)", flag&^openFlags)
-	case acc == os.O_RDONLY && flag&(os.O_CREATE|os.O_EXCL|os.O_TRUNC|os.O_APPEND) != 0:
-		bad = "O_CREATE, O_EXCL, O_TRUNC and O_APPEND need O_WRONLY or O_RDWR"
-	case acc != os.O_RDONLY && acc != os.O_WRONLY && acc != os.O_RDWR:
-		bad = "O_WRONLY and O_RDWR cannot both be set"
-	case flag&os.O_EXCL != 0 && flag&os.O_CREATE == 0:
-		bad = "O_EXCL needs O_CREATE"
-	}
-	if bad != "" {
-		return nil, pathErr(op, name, f.b.fail(op, f.b.prefix+name, invalidf("%s", bad)))
+	if err := checkOpenFlags(flag); err != nil {
+		return nil, pathErr(op, name, f.b.fail(op, f.b.prefix+name, err))
 	}
 	if acc == os.O_RDONLY {
 		return f.open(op, name)
@@ -103,6 +92,22 @@ func (f *FS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error) {
 	}
 	w.mtime = w.base.LastModified
 	return &File{fsys: f, name: name, w: w}, nil
+}
+
+// checkOpenFlags refuses the flags OpenFile does not take.
+func checkOpenFlags(flag int) error {
+	acc := flag & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR)
+	switch {
+	case flag&^openFlags != 0:
+		return invalidf("flags %#x are not supported (only O_RDONLY, O_WRONLY, O_RDWR, O_CREATE, O_EXCL, O_TRUNC and O_APPEND)", flag&^openFlags)
+	case acc == os.O_RDONLY && flag&(os.O_CREATE|os.O_EXCL|os.O_TRUNC|os.O_APPEND) != 0:
+		return invalidf("O_CREATE, O_EXCL, O_TRUNC and O_APPEND need O_WRONLY or O_RDWR")
+	case acc != os.O_RDONLY && acc != os.O_WRONLY && acc != os.O_RDWR:
+		return invalidf("O_WRONLY and O_RDWR cannot both be set")
+	case flag&os.O_EXCL != 0 && flag&os.O_CREATE == 0:
+		return invalidf("O_EXCL needs O_CREATE")
+	}
+	return nil
 }
 
 // WriteFile writes data to the file name, replacing any file there, with
@@ -253,8 +258,9 @@ func (f *FS) RemoveAll(name string) error {
 
 // Rename moves the file or directory oldname to newname, by server-side
 // copies followed by deletes of the sources. A file replaces a file at
-// newname; a directory or a file cannot replace a directory (fs.ErrExist),
-// and a directory cannot move into itself.
+// newname, unless the FS was made with [FS.WithNoClobber]; a directory or
+// a file cannot replace a directory (fs.ErrExist), and a directory cannot
+// move into itself.
 //
 // A file moves as by [Bucket.Move], pinned to the ETag Stat saw. A
 // directory is listed first and every destination key is checked before
@@ -305,14 +311,14 @@ func (f *FS) Rename(oldname, newname string) error {
 	}
 	dst, err := f.stat(op, newname)
 	switch {
-	case err == nil && (dst.dir || src.dir):
+	case err == nil && (dst.dir || src.dir || f.noClobber):
 		return pathErr(op, newname, f.b.fail(op, f.b.prefix+newname, ErrExist))
 	case err != nil && !errors.Is(err, ErrNotExist):
 		return err
 	}
 	if !src.dir {
 		// Pinned to the object Stat saw.
-		if err := f.b.Move(f.ctx, oldname, newname, &CopyOptions{IfMatch: src.obj.ETag}); err != nil {
+		if err := f.b.Move(f.ctx, oldname, newname, &CopyOptions{IfMatch: src.obj.ETag, NoClobber: f.noClobber}); err != nil {
 			return pathErr(op, oldname, renameOp(err, op))
 		}
 		return nil
@@ -344,7 +350,7 @@ func (f *FS) Rename(oldname, newname string) error {
 	// its copy is at risk for one batch, not the whole Rename.
 	for start := 0; start < len(pairs); start += MaxDeleteBatch {
 		end := min(start+MaxDeleteBatch, len(pairs))
-		res, err := f.b.copyMany(f.ctx, op, pairs[start:end], etags[start:end], nil)
+		res, err := f.b.copyMany(f.ctx, op, pairs[start:end], etags[start:end], &BatchOptions{Copy: &CopyOptions{NoClobber: f.noClobber}})
 		failed := make(map[string]bool, len(res.Failed))
 		for _, p := range res.Failed {
 			failed[p.Src] = true

@@ -79,7 +79,7 @@ func TestWeirdKeys(t *testing.T) {
 						t.Fatalf("SetMetadata: %v", err)
 					}
 				}
-				url, err := b.PresignGet(ctx, k.key, time.Minute, nil)
+				url, _, err := b.PresignGet(ctx, k.key, time.Minute, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

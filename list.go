@@ -33,6 +33,16 @@ type ListOptions struct {
 	// wildcard narrows the listing on the server, so "logs/2025-*.gz"
 	// lists only under "logs/2025-". A directory entry matches without its
 	// trailing delimiter.
+	//
+	// With a Prefix that ends in "/" (a directory), a Pattern that does not
+	// itself begin with Prefix is relative to that directory:
+	// {Prefix: "docs/", Pattern: "*.txt"} lists docs/*.txt, as
+	// {Pattern: "docs/*.txt"} does, and the keys listed are still relative
+	// to the handle. With any other Prefix the Pattern is relative to the
+	// handle, and a Prefix and Pattern that no key can satisfy together
+	// ({Prefix: "x", Pattern: "y*"}, or {Prefix: "a/b", Pattern: "*.txt"},
+	// whose "*" cannot match the "/") are ErrInvalid rather than an empty
+	// listing.
 	Pattern string
 	// FilesOnly drops directory entries and zero-byte "dir/" markers;
 	// DirsOnly keeps only those.
@@ -54,9 +64,6 @@ func (b *Bucket) List(ctx context.Context, opts *ListOptions) iter.Seq2[ObjectIn
 		in, g, err := b.listInput(opts)
 		if err != nil {
 			yield(ObjectInfo{}, b.fail("List", b.prefix+opts.Prefix, err))
-			return
-		}
-		if in == nil { // Prefix and Pattern exclude each other
 			return
 		}
 		delim := opts.Delimiter
@@ -124,8 +131,7 @@ func (b *Bucket) List(ctx context.Context, opts *ListOptions) iter.Seq2[ObjectIn
 }
 
 // listInput builds the first ListObjectsV2 request of opts, and the glob
-// to filter with. It returns a nil request when Prefix and the literal part
-// of Pattern cannot both hold.
+// to filter with, relative to the handle.
 func (b *Bucket) listInput(opts *ListOptions) (*s3.ListObjectsV2Input, *glob, error) {
 	if b.err != nil {
 		return nil, nil, b.err
@@ -151,12 +157,19 @@ func (b *Bucket) listInput(opts *ListOptions) (*s3.ListObjectsV2Input, *glob, er
 		if g, err = compileGlob(opts.Pattern); err != nil {
 			return nil, nil, err
 		}
+		if strings.HasSuffix(prefix, "/") && !strings.HasPrefix(g.prefix, prefix) {
+			// The pattern names keys in the directory Prefix.
+			if g, err = compileGlob(quoteGlob(prefix) + opts.Pattern); err != nil {
+				return nil, nil, err
+			}
+		}
 		switch {
 		case strings.HasPrefix(g.prefix, prefix):
 			prefix = g.prefix
-		case strings.HasPrefix(prefix, g.prefix):
+		case strings.HasPrefix(prefix, g.prefix) && !tooDeep(opts.Pattern, prefix):
 		default:
-			return nil, g, nil
+			return nil, nil, invalidf("no key can begin with Prefix %q and match Pattern %q, which is relative to the handle "+
+				"(end Prefix with \"/\" to make the Pattern relative to it)", opts.Prefix, opts.Pattern)
 		}
 	}
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(b.name)}
@@ -169,6 +182,29 @@ func (b *Bucket) listInput(opts *ListOptions) (*s3.ListObjectsV2Input, *glob, er
 		in.MaxKeys = aws.Int32(int32(opts.PageSize))
 	}
 	return in, g, nil
+}
+
+// quoteGlob returns a pattern that matches s literally.
+func quoteGlob(s string) string {
+	var sb strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			sb.WriteByte('\\')
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
+}
+
+// tooDeep reports whether pattern certainly matches no key that begins
+// with prefix because prefix has more "/" than any match of pattern can:
+// without "**" or a class, which may match "/", a pattern matches only
+// keys with as many "/" as it has.
+func tooDeep(pattern, prefix string) bool {
+	if strings.Contains(pattern, "**") || strings.Contains(pattern, "[") {
+		return false
+	}
+	return strings.Count(prefix, "/") > strings.Count(pattern, "/")
 }
 
 // ListAll returns every object List would, sorted by key.

@@ -88,7 +88,12 @@ func TestList(t *testing.T) {
 			{"files only", &s3kit.ListOptions{Delimiter: "/", FilesOnly: true}, []string{"a.txt", "b.gz"}},
 			{"dirs only", &s3kit.ListOptions{Delimiter: "/", DirsOnly: true}, []string{"docs/" + d, "logs-archive/" + d, "logs/" + d, "z/" + d}},
 			{"files only recursive", &s3kit.ListOptions{Prefix: "docs/", FilesOnly: true}, []string{"docs/guide.md", "docs/img/logo.png", "docs/img/photo.jpg"}},
-			{"prefix and pattern disjoint", &s3kit.ListOptions{Prefix: "docs/", Pattern: "logs/*"}, nil},
+			{"pattern relative to a directory prefix", &s3kit.ListOptions{Prefix: "docs/", Pattern: "*.md"}, []string{"docs/guide.md"}},
+			{"pattern relative to a directory prefix, deeper", &s3kit.ListOptions{Prefix: "docs/", Pattern: "img/*.png"}, []string{"docs/img/logo.png"}},
+			{"pattern relative to a directory prefix, recursive", &s3kit.ListOptions{Prefix: "logs/", Pattern: "**.gz"}, []string{"logs/2025-01-01.gz", "logs/2025-01-02.gz", "logs/old/2024-12-31.gz"}},
+			{"pattern relative to a directory prefix, with delimiter", &s3kit.ListOptions{Prefix: "docs/", Pattern: "i*", Delimiter: "/"}, []string{"docs/img/" + d}},
+			{"pattern that begins with the prefix", &s3kit.ListOptions{Prefix: "logs/", Pattern: "logs/*.txt"}, []string{"logs/2025-02-01.txt"}},
+			{"prefix within the pattern", &s3kit.ListOptions{Prefix: "logs/2025-01", Pattern: "logs/*.gz"}, []string{"logs/2025-01-01.gz", "logs/2025-01-02.gz"}},
 			{"small pages", &s3kit.ListOptions{Prefix: "logs/", PageSize: 1}, []string{"logs/2025-01-01.gz", "logs/2025-01-02.gz", "logs/2025-02-01.txt", "logs/old/2024-12-31.gz"}},
 		}
 		for _, c := range cases {
@@ -139,6 +144,17 @@ func TestList(t *testing.T) {
 			}
 			if n != 3 {
 				t.Fatalf("saw %d", n)
+			}
+		})
+
+		t.Run("prefix and pattern that no key satisfies", func(t *testing.T) {
+			for _, o := range []*s3kit.ListOptions{
+				{Prefix: "docs", Pattern: "logs/*"},
+				{Prefix: "docs/img", Pattern: "*.png"},
+			} {
+				if _, err := b.ListAll(t.Context(), o); !errors.Is(err, s3kit.ErrInvalid) || !strings.Contains(err.Error(), "no key can begin with Prefix") {
+					t.Errorf("ListAll(%+v) = %v, want ErrInvalid saying no key can match", o, err)
+				}
 			}
 		})
 

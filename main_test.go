@@ -193,19 +193,26 @@ var lacks = map[string]map[string]string{
 		"key leading slash":          "it stores /leading.txt as leading.txt, so List does not return the key written",
 		"key dot dot":                "it refuses a key with a .. segment (400 Bad Request)",
 		"copy of a directory marker": "CopyObject of a dir/ marker answers 500 InternalError",
+		"upload listing pages":       "ListMultipartUploads refuses the upload-id-marker it sent itself (InvalidArgument)",
 		"SSE-S3":                     "it accepts x-amz-server-side-encryption but neither applies nor reports it",
-		"conditional batch delete":   "DeleteObjects deletes an object whose ETag is not the one its entry names",
+		"SSE-C": "it accepts the x-amz-server-side-encryption-customer-* headers but neither applies nor reports them: " +
+			"the ETag is the content's MD5, no key MD5 is echoed, and a GET without the key returns the object",
+		"conditional batch delete": "DeleteObjects deletes an object whose ETag is not the one its entry names",
 		"clearing metadata by overwrite": "an object replaced by one without user metadata (PUT, multipart upload, " +
 			"copy onto another key) keeps the old object's metadata",
+		"create-only copy": "CopyObject ignores If-None-Match: * and replaces the destination (CompleteMultipartUpload honours it)",
 	},
 	"minio": {
 		"object ACLs": "MinIO answers PutObjectAcl with NotImplemented for any ACL but private",
 		// Its erasure-coded backend maps keys to file paths.
-		"key double slash":         "it refuses a key with an empty segment (XMinioInvalidObjectName)",
-		"key leading slash":        "it stores /leading.txt as leading.txt, so List does not return the key written",
-		"key dot dot":              "it refuses a key with a .. segment (XMinioInvalidResourceName)",
-		"conditional delete":       "DeleteObject deletes an object whose ETag is not the If-Match one",
-		"conditional batch delete": "DeleteObjects deletes an object whose ETag is not the one its entry names",
+		"key double slash":          "it refuses a key with an empty segment (XMinioInvalidObjectName)",
+		"key leading slash":         "it stores /leading.txt as leading.txt, so List does not return the key written",
+		"key dot dot":               "it refuses a key with a .. segment (XMinioInvalidResourceName)",
+		"conditional delete":        "DeleteObject deletes an object whose ETag is not the If-Match one",
+		"website redirect location": "it neither stores nor reports x-amz-website-redirect-location (it has no website endpoint)",
+		"Expires kept by copy":      "a CopyObject that keeps the source's metadata drops its Expires header",
+		"conditional batch delete":  "DeleteObjects deletes an object whose ETag is not the one its entry names",
+		"create-only copy":          "CopyObject ignores If-None-Match: * and replaces the destination (CompleteMultipartUpload honours it)",
 	},
 }
 

@@ -51,6 +51,16 @@ type ObjectInfo struct {
 	Tags               map[string]string // only with HeadOptions.WithTags
 	SSE                string
 	SSEKMSKeyID        string
+	// SSECustomerKeyMD5 is set for an object encrypted with a customer
+	// key (SSE-C): the base64 MD5 of that key (SSECustomerKey.MD5). The
+	// ETag of such an object is not the MD5 of its content.
+	SSECustomerKeyMD5 string
+	// Expires is the object's Expires header; zero if it has none or one
+	// that is not an HTTP date.
+	Expires time.Time
+	// WebsiteRedirectLocation is where a bucket's website endpoint
+	// redirects requests for the object.
+	WebsiteRedirectLocation string
 	// Checksums maps an algorithm ("CRC32", "CRC32C", "CRC64NVME", "SHA1",
 	// "SHA256") to its base64 value, for those the server reported.
 	Checksums    map[string]string
@@ -68,15 +78,31 @@ type PutOptions struct {
 	ContentDisposition string
 	ContentEncoding    string
 	ContentLanguage    string
+	// Expires, if not zero, is sent as the object's Expires header (an HTTP
+	// date, to the second): when caches should consider it stale. S3 does
+	// not delete the object then.
+	Expires time.Time
+	// WebsiteRedirectLocation makes a bucket's website endpoint redirect
+	// requests for the object to this path of the bucket ("/other.html")
+	// or URL ("https://…").
+	WebsiteRedirectLocation string
 
 	// Metadata is the user metadata (x-amz-meta-*), at most 2 KiB of
-	// printable US-ASCII names and values.
+	// printable US-ASCII names and values. A name may be given with its
+	// header prefix, "x-amz-meta-state" for "state" (in any case): the
+	// prefix is stripped, never doubled. Names that are the same without
+	// regard to case or prefix ("State" and "state") are ErrInvalid, since
+	// S3 would keep one of them; names read back are in lower case.
 	Metadata map[string]string
 	// Tags are the object's tags, at most 10.
 	Tags map[string]string
 
-	// ACL is a canned ACL such as "private" or "public-read". Many buckets
-	// have ACLs disabled and refuse any but "private" or none.
+	// ACL is a canned ACL such as "private" or "public-read". Buckets with
+	// ACLs disabled (Amazon S3's default since 2023) refuse any but
+	// "private", "bucket-owner-full-control" or none; stores without
+	// object ACLs, MinIO and versitygw among them, accept the header and
+	// ignore it, and the object stays private. Make objects public there
+	// with [Bucket.SetPublicRead].
 	ACL string
 	// StorageClass such as "STANDARD_IA"; empty means the bucket's default.
 	StorageClass string
@@ -86,6 +112,10 @@ type PutOptions struct {
 	// SSEKMSKeyID is the KMS key for SSEKMS; empty means the account's
 	// default key.
 	SSEKMSKeyID string
+	// SSECustomerKey encrypts the object with this customer-provided key
+	// (SSE-C), which every later read of it must present; nil means the
+	// handle's (WithSSECustomerKey), if any. It excludes SSE.
+	SSECustomerKey *SSECustomerKey
 
 	// IfNoneMatch "*" makes the write create-only: if the key exists, the
 	// write fails with an error matching ErrExist and ErrPreconditionFailed
@@ -134,6 +164,12 @@ func (o *PutOptions) validate() error {
 	if err := validStorageClass(o.StorageClass); err != nil {
 		return err
 	}
+	if err := validRedirect(o.WebsiteRedirectLocation); err != nil {
+		return err
+	}
+	if err := validSSEC(o.SSECustomerKey, o.SSE, o.SSEKMSKeyID); err != nil {
+		return err
+	}
 	return validSSE(o.SSE, o.SSEKMSKeyID)
 }
 
@@ -146,12 +182,14 @@ func (b *Bucket) putInput(full string, o *PutOptions, fallbackType string) *s3.P
 		Bucket:      aws.String(b.name),
 		Key:         aws.String(full),
 		ContentType: aws.String(detectContentType(o.ContentType, full, fallbackType)),
-		Metadata:    o.Metadata,
+		Metadata:    metaHeaders(o.Metadata),
 	}
 	in.CacheControl = optString(o.CacheControl)
 	in.ContentDisposition = optString(o.ContentDisposition)
 	in.ContentEncoding = optString(o.ContentEncoding)
 	in.ContentLanguage = optString(o.ContentLanguage)
+	in.Expires, in.WebsiteRedirectLocation = optTime(o.Expires), optString(o.WebsiteRedirectLocation)
+	o.SSECustomerKey.apply(in)
 	in.IfNoneMatch = optString(o.IfNoneMatch)
 	in.IfMatch = optString(o.IfMatch)
 	in.SSEKMSKeyId = optString(o.SSEKMSKeyID)
@@ -266,6 +304,9 @@ func (b *Bucket) putBody(ctx context.Context, full string, body io.ReadSeeker, s
 		setChecksum(cs.name, sum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C)
 	}
 	out, err := b.c.s3.PutObject(ctx, in, b.c.uploadOptions)
+	if err == nil && opts != nil {
+		err = opts.SSECustomerKey.echoed(out.SSECustomerKeyMD5)
+	}
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -277,6 +318,8 @@ func (b *Bucket) putBody(ctx context.Context, full string, body io.ReadSeeker, s
 		ContentType: aws.ToString(in.ContentType),
 		SSE:         string(out.ServerSideEncryption),
 		SSEKMSKeyID: aws.ToString(out.SSEKMSKeyId),
+
+		SSECustomerKeyMD5: aws.ToString(out.SSECustomerKeyMD5),
 	}
 	info.Checksums, info.ChecksumType = checksums(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumType)
 	if sum != "" && info.Checksums[b.c.checksum.name] == "" {
@@ -302,14 +345,19 @@ func (b *Bucket) putErr(op, full string, opts *PutOptions, err error) error {
 // the same response gave it: the ETag in it is the one of these bytes, for
 // a compare-and-swap with PutOptions.IfMatch.
 func (b *Bucket) GetBytes(ctx context.Context, key string) ([]byte, ObjectInfo, error) {
-	full, body, info, err := b.get(ctx, "GetBytes", key)
+	return b.getBytes(ctx, "GetBytes", key)
+}
+
+// getBytes is GetBytes, with errors naming op.
+func (b *Bucket) getBytes(ctx context.Context, op, key string) ([]byte, ObjectInfo, error) {
+	full, body, info, err := b.get(ctx, op, key)
 	if err != nil {
 		return nil, ObjectInfo{}, err
 	}
 	defer body.Close()
 	buf := bytes.NewBuffer(make([]byte, 0, max(info.Size, 0)+bytes.MinRead))
 	if _, err := buf.ReadFrom(body); err != nil {
-		return nil, ObjectInfo{}, b.fail("GetBytes", full, err)
+		return nil, ObjectInfo{}, b.fail(op, full, err)
 	}
 	return buf.Bytes(), info, nil
 }
@@ -317,7 +365,7 @@ func (b *Bucket) GetBytes(ctx context.Context, key string) ([]byte, ObjectInfo, 
 // GetString returns the content of the object at key as a string, and its
 // metadata; see GetBytes.
 func (b *Bucket) GetString(ctx context.Context, key string) (string, ObjectInfo, error) {
-	data, info, err := b.GetBytes(ctx, key)
+	data, info, err := b.getBytes(ctx, "GetString", key)
 	return string(data), info, err
 }
 
@@ -412,6 +460,10 @@ func (b *Bucket) infoOfGet(full string, out *s3.GetObjectOutput) ObjectInfo {
 		Metadata:           out.Metadata,
 		SSE:                string(out.ServerSideEncryption),
 		SSEKMSKeyID:        aws.ToString(out.SSEKMSKeyId),
+
+		SSECustomerKeyMD5:       aws.ToString(out.SSECustomerKeyMD5),
+		Expires:                 parseExpires(out.ExpiresString),
+		WebsiteRedirectLocation: aws.ToString(out.WebsiteRedirectLocation),
 	}
 	info.Checksums, info.ChecksumType = checksums(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumType)
 	return info
@@ -423,6 +475,9 @@ type HeadOptions struct {
 	WithTags bool
 	// VersionID selects a version of the object; empty means the current.
 	VersionID string
+	// SSECustomerKey is the key of an object encrypted with a customer key
+	// (SSE-C); nil means the handle's (WithSSECustomerKey), if any.
+	SSECustomerKey *SSECustomerKey
 }
 
 // Head returns the metadata of the object at key without its content. A
@@ -440,6 +495,9 @@ func (b *Bucket) Head(ctx context.Context, key string, opts *HeadOptions) (Objec
 	}
 	if opts == nil {
 		opts = &HeadOptions{}
+	}
+	if opts.SSECustomerKey != nil {
+		b = b.withSSEC(opts.SSECustomerKey)
 	}
 	info, err := b.head(ctx, "Head", full, opts.VersionID)
 	if err != nil {
@@ -468,14 +526,16 @@ func (b *Bucket) head(ctx context.Context, op, full, version string) (ObjectInfo
 // a missing key: a 404 is ErrNotExist either way. Success shows that the
 // bucket exists, and is remembered (see headErr).
 func (b *Bucket) headOnly(ctx context.Context, op, full, version string) (ObjectInfo, error) {
-	out, err := b.c.s3.HeadObject(ctx, &s3.HeadObjectInput{
+	in := &s3.HeadObjectInput{
 		Bucket:       aws.String(b.name),
 		Key:          aws.String(full),
 		VersionId:    optString(version),
 		ChecksumMode: types.ChecksumModeEnabled,
-	})
+	}
+	b.ssec.apply(in)
+	out, err := b.c.s3.HeadObject(ctx, in)
 	if err != nil {
-		return ObjectInfo{}, b.fail(op, full, err)
+		return ObjectInfo{}, b.ssecErr(b.fail(op, full, err))
 	}
 	b.sawBucket()
 	info := ObjectInfo{
@@ -494,6 +554,10 @@ func (b *Bucket) headOnly(ctx context.Context, op, full, version string) (Object
 		Metadata:           out.Metadata,
 		SSE:                string(out.ServerSideEncryption),
 		SSEKMSKeyID:        aws.ToString(out.SSEKMSKeyId),
+
+		SSECustomerKeyMD5:       aws.ToString(out.SSECustomerKeyMD5),
+		Expires:                 parseExpires(out.ExpiresString),
+		WebsiteRedirectLocation: aws.ToString(out.WebsiteRedirectLocation),
 	}
 	if info.StorageClass == "" {
 		info.StorageClass = string(types.StorageClassStandard)
@@ -688,6 +752,7 @@ func (b *Bucket) setMetadata(ctx context.Context, key string, meta map[string]st
 		_, err := b.multipartCopy(ctx, "SetMetadata", full, info, b, full, &CopyOptions{
 			ReplaceMetadata: true, Metadata: meta,
 			StorageClass: string(class), SSE: info.SSE, SSEKMSKeyID: info.SSEKMSKeyID,
+			Expires: info.Expires, WebsiteRedirectLocation: info.WebsiteRedirectLocation,
 		})
 		return err
 	}
@@ -697,7 +762,7 @@ func (b *Bucket) setMetadata(ctx context.Context, key string, meta map[string]st
 		CopySource:         aws.String(copySource(b.name, full, "")),
 		CopySourceIfMatch:  aws.String(info.ETag),
 		MetadataDirective:  types.MetadataDirectiveReplace,
-		Metadata:           meta,
+		Metadata:           metaHeaders(meta),
 		ContentType:        optString(info.ContentType),
 		CacheControl:       optString(info.CacheControl),
 		ContentDisposition: optString(info.ContentDisposition),
@@ -707,6 +772,9 @@ func (b *Bucket) setMetadata(ctx context.Context, key string, meta map[string]st
 		SSEKMSKeyId:        optString(info.SSEKMSKeyID),
 	}
 	in.ServerSideEncryption = types.ServerSideEncryption(info.SSE)
+	in.Expires, in.WebsiteRedirectLocation = optTime(info.Expires), optString(info.WebsiteRedirectLocation)
+	b.ssec.apply(in)
+	b.ssec.applySource(in)
 	if _, err := b.c.s3.CopyObject(ctx, in); err != nil {
 		return b.fail("SetMetadata", full, err)
 	}
@@ -757,8 +825,11 @@ func (b *Bucket) WaitExists(ctx context.Context, key string, timeout time.Durati
 }
 
 // MakePublic gives the object at key the canned ACL "public-read", so that
-// URL(key) serves it to anyone. Buckets with ACLs disabled (the default on
-// Amazon S3 since 2023) refuse it; use a bucket policy there.
+// URL(key) serves it to anyone. Where object ACLs are off (Amazon S3
+// buckets with ACLs disabled, the default since 2023; stores without ACLs,
+// MinIO and versitygw among them) it changes nothing and fails with an
+// error matching errors.ErrUnsupported that says so: make a prefix public
+// with [Bucket.SetPublicRead] there, which uses the bucket policy.
 func (b *Bucket) MakePublic(ctx context.Context, key string) error {
 	full, err := b.key(key)
 	if err != nil {
@@ -768,7 +839,11 @@ func (b *Bucket) MakePublic(ctx context.Context, key string) error {
 		Bucket: aws.String(b.name), Key: aws.String(full), ACL: types.ObjectCannedACLPublicRead,
 	})
 	if err != nil {
-		return b.headErr(ctx, "MakePublic", full, err)
+		err = b.headErr(ctx, "MakePublic", full, err)
+		if e := (*Error)(nil); errors.As(err, &e) && (e.Err == errors.ErrUnsupported || e.Code == "AccessControlListNotSupported") {
+			e.Err = errNoObjectACLs
+		}
+		return err
 	}
 	return nil
 }

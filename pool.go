@@ -46,6 +46,7 @@ type bufferPool struct {
 	speculative atomic.Int64 // speculative bytes
 	mu          sync.Mutex   // serialises tryGet's check and take
 	classes     sync.Map     // class size → *sync.Pool of *[]byte
+	closed      atomic.Bool  // the Client is closed: recycle nothing more
 }
 
 func newBufferPool(limit int64) *bufferPool {
@@ -117,10 +118,18 @@ func (p *bufferPool) alloc(size int) []byte {
 	return make([]byte, size, class)
 }
 
+// close drops the recycled buffers, and makes free drop those given back
+// from now on, so that a closed Client pins no memory. Buffers in use stay
+// valid.
+func (p *bufferPool) close() {
+	p.closed.Store(true)
+	p.classes.Clear()
+}
+
 // free recycles a buffer from alloc.
 func (p *bufferPool) free(buf []byte) {
 	class := cap(buf)
-	if class == 0 || class != sizeClass(class) || class > maxPooledClass {
+	if p.closed.Load() || class == 0 || class != sizeClass(class) || class > maxPooledClass {
 		return
 	}
 	sp, _ := p.classes.LoadOrStore(class, &sync.Pool{})

@@ -1,6 +1,7 @@
 package s3kit
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"net/http"
@@ -50,6 +51,13 @@ type PresignOptions struct {
 	ResponseContentDisposition string
 	// VersionID, for PresignGet, selects a version of the object.
 	VersionID string
+
+	// SSECustomerKey, for either, is the customer key (SSE-C) of the
+	// object to download, or to encrypt the upload with; nil means the
+	// handle's (WithSSECustomerKey), if any. The key is not in the URL:
+	// it is among the headers returned, which the request must send, so
+	// whoever uses the URL must hold the key too, and send it over HTTPS.
+	SSECustomerKey *SSECustomerKey
 }
 
 // checksumSizes are the decoded sizes of the checksums PresignOptions binds.
@@ -82,6 +90,9 @@ func (o *PresignOptions) validate(put bool) error {
 	case !put && putOnly:
 		return invalidf("ContentType, ContentLength and the checksums apply to PresignPut only")
 	}
+	if err := validSSEC(o.SSECustomerKey, "", ""); err != nil {
+		return err
+	}
 	if o.ContentLength < 0 || o.ContentLength > MaxPutSize {
 		return invalidf("ContentLength %d is not between 0 and %d (5 GiB)", o.ContentLength, int64(MaxPutSize))
 	}
@@ -106,28 +117,38 @@ func (o *PresignOptions) validate(put bool) error {
 
 // PresignGet returns a URL that lets anyone who has it download the object
 // at key with a plain HTTP GET until expires has passed (at most
-// MaxPresignExpiry, 7 days). It sends no request and does not check that
-// the object exists. The URL carries a signature: treat it as a secret.
-// Temporary credentials end the URL's validity when they expire.
-func (b *Bucket) PresignGet(ctx context.Context, key string, expires time.Duration, opts *PresignOptions) (string, error) {
+// MaxPresignExpiry, 7 days), and the headers that GET must send. It sends
+// no request and does not check that the object exists. The URL carries a
+// signature: treat it as a secret. Temporary credentials end the URL's
+// validity when they expire.
+//
+// The headers are signed, and the GET must send each with exactly its
+// value: they are those of the object's customer key (SSE-C:
+// opts.SSECustomerKey or the handle's), which are secret like the key
+// itself. header is never nil; without a key it is empty, and the URL
+// alone downloads the object.
+func (b *Bucket) PresignGet(ctx context.Context, key string, expires time.Duration, opts *PresignOptions) (url string, header http.Header, err error) {
 	full, err := b.presignCheck(key, expires, opts, false)
 	if err != nil {
-		return "", b.fail("PresignGet", full, err)
+		return "", nil, b.fail("PresignGet", full, err)
 	}
 	if opts == nil {
 		opts = &PresignOptions{}
 	}
-	req, err := b.c.presign.PresignGetObject(ctx, &s3.GetObjectInput{
+	b = b.withSSEC(cmp.Or(opts.SSECustomerKey, b.ssec))
+	in := &s3.GetObjectInput{
 		Bucket:                     aws.String(b.name),
 		Key:                        aws.String(full),
 		VersionId:                  optString(opts.VersionID),
 		ResponseContentType:        optString(opts.ResponseContentType),
 		ResponseContentDisposition: optString(opts.ResponseContentDisposition),
-	}, s3.WithPresignExpires(expires))
-	if err != nil {
-		return "", b.fail("PresignGet", full, err)
 	}
-	return req.URL, nil
+	b.ssec.apply(in)
+	req, err := b.c.presign.PresignGetObject(ctx, in, s3.WithPresignExpires(expires))
+	if err != nil {
+		return "", nil, b.fail("PresignGet", full, err)
+	}
+	return req.URL, signedHeader(req.SignedHeader), nil
 }
 
 // PresignPut returns a URL that lets anyone who has it upload one object to
@@ -142,8 +163,11 @@ func (b *Bucket) PresignGet(ctx context.Context, key string, expires time.Durati
 // handle's put defaults (WithPutDefaults) as a PUT through the handle
 // would send them: Cache-Control, Content-Disposition, Content-Encoding,
 // Content-Language, Content-Type, x-amz-acl, x-amz-storage-class,
-// x-amz-server-side-encryption (and its KMS key), x-amz-meta-* and
-// x-amz-tagging. An object uploaded through the URL therefore gets the
+// x-amz-server-side-encryption (and its KMS key), x-amz-meta-*,
+// x-amz-tagging, Expires, x-amz-website-redirect-location, and the three
+// x-amz-server-side-encryption-customer-* headers of a customer key
+// (opts.SSECustomerKey or the handle's), which are as secret as the key.
+// An object uploaded through the URL therefore gets the
 // same settings as one written through the handle, but for the
 // Content-Type that Put derives from the key's extension, which is not
 // bound. Host is not among them
@@ -159,6 +183,7 @@ func (b *Bucket) PresignPut(ctx context.Context, key string, expires time.Durati
 	if opts == nil {
 		opts = &PresignOptions{}
 	}
+	b = b.withSSEC(cmp.Or(opts.SSECustomerKey, b.ssec))
 	po := b.putOptions(nil) // validated by WithPutDefaults
 	in := b.putInput(full, po, "")
 	// putInput always names a type; a presigned PUT binds one only if asked.
@@ -179,13 +204,20 @@ func (b *Bucket) PresignPut(ctx context.Context, key string, expires time.Durati
 	if err != nil {
 		return "", nil, b.fail("PresignPut", full, err)
 	}
-	header = req.SignedHeader.Clone()
+	return req.URL, signedHeader(req.SignedHeader), nil
+}
+
+// signedHeader returns the headers a presigned request must send: the
+// signed ones but Host, which the URL sets, and Content-Length, which an
+// HTTP client derives from the body. Never nil.
+func signedHeader(signed http.Header) http.Header {
+	header := signed.Clone()
 	if header == nil {
 		header = http.Header{}
 	}
 	header.Del("Host")
 	header.Del("Content-Length")
-	return req.URL, header, nil
+	return header
 }
 
 func (b *Bucket) presignCheck(key string, expires time.Duration, opts *PresignOptions, put bool) (string, error) {

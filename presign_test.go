@@ -32,7 +32,7 @@ func TestPresign(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		get, err := b.PresignGet(ctx, "dir/hello world+1.txt", time.Minute, nil)
+		get, _, err := b.PresignGet(ctx, "dir/hello world+1.txt", time.Minute, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +75,7 @@ func TestPresign(t *testing.T) {
 		}
 
 		// A URL past its expiry is refused by the server.
-		short, err := b.PresignGet(ctx, "dir/hello world+1.txt", time.Second, nil)
+		short, _, err := b.PresignGet(ctx, "dir/hello world+1.txt", time.Second, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestPresign(t *testing.T) {
 		}
 
 		for _, d := range []time.Duration{0, -time.Second, 7*24*time.Hour + time.Second} {
-			if _, err := b.PresignGet(ctx, "k", d, nil); !errors.Is(err, s3kit.ErrInvalid) {
+			if _, _, err := b.PresignGet(ctx, "k", d, nil); !errors.Is(err, s3kit.ErrInvalid) {
 				t.Errorf("expiry %v: %v, want ErrInvalid", d, err)
 			}
 		}
@@ -400,7 +400,7 @@ func TestPresignOptionsInvalid(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var err error
 			if tt.get {
-				_, err = b.PresignGet(t.Context(), "k", time.Minute, &tt.opts)
+				_, _, err = b.PresignGet(t.Context(), "k", time.Minute, &tt.opts)
 			} else {
 				_, _, err = b.PresignPut(t.Context(), "k", time.Minute, &tt.opts)
 			}

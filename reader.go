@@ -24,6 +24,10 @@ type ReaderOptions struct {
 	// Concurrency is how many ranges are fetched ahead of a sequential
 	// reader, or at once by ReadAt and WriteTo; 0 means the Client's.
 	Concurrency int
+	// SSECustomerKey is the key of an object encrypted with a customer key
+	// (SSE-C), sent with every request; nil means the handle's
+	// (WithSSECustomerKey), if any.
+	SSECustomerKey *SSECustomerKey
 }
 
 // Reader reads an object. It is pinned to the version seen when it was
@@ -115,6 +119,9 @@ func (b *Bucket) NewReader(ctx context.Context, key string, opts *ReaderOptions)
 	}
 	if err != nil {
 		return nil, b.fail("NewReader", full, err)
+	}
+	if o.SSECustomerKey != nil {
+		b = b.withSSEC(o.SSECustomerKey)
 	}
 	info, err := b.head(ctx, "NewReader", full, o.VersionID)
 	if err != nil {

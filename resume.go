@@ -83,6 +83,7 @@ func (r *rangeBody) get() (*s3.GetObjectOutput, error) {
 		VersionId: optString(r.version),
 		IfMatch:   optString(r.etag),
 	}
+	r.b.ssec.apply(in)
 	if r.off > 0 || r.end >= 0 {
 		rng := "bytes=" + strconv.FormatInt(r.off, 10) + "-"
 		if r.end >= 0 {
@@ -92,7 +93,7 @@ func (r *rangeBody) get() (*s3.GetObjectOutput, error) {
 	}
 	out, err := r.b.c.s3.GetObject(r.ctx, in, checksumMode)
 	if err != nil {
-		err = r.b.fail(r.op, r.full, err)
+		err = r.b.ssecErr(r.b.fail(r.op, r.full, err))
 		var e *Error
 		if r.etag != "" && errors.As(err, &e) && e.Err == ErrPreconditionFailed {
 			// The object was replaced after it was opened: its bytes must

@@ -2,12 +2,15 @@ package s3kit
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/xml"
 	"errors"
 	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,7 +50,8 @@ var retryableCodes = map[string]struct{}{
 //     they arrive with status 200.
 //   - A stalled response (Config.StallTimeout) and a response body cut
 //     short or damaged before it was decoded are retried; a redirect that
-//     s3kit refused is not.
+//     s3kit refused is not, nor a TLS handshake that failed on the
+//     server's certificate (see isTLSError).
 //
 // A cancelled context is never retried, and the SDK's sleep between
 // attempts returns as soon as the context is done.
@@ -66,7 +70,7 @@ func newRetryer(maxAttempts int, baseDelay, maxDelay time.Duration, log *slog.Lo
 				syn *xml.SyntaxError
 			)
 			switch {
-			case isRedirectError(err):
+			case isRedirectError(err), isTLSError(err):
 				return aws.FalseTernary
 			case isStallError(err):
 				return aws.TrueTernary
@@ -93,6 +97,26 @@ func newRetryer(maxAttempts int, baseDelay, maxDelay time.Duration, log *slog.Lo
 		}))
 	})
 	return &loggingRetryer{RetryerV2: std, log: log}
+}
+
+// isTLSError reports whether err is a TLS handshake failure that another
+// attempt cannot fix: a certificate the client does not trust, made for
+// another name, or expired, or a server that does not speak TLS at all.
+// The SDK takes it for a broken connection and would retry it.
+func isTLSError(err error) bool {
+	var (
+		verify   *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		roots    x509.SystemRootsError
+		record   tls.RecordHeaderError
+	)
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &hostname) ||
+		errors.As(err, &invalid) || errors.As(err, &roots) || errors.As(err, &record) ||
+		// net/http turns a RecordHeaderError that looks like HTTP into a
+		// plain error with this text.
+		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 // jitterBackoff is exponential back-off with full jitter ("Exponential

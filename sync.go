@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -22,26 +23,46 @@ func (LocalDir) location() {}
 func (*Bucket) location() {}
 
 // SyncOptions are the options of Sync. nil means defaults: copy what is
-// missing or different, compared by size and modification time, and
-// delete nothing.
+// missing or different, compared by size and modification time, delete
+// nothing, and report counts only.
 type SyncOptions struct {
 	// Delete deletes the files (objects) at the destination that the
 	// source lacks, among those Include and Exclude select: an excluded
-	// path is never deleted, nor one the source has but skips. If part of
+	// path is never deleted, nor one the source has but skips. Deletions
+	// wait until both listings have ended: if either failed, or part of
 	// the source could not be listed, nothing is deleted.
 	Delete bool
-	// DryRun only plans: the result lists what would be copied, deleted
-	// and skipped, and nothing is changed. The comparisons still run,
-	// with Checksum their HEAD requests and reads of local files too.
+	// MaxDelete, if positive, bounds the deletions: if more than MaxDelete
+	// files would be deleted, none is, and Sync returns an error matching
+	// ErrTooManyDeletes that says how many (the copies are done all the
+	// same). As rclone's --max-delete; 0 means no bound.
+	MaxDelete int
+	// NoClobber never replaces a file that exists at the destination: it
+	// only creates. An existing file that differs by size or time is
+	// reported as skipped ("exists at the destination"), one that does not
+	// as unchanged; content is not compared. Uploads and copies between
+	// Clients are sent with If-None-Match "*", and downloads are linked
+	// into place only where no file is, so a file written at the
+	// destination after the listing is kept, and reported as skipped, not
+	// failed. Server-side copies between buckets of one Client are create-
+	// only copies (CopyOptions.NoClobber): they close that race only on a
+	// store that honours If-None-Match on CopyObject.
+	NoClobber bool
+	// DryRun only plans: the result and OnItem report what would be
+	// copied, deleted and skipped, and nothing is changed. The comparisons
+	// still run, with Checksum their HEAD requests and reads of local
+	// files too.
 	DryRun bool
 	// Checksum compares content instead of modification times: a file
 	// that both sides have with the same size is copied only if its
 	// content differs. The local file's CRC64NVME, CRC32C or CRC32 is
 	// computed and compared with the object's full-object checksum of the
-	// same algorithm (one HEAD per file); an object without one is
-	// compared by MD5 with its ETag if that is a single-part one, and
-	// counts as different otherwise. Between buckets, the checksums of
-	// both HEADs are compared, else the ETags.
+	// same algorithm (one HEAD per file: listings carry no checksum); an
+	// object without one is compared by MD5 with its ETag if that is a
+	// single-part one, and counts as different otherwise. Between buckets,
+	// equal listed ETags mean equal content; otherwise the checksums of
+	// both HEADs are compared, else the ETags. Without Checksum, Sync
+	// sends no HEAD: size and time come from the listings.
 	Checksum bool
 	// Include, if not empty, selects only the paths that match one of its
 	// patterns; Exclude then drops those that match one of its own.
@@ -60,30 +81,58 @@ type SyncOptions struct {
 	Concurrency int
 	// Progress, if set, is called from one goroutine at a time, at most
 	// every 100 ms while bytes flow and once at the end, with the bytes
-	// and files copied so far of those to copy. It is not called with
-	// DryRun.
+	// and files copied so far of those found to copy so far: while
+	// SyncProgress.Listing is true the listings are still running and the
+	// totals may grow. It is not called with DryRun.
 	Progress func(SyncProgress)
+	// OnItem, if set, is called once for each file copied, deleted,
+	// skipped or failed (not for unchanged ones), as it happens, in no
+	// particular order, with DryRun for what would be done. It is called
+	// from one goroutine at a time, while the copies continue, so it
+	// should return quickly; Sync returns only after its last call. This
+	// is how to follow a Sync of any size item by item.
+	OnItem func(SyncEvent)
+	// Record fills the result's Copied, Deleted and Skipped lists and
+	// keeps every failure in Failed. Without it the result holds counts
+	// and the first 1,000 failures only, so that its memory does not grow
+	// with the number of files.
+	Record bool
 	// Put applies to every object written: to uploads as to Put, and to
-	// copies between buckets, where its ACL, StorageClass, SSE and Tags
+	// copies between buckets, where its ACL, StorageClass, SSE, SSECustomerKey and Tags
 	// apply as in CopyOptions, and its content headers and Metadata, if
 	// any is set, replace the source's. IfMatch and IfNoneMatch are
-	// refused: Sync decides itself what to overwrite.
+	// refused: Sync decides itself what to overwrite (see NoClobber).
 	Put *PutOptions
 }
 
-// SyncResult is the outcome of Sync. Its lists are sorted by path.
+// maxSyncFailed is how many failures a SyncResult keeps without
+// SyncOptions.Record.
+const maxSyncFailed = 1000
+
+// SyncResult is the outcome of Sync. With DryRun it says what would be
+// done.
 type SyncResult struct {
-	Copied    []SyncItem // copied to the destination (with DryRun: to be copied)
-	Deleted   []SyncItem // deleted from the destination (with DryRun: to be deleted)
-	Skipped   []SyncItem // in the source but not synced, each with why
-	Unchanged int        // files the same at both sides
-	// Failed lists the files that could not be compared, copied or
+	// Counts of files and their bytes by outcome, always kept. A skipped
+	// local file counts no bytes.
+	Copied, Deleted, Skipped, Unchanged, Failed SyncCount
+
+	// The lists, sorted by path, only with SyncOptions.Record: the files
+	// copied, deleted, and those in the source not synced, each with why.
+	CopiedItems, DeletedItems, SkippedItems []SyncItem
+
+	// Failures lists the files that could not be compared, copied or
 	// deleted, and the parts of a local directory that could not be
-	// listed. Key is the path; Err is an *Error whose cause begins with
-	// the step that failed ("upload", "download", "copy", "compare",
-	// "delete", "list").
-	Failed []KeyError
-	Bytes  int64 // bytes of the files copied (with DryRun: to be copied)
+	// listed, sorted by path: all of them with Record, else the first
+	// 1,000 that happened (Failed.Files counts them all). Key is the path;
+	// Err is an *Error whose cause begins with the step that failed
+	// ("upload", "download", "copy", "compare", "delete", "list").
+	Failures []KeyError
+}
+
+// SyncCount is a number of files and of their bytes.
+type SyncCount struct {
+	Files int
+	Bytes int64
 }
 
 // SyncItem is one file (or object) that Sync copied, deleted or skipped.
@@ -97,21 +146,56 @@ type SyncItem struct {
 	Reason string
 }
 
-// SyncProgress reports how far a Sync is: its bytes as a Progress does,
-// those of all the files to copy together, and how many of these files
-// are done.
-type SyncProgress struct {
-	Progress
-	Files      int // files finished copying, failed ones included
-	FilesTotal int // files to copy
+// SyncEvent is one file as SyncOptions.OnItem reports it.
+type SyncEvent struct {
+	SyncItem
+	Op  SyncOp
+	Err error // with SyncFailed: the failure, as in SyncResult.Failures
 }
 
-// Why a file is copied (SyncItem.Reason).
+// SyncOp is what happened to a file.
+type SyncOp int
+
+// The outcomes SyncOptions.OnItem reports.
+const (
+	SyncCopied SyncOp = iota + 1
+	SyncDeleted
+	SyncSkipped
+	SyncFailed
+)
+
+func (op SyncOp) String() string {
+	switch op {
+	case SyncCopied:
+		return "copied"
+	case SyncDeleted:
+		return "deleted"
+	case SyncSkipped:
+		return "skipped"
+	case SyncFailed:
+		return "failed"
+	}
+	return "SyncOp(" + strconv.Itoa(int(op)) + ")"
+}
+
+// SyncProgress reports how far a Sync is: its bytes as a Progress does,
+// of the files found to copy so far, and how many of these files are
+// done. While Listing is true, more files may yet be found: Total and
+// FilesTotal only grow.
+type SyncProgress struct {
+	Progress
+	Files      int  // files finished copying, failed ones included
+	FilesTotal int  // files found to copy so far
+	Listing    bool // the listings are still running
+}
+
+// Why a file is copied (SyncItem.Reason), or skipped.
 const (
 	syncNew      = "new"
 	syncSize     = "size"
 	syncNewer    = "newer"
 	syncChecksum = "checksum"
+	syncExists   = "exists at the destination"
 )
 
 // Sync makes the destination dst a copy of the source src: it copies each
@@ -132,6 +216,14 @@ const (
 // are uploaded again until the difference has passed; opts.Checksum
 // compares content instead.
 //
+// Both sides are read as streams sorted in S3's order (UTF-8 bytes; a
+// local directory walked one directory at a time, each sorted as if its
+// subdirectories' names ended in "/") and merged, and copies start while
+// the listings continue: memory grows with Concurrency (and the widest
+// local directory), not with the number of files, and a Sync that changes
+// nothing sends one LIST request per 1,000 keys of each bucket side and no
+// other. Up to Concurrency files are compared and copied at once.
+//
 // Uploads go in parallel parts straight from each file, as Upload's do.
 // Downloads go as DownloadAll's: through os.Root, so that a symbolic link
 // inside dst never leads a write out of it; into a temporary file renamed
@@ -150,27 +242,30 @@ const (
 // directories are not uploaded; Delete deletes files, not directories. A
 // local symbolic link is followed if it resolves, through relative links,
 // to a regular file inside the directory; one to a directory, out of the
-// directory or to nothing, and special files such as sockets, are listed
-// in the result's Skipped. Temporary files of downloads in progress are
+// directory or to nothing, and special files such as sockets, are
+// reported as skipped. Temporary files of downloads in progress are
 // ignored.
 //
 // The options and both Locations are checked before any request: a nil
 // or invalid Bucket, an empty LocalDir, a malformed pattern, a negative
-// Concurrency, bad Put options, or source and destination that overlap
-// are ErrInvalid. Two Buckets overlap if they have the same name and the
-// prefix of one is a prefix of the other's (or equal), whatever their
-// Clients: two endpoints can name one store, and bucket names are global
-// on Amazon S3. A missing source directory is an error matching
-// fs.ErrNotExist; a missing destination directory is created. Then both
-// sides are listed in full, at once (memory grows with the number of
-// files), and up to Concurrency files are compared and copied at once;
-// deletions come last, at most 1,000 in one request for a bucket. If a
-// listing fails, the other is cancelled, nothing is changed and Sync
-// returns the error.
+// Concurrency or MaxDelete, bad Put options, or source and destination
+// that overlap are ErrInvalid. Two Buckets overlap if they have the same
+// name and the prefix of one is a prefix of the other's (or equal),
+// whatever their Clients: two endpoints can name one store, and bucket
+// names are global on Amazon S3. A missing source directory is an error
+// matching fs.ErrNotExist; a missing destination directory is created.
+//
+// Deletions come last, once both listings have ended without error and
+// the copies are done, at most 1,000 in one request for a bucket; the
+// paths waiting for them beyond a few thousand are kept in a temporary
+// file, not in memory. If a listing fails (a listing out of S3's order
+// counts as failed), the other listing and the copies in flight are
+// cancelled at once, nothing is deleted, and Sync returns that error with
+// the result so far: the copies that completed stay.
 //
 // With Delete, an object at a bucket destination is deleted only while it
 // has the ETag listed: one written there since the listing, with other
-// bytes, is kept and reported in Failed, with an error that matches
+// bytes, is kept and reported as failed, with an error that matches
 // ErrPreconditionFailed, by a store that honours the condition (Amazon S3
 // documents it). The race that remains: a store that ignores the
 // condition (of those s3kit is tested with, MinIO and versitygw both
@@ -178,15 +273,16 @@ const (
 // listing, which the source does not have; and a local file is deleted
 // without such a check, so one written after the listing is deleted.
 //
-// A file that fails does not stop the others: it is reported in the
-// result's Failed, and the error is non-nil whenever anything failed, as
-// for DeleteMany. Cancelling ctx stops Sync promptly, without a partial
-// object or file: files not yet started are reported in Failed with ctx's
-// error, and the error matches it.
+// A file that fails does not stop the others: it is reported as failed,
+// and the error is non-nil whenever anything failed, as for DeleteMany.
+// Cancelling ctx stops Sync promptly, without a partial object or file:
+// the files in flight are reported as failed with ctx's error, those not
+// yet reached are not examined, nothing is deleted, and the error matches
+// ctx's.
 //
 // With Delete, a source that holds nothing (a mistyped prefix, a wrong
 // directory) makes Sync delete everything at the destination that the
-// filters select: try DryRun first.
+// filters select: try DryRun, or set MaxDelete.
 func Sync(ctx context.Context, src, dst Location, opts *SyncOptions) (SyncResult, error) {
 	s, err := newSyncer(src, dst, opts)
 	if err != nil {
@@ -204,6 +300,8 @@ type syncer struct {
 	conc             int
 	bucket           *Bucket      // for errors: the destination if it is a bucket, else the source
 	copyOpts         *CopyOptions // for server-side copies
+	spillAt          int          // deletions kept in memory; 0 means syncSpillAt (tests set less)
+	gauges           syncGauges
 }
 
 // newSyncer checks the arguments of Sync, sending no request.
@@ -238,6 +336,9 @@ func newSyncer(src, dst Location, opts *SyncOptions) (*syncer, error) {
 	}
 	if s.opts.Concurrency < 0 {
 		return fail(invalidf("Concurrency %d is negative", s.opts.Concurrency))
+	}
+	if s.opts.MaxDelete < 0 {
+		return fail(invalidf("MaxDelete %d is negative; 0 means no bound", s.opts.MaxDelete))
 	}
 	s.conc = cmp.Or(s.opts.Concurrency, s.bucket.c.concurrency)
 	if p := s.opts.Put; p != nil {
@@ -294,6 +395,7 @@ func newSyncer(src, dst Location, opts *SyncOptions) (*syncer, error) {
 		// The destination's put defaults (WithPutDefaults) apply, as to
 		// the writes of the other directions.
 		s.copyOpts = s.dst.b.copyOptions(copyOptionsOf(s.dst.b.name, s.opts.Put))
+		s.copyOpts.NoClobber = s.opts.NoClobber
 	}
 	return s, nil
 }
@@ -325,11 +427,13 @@ func copyOptionsOf(dest string, p *PutOptions) *CopyOptions {
 		return o
 	}
 	o.ACL, o.StorageClass, o.SSE, o.SSEKMSKeyID, o.Tags = p.ACL, p.StorageClass, p.SSE, p.SSEKMSKeyID, p.Tags
+	o.SSECustomerKey = p.SSECustomerKey
 	if p.Metadata != nil || p.ContentType != "" || p.CacheControl != "" || p.ContentDisposition != "" ||
-		p.ContentEncoding != "" || p.ContentLanguage != "" {
+		p.ContentEncoding != "" || p.ContentLanguage != "" || !p.Expires.IsZero() || p.WebsiteRedirectLocation != "" {
 		o.ReplaceMetadata = true
 		o.Metadata, o.ContentType, o.CacheControl = p.Metadata, p.ContentType, p.CacheControl
 		o.ContentDisposition, o.ContentEncoding, o.ContentLanguage = p.ContentDisposition, p.ContentEncoding, p.ContentLanguage
+		o.Expires, o.WebsiteRedirectLocation = p.Expires, p.WebsiteRedirectLocation
 	}
 	return o
 }

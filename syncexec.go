@@ -1,6 +1,7 @@
 package s3kit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,172 +18,189 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// syncExec carries out what the join decides: copies and comparisons on
+// a bounded pool, deletions once everything else is done, and the report.
+type syncExec struct {
+	s       *syncer
+	rep     *syncReport
+	pool    *fanOut
+	deletes *syncDeletes
+	// incomplete: part of the source could not be listed, so nothing may
+	// be deleted. Written by the join only.
+	incomplete bool
+}
+
 func (s *syncer) run(ctx context.Context) (SyncResult, error) {
-	var res SyncResult
 	if err := s.open(); err != nil {
-		return res, err
+		return SyncResult{}, err
 	}
-	// A listing that fails stops the other: Sync would change nothing.
-	var src, dst *syncListing
-	g, lctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { src, err = s.list(lctx, &s.src, true); return err })
-	g.Go(func() (err error) { dst, err = s.list(lctx, &s.dst, false); return err })
-	if err := g.Wait(); err != nil {
-		return res, err
-	}
-	res.Skipped = src.skipped
-	res.Failed = append(src.failed, dst.failed...)
-
-	pl := s.plan(src, dst)
-	res.Unchanged = pl.unchanged
-	res.Failed = append(res.Failed, pl.failed...)
-	jobs, checks, dels := pl.copies, pl.checks, pl.deletes
-	if len(checks) > 0 {
-		forEach(ctx, len(checks), s.conc, func(i int) {
-			same, err := s.sameContent(ctx, checks[i].Path)
-			if err == nil && !same {
-				checks[i].Reason = syncChecksum
+	rep := newSyncReport(s)
+	// Both listings, the join and the copies share lctx: a listing that
+	// fails cancels the other, the join, and the copies in flight at once.
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var g errgroup.Group
+	stopOnErr := func(fn func() error) func() error {
+		return func() error {
+			err := fn()
+			if err != nil {
+				cancel(err)
 			}
-			checks[i].err = err
-		}, func(i int, err error) { checks[i].err = err })
-		for _, c := range checks {
-			switch {
-			case c.err != nil:
-				res.Failed = append(res.Failed, s.itemErr(c.Path, "compare", c.err, true))
-			case c.Reason == "":
-				res.Unchanged++
-			default:
-				jobs = append(jobs, c)
-			}
-		}
-		slices.SortFunc(jobs, func(a, b syncJob) int { return strings.Compare(a.Path, b.Path) })
-	}
-
-	if s.opts.DryRun {
-		for _, j := range jobs {
-			res.Copied = append(res.Copied, j.SyncItem)
-			res.Bytes += j.Size
-		}
-		res.Deleted = dels
-		return s.finish(ctx, res)
-	}
-
-	for _, d := range src.dirs {
-		if err := s.mkdir(d); err != nil {
-			res.Failed = append(res.Failed, s.itemErr(d, "download", err, true))
+			return err
 		}
 	}
-	var total int64
-	for _, j := range jobs {
-		total += j.Size
+	ex := &syncExec{
+		s: s, rep: rep, pool: newFanOut(lctx, s.conc),
+		deletes: &syncDeletes{bound: s.opts.MaxDelete, spillAt: cmp.Or(s.spillAt, syncSpillAt), held: &s.gauges.deletes},
 	}
-	sp := newSyncProgress(s.opts.Progress, len(jobs), total)
-	forEach(ctx, len(jobs), s.conc, func(i int) {
-		size, err := s.copy(ctx, jobs[i].SyncItem, sp)
-		jobs[i].Size, jobs[i].err = size, err
-	}, func(i int, err error) { jobs[i].err = err })
-	sp.add(0, 0, true)
-	for _, j := range jobs {
-		if j.err != nil {
-			res.Failed = append(res.Failed, s.itemErr(j.Path, s.copyStep(), j.err, true))
-			continue
+	defer ex.deletes.close()
+	src, dst := newSyncStream(&s.gauges.listed), newSyncStream(&s.gauges.listed)
+	g.Go(stopOnErr(func() error { return s.produce(lctx, &s.src, true, src) }))
+	g.Go(stopOnErr(func() error { return s.produce(lctx, &s.dst, false, dst) }))
+	g.Go(stopOnErr(func() error { return s.join(lctx, src, dst, func(d syncDecision) { ex.apply(lctx, d) }) }))
+	g.Wait()
+	ex.pool.Wait()
+	// The first failure, not another side's cancellation that followed.
+	listErr := context.Cause(lctx)
+	rep.listed()
+	switch {
+	case ctx.Err() != nil:
+		// Cancelled: say so first, not what the cancellation broke.
+		return rep.finish(wrapErr("Sync", s.bucket.name, "", ctx.Err()))
+	case listErr != nil:
+		return rep.finish(listErr)
+	}
+	if s.opts.Delete && !ex.incomplete {
+		if err := ex.applyDeletes(ctx); err != nil {
+			return rep.finish(err)
 		}
-		res.Copied = append(res.Copied, j.SyncItem)
-		res.Bytes += j.Size
 	}
-	deleted, failed := s.delete(ctx, dels, dst.files)
-	res.Deleted = deleted
-	res.Failed = append(res.Failed, failed...)
-	return s.finish(ctx, res)
+	return rep.finish(nil)
 }
 
-// finish sorts what listing order left unsorted and returns the error that sums them up.
-func (s *syncer) finish(ctx context.Context, res SyncResult) (SyncResult, error) {
-	// A directory walk lists "a/b" before "a.txt".
-	slices.SortFunc(res.Skipped, func(a, b SyncItem) int { return strings.Compare(a.Path, b.Path) })
-	if len(res.Failed) == 0 {
-		return res, nil
-	}
-	slices.SortStableFunc(res.Failed, func(a, b KeyError) int { return strings.Compare(a.Key, b.Key) })
-	first := res.Failed[0]
-	if err := ctx.Err(); err != nil {
-		// Say first that it was cancelled, not what the cancellation broke.
-		if i := slices.IndexFunc(res.Failed, func(f KeyError) bool { return errors.Is(f.Err, err) }); i >= 0 {
-			first = res.Failed[i]
+// apply carries out a decision of the join, on the join's goroutine:
+// a copy or comparison is handed to the pool, waiting for a free worker
+// (a Sync that is stopping starts nothing more); the rest is reported at
+// once.
+func (ex *syncExec) apply(ctx context.Context, d syncDecision) {
+	s, rep := ex.s, ex.rep
+	switch d.act {
+	case actUnchanged:
+		rep.unchanged(d.item.Size)
+		return
+	case actSkip:
+		rep.item(SyncSkipped, d.item, nil)
+		return
+	case actMkdir:
+		ex.mkdir(d.item.Path)
+		return
+	case actFail:
+		ex.incomplete = ex.incomplete || d.incomplete
+		rep.fail(d.err, d.item.Size)
+		return
+	case actDelete:
+		ex.deletes.add(d.del)
+		return
+	case actCopy:
+		rep.found(d.item.Size)
+		if s.opts.DryRun {
+			rep.item(SyncCopied, d.item, nil)
+			return
 		}
 	}
-	total := len(res.Copied) + len(res.Deleted) + len(res.Failed)
-	return res, batchErr("Sync", s.bucket.name, len(res.Failed), total, first.Key, first.Err)
+	j := syncJob{SyncItem: d.item, check: d.act == actCheck}
+	ex.pool.Go(func(ctx context.Context) {
+		s.gauges.inFlight.add(1)
+		defer s.gauges.inFlight.add(-1)
+		ex.do(ctx, j)
+	})
 }
 
-// itemErr is the failure of the step at path p. obj says whether p names
-// an object, of the bucket side, that the error should name.
-func (s *syncer) itemErr(p, step string, err error, obj bool) KeyError {
-	var e *Error
-	if errors.As(err, &e) {
-		c := *e // the *Error may be shared by the keys of one request
-		c.Op, c.Err = "Sync", fmt.Errorf("%s: %w", step, e.Err)
-		return KeyError{Key: p, Code: c.Code, Err: &c}
+// do compares (with Checksum) and copies one file, and reports it.
+func (ex *syncExec) do(ctx context.Context, j syncJob) {
+	s, rep := ex.s, ex.rep
+	if j.check {
+		same, err := s.sameContent(ctx, j.Path)
+		if err != nil {
+			rep.fail(s.itemErr(j.Path, "compare", withCause(ctx, err), true), j.Size)
+			return
+		}
+		if same {
+			rep.unchanged(j.Size)
+			return
+		}
+		j.Reason = syncChecksum
+		rep.found(j.Size)
+		if s.opts.DryRun {
+			rep.item(SyncCopied, j.SyncItem, nil)
+			return
+		}
 	}
-	c := &Error{Op: "Sync", Err: fmt.Errorf("%s: %w", step, err)}
-	if obj {
-		c.Bucket, c.Key = s.bucket.name, s.bucket.prefix+p
+	size, err := ex.copy(ctx, j.SyncItem)
+	switch {
+	case err == nil:
+		j.Size = size
+		rep.item(SyncCopied, j.SyncItem, nil)
+	case s.opts.NoClobber && (errors.Is(err, fs.ErrExist) || errors.Is(err, ErrPreconditionFailed)):
+		// Written by someone else since the listing: kept, as asked.
+		j.Reason = syncExists
+		rep.item(SyncSkipped, j.SyncItem, nil)
+	default:
+		rep.fail(s.itemErr(j.Path, s.copyStep(), withCause(ctx, err), true), j.Size)
 	}
-	return KeyError{Key: p, Err: c}
 }
 
-// forEach calls fn(i) for i in [0, n), at most conc at once, and calls
-// notStarted(i, err) instead for those it did not start because ctx is
-// done.
-func forEach(ctx context.Context, n, conc int, fn func(i int), notStarted func(i int, err error)) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(conc, 1))
-	for i := range n {
-		if ctx.Err() == nil {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-			}
-		}
-		if err := ctx.Err(); err != nil {
-			notStarted(i, err)
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			fn(i)
-		})
+// withCause returns the cause of ctx's cancellation in place of err if err is
+// only that cancellation: the failed listing that stopped a copy, rather
+// than "context canceled".
+func withCause(ctx context.Context, err error) error {
+	if c := context.Cause(ctx); c != nil && errors.Is(err, context.Canceled) && !errors.Is(c, context.Canceled) {
+		return fmt.Errorf("%w (stopped: %w)", err, c)
 	}
-	wg.Wait()
+	return err
 }
 
 // mkdir creates the local directory of a marker key.
-func (s *syncer) mkdir(marker string) error {
-	name, err := localName(marker)
-	if err != nil {
-		return err
+func (ex *syncExec) mkdir(marker string) {
+	s := ex.s
+	if s.opts.DryRun {
+		return
 	}
-	return s.dst.root.MkdirAll(name, 0o777)
+	name, err := localName(marker)
+	if err == nil {
+		err = s.dst.root.MkdirAll(name, 0o777)
+	}
+	if err != nil {
+		ex.rep.fail(s.itemErr(marker, "download", err, true), 0)
+	}
 }
 
 // copy copies one file and returns its size.
-func (s *syncer) copy(ctx context.Context, it SyncItem, sp *syncProgress) (int64, error) {
-	var counted atomic.Int64 // bytes of this file passed to sp
-	topts := &TransferOptions{Put: s.opts.Put}
-	if sp != nil {
-		topts.Progress = func(p Progress) { sp.add(p.Done-counted.Swap(p.Done), 0, false) }
+func (ex *syncExec) copy(ctx context.Context, it SyncItem) (int64, error) {
+	rep := ex.rep
+	var counted atomic.Int64 // bytes of this file passed to the progress
+	topts := &TransferOptions{Put: ex.s.opts.Put}
+	if ex.s.opts.NoClobber {
+		o := PutOptions{}
+		if topts.Put != nil {
+			o = *topts.Put
+		}
+		o.IfNoneMatch = "*"
+		topts.Put = &o
 	}
-	size, err := s.transfer(ctx, it, topts, &counted, sp)
+	if rep.progress != nil {
+		topts.Progress = func(p Progress) { rep.bytes(p.Done - counted.Swap(p.Done)) }
+	}
+	size, err := ex.transfer(ctx, it, topts, &counted)
 	if err == nil {
-		sp.add(size-counted.Load(), 1, false)
-	} else {
-		sp.add(0, 1, false)
+		rep.bytes(size - counted.Load())
 	}
+	rep.fileDone()
 	return size, err
 }
 
-func (s *syncer) transfer(ctx context.Context, it SyncItem, topts *TransferOptions, counted *atomic.Int64, sp *syncProgress) (int64, error) {
-	p := it.Path
+func (ex *syncExec) transfer(ctx context.Context, it SyncItem, topts *TransferOptions, counted *atomic.Int64) (int64, error) {
+	s, p := ex.s, it.Path
 	switch {
 	case s.src.b == nil:
 		f, err := s.src.root.Open(filepath.FromSlash(p))
@@ -198,18 +216,54 @@ func (s *syncer) transfer(ctx context.Context, it SyncItem, topts *TransferOptio
 				return 0, err
 			}
 		}
+		if s.opts.NoClobber {
+			return ex.downloadNew(ctx, p, topts)
+		}
 		info, err := s.src.b.downloadTo(ctx, "Sync", p, s.dst.root, p, topts)
 		return info.Size, err
 	case s.src.b.c == s.dst.b.c:
 		_, err := s.src.b.copy(ctx, "Sync", p, s.dst.b.prefix+p, s.copyOpts)
 		return it.Size, err
 	}
-	return s.stream(ctx, p, counted, sp)
+	return ex.stream(ctx, p, topts.Put, counted)
+}
+
+// downloadNew downloads p only where no file is: into a temporary file,
+// then linked to its name, which fails if anything is there, so that a
+// file created since the listing is kept. Where the file system has no
+// hard links, the name is checked just before the rename instead.
+func (ex *syncExec) downloadNew(ctx context.Context, p string, topts *TransferOptions) (int64, error) {
+	s := ex.s
+	root := s.dst.root
+	f, tmp, err := createTemp(root, p)
+	if err != nil {
+		return 0, err
+	}
+	f.Close()
+	defer root.Remove(tmp)
+	info, err := s.src.b.downloadTo(ctx, "Sync", p, root, tmp, topts)
+	if err != nil {
+		return 0, err
+	}
+	err = root.Link(tmp, p)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		if _, lerr := root.Lstat(p); errors.Is(lerr, fs.ErrNotExist) {
+			err = root.Rename(tmp, p)
+		}
+	}
+	if err != nil {
+		return 0, s.src.b.fail("Sync", s.src.b.prefix+p, err)
+	}
+	if err := syncDir(root, path.Dir(p)); err != nil {
+		return info.Size, s.src.b.fail("Sync", s.src.b.prefix+p, fmt.Errorf("%s is in place, but flushing its directory failed: %w", p, err))
+	}
+	return info.Size, nil
 }
 
 // stream copies the object at p between buckets of two Clients through
 // this process: a verified, parallel read into a parallel write.
-func (s *syncer) stream(ctx context.Context, p string, counted *atomic.Int64, sp *syncProgress) (int64, error) {
+func (ex *syncExec) stream(ctx context.Context, p string, put *PutOptions, counted *atomic.Int64) (int64, error) {
+	s, rep := ex.s, ex.rep
 	r, err := s.src.b.NewReader(ctx, p, nil)
 	if err != nil {
 		return 0, err
@@ -217,8 +271,8 @@ func (s *syncer) stream(ctx context.Context, p string, counted *atomic.Int64, sp
 	defer r.Close()
 	in := r.Info()
 	wo := &WriterOptions{Size: r.Size()}
-	if s.opts.Put != nil {
-		wo.PutOptions = *s.opts.Put
+	if put != nil {
+		wo.PutOptions = *put
 	}
 	// Keep what a server-side copy keeps, where Put does not replace it.
 	o := &wo.PutOptions
@@ -232,8 +286,8 @@ func (s *syncer) stream(ctx context.Context, p string, counted *atomic.Int64, sp
 		return 0, err
 	}
 	var dst io.Writer = w
-	if sp != nil {
-		dst = syncCounter{w, func(n int64) { counted.Add(n); sp.add(n, 0, false) }}
+	if rep.progress != nil {
+		dst = syncCounter{w, func(n int64) { counted.Add(n); rep.bytes(n) }}
 	}
 	if _, err := io.Copy(dst, r); err != nil {
 		w.Abort()
@@ -257,89 +311,216 @@ func (c syncCounter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// delete deletes the extraneous files of the destination, as listed. An
-// object is deleted only while it has the ETag listed, so that one
-// written meanwhile is kept (on stores that honour the condition).
-func (s *syncer) delete(ctx context.Context, items []SyncItem, listed map[string]syncFile) ([]SyncItem, []KeyError) {
-	if len(items) == 0 {
-		return nil, nil
+// applyDeletes deletes the extraneous files of the destination, as
+// listed, in batches of MaxDeleteBatch: none if there are more than
+// MaxDelete. An object is deleted only while it has the ETag listed, so
+// that one written meanwhile is kept (on stores that honour the
+// condition).
+func (ex *syncExec) applyDeletes(ctx context.Context) error {
+	s, ds := ex.s, ex.deletes
+	if ds.bound > 0 && ds.n > ds.bound {
+		return &Error{Op: "Sync", Bucket: s.bucket.name, Err: fmt.Errorf("%w: %d files to delete, more than MaxDelete (%d); none deleted", ErrTooManyDeletes, ds.n, ds.bound)}
 	}
-	var failed []KeyError
-	bad := make(map[string]bool)
-	if s.dst.b != nil {
-		full, etags := make([]string, len(items)), make([]string, len(items))
-		for i, it := range items {
-			full[i], etags[i] = s.dst.b.prefix+it.Path, listed[it.Path].etag
-		}
-		dr, err := s.dst.b.deleteKeys(ctx, "Sync", full, etags)
-		if err != nil && len(dr.Failed) == 0 {
-			for _, it := range items {
-				dr.Failed = append(dr.Failed, KeyError{Key: it.Path, Err: err})
+	pool := newFanOut(ctx, min(s.conc, 4))
+	err := ds.each(MaxDeleteBatch, func(batch []syncDelete) bool {
+		switch {
+		case s.opts.DryRun:
+			for _, d := range batch {
+				ex.rep.item(SyncDeleted, SyncItem{Path: d.path, Size: d.size}, nil)
 			}
-		}
-		for _, f := range dr.Failed {
-			bad[f.Key] = true
-			step := "delete"
-			if errors.Is(f.Err, ErrPreconditionFailed) {
-				step = "delete: changed since it was listed, so it was kept"
-			}
-			failed = append(failed, s.itemErr(f.Key, step, f.Err, true))
-		}
-	} else {
-		for _, it := range items {
-			err := ctx.Err()
-			if err == nil {
-				if err = s.dst.root.Remove(filepath.FromSlash(it.Path)); errors.Is(err, fs.ErrNotExist) {
-					err = nil
+			return true
+		case s.dst.b == nil:
+			for _, d := range batch {
+				err := ctx.Err()
+				if err == nil {
+					if err = s.dst.root.Remove(filepath.FromSlash(d.path)); errors.Is(err, fs.ErrNotExist) {
+						err = nil
+					}
+				}
+				if err != nil {
+					ex.rep.fail(s.itemErr(d.path, "delete", err, false), d.size)
+				} else {
+					ex.rep.item(SyncDeleted, SyncItem{Path: d.path, Size: d.size}, nil)
 				}
 			}
-			if err != nil {
-				bad[it.Path] = true
-				failed = append(failed, s.itemErr(it.Path, "delete", err, false))
-			}
+			return ctx.Err() == nil
+		}
+		return pool.Go(func(ctx context.Context) { ex.deleteObjects(ctx, batch) })
+	})
+	pool.Wait()
+	if err != nil {
+		return wrapErr("Sync", s.bucket.name, "", err)
+	}
+	return ctx.Err()
+}
+
+// deleteObjects deletes one batch of objects, each while it has the ETag
+// listed.
+func (ex *syncExec) deleteObjects(ctx context.Context, batch []syncDelete) {
+	s := ex.s
+	full, etags := make([]string, len(batch)), make([]string, len(batch))
+	for i, d := range batch {
+		full[i], etags[i] = s.dst.b.prefix+d.path, d.etag
+	}
+	_, failed := s.dst.b.deleteBatch(ctx, "Sync", full, etags)
+	bad := make(map[string]bool, len(failed))
+	for _, f := range failed {
+		bad[f.Key] = true
+	}
+	for _, d := range batch {
+		if !bad[d.path] {
+			ex.rep.item(SyncDeleted, SyncItem{Path: d.path, Size: d.size}, nil)
 		}
 	}
-	var deleted []SyncItem
-	for _, it := range items {
-		if !bad[it.Path] {
-			deleted = append(deleted, it)
+	for _, f := range failed {
+		step := "delete"
+		if errors.Is(f.Err, ErrPreconditionFailed) {
+			step = "delete: changed since it was listed, so it was kept"
+		}
+		size := int64(0)
+		if i := slices.IndexFunc(batch, func(d syncDelete) bool { return d.path == f.Key }); i >= 0 {
+			size = batch[i].size
+		}
+		ex.rep.fail(s.itemErr(f.Key, step, f.Err, true), size)
+	}
+}
+
+// itemErr is the failure of the step at path p. obj says whether p names
+// an object, of the bucket side, that the error should name.
+func (s *syncer) itemErr(p, step string, err error, obj bool) KeyError {
+	var e *Error
+	if errors.As(err, &e) {
+		c := *e // the *Error may be shared by the keys of one request
+		c.Op, c.Err = "Sync", fmt.Errorf("%s: %w", step, e.Err)
+		return KeyError{Key: p, Code: c.Code, Err: &c}
+	}
+	c := &Error{Op: "Sync", Err: fmt.Errorf("%s: %w", step, err)}
+	if obj {
+		c.Bucket, c.Key = s.bucket.name, s.bucket.prefix+p
+	}
+	return KeyError{Key: p, Err: c}
+}
+
+// syncReport gathers the outcome of a Sync: its counts, its lists if
+// recorded, its failures, the OnItem calls and the progress. Its methods
+// are safe for concurrent use, and call OnItem and Progress under its
+// lock, so from one goroutine at a time.
+type syncReport struct {
+	s        *syncer
+	mu       sync.Mutex
+	res      SyncResult
+	onItem   func(SyncEvent)
+	progress func(SyncProgress)
+	start    time.Time
+	last     time.Time
+	p        SyncProgress
+}
+
+func newSyncReport(s *syncer) *syncReport {
+	r := &syncReport{s: s, onItem: s.opts.OnItem, start: time.Now()}
+	if !s.opts.DryRun {
+		r.progress = s.opts.Progress
+	}
+	r.p.Listing = true
+	return r
+}
+
+// item reports a file copied, deleted or skipped (err nil), or failed
+// (err a KeyError).
+func (r *syncReport) item(op SyncOp, it SyncItem, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res := &r.res
+	var c *SyncCount
+	switch op {
+	case SyncCopied:
+		c = &res.Copied
+		if r.s.opts.Record {
+			res.CopiedItems = append(res.CopiedItems, it)
+		}
+	case SyncDeleted:
+		c = &res.Deleted
+		if r.s.opts.Record {
+			res.DeletedItems = append(res.DeletedItems, it)
+		}
+	case SyncSkipped:
+		c = &res.Skipped
+		if r.s.opts.Record {
+			res.SkippedItems = append(res.SkippedItems, it)
+		}
+	case SyncFailed:
+		c = &res.Failed
+		if r.s.opts.Record || len(res.Failures) < maxSyncFailed {
+			res.Failures = append(res.Failures, err.(KeyError))
 		}
 	}
-	return deleted, failed
-}
-
-// syncProgress sums the progress of the files of a Sync, throttled as a
-// transfer's.
-type syncProgress struct {
-	fn    func(SyncProgress)
-	start time.Time
-	mu    sync.Mutex
-	last  time.Time
-	p     SyncProgress
-}
-
-func newSyncProgress(fn func(SyncProgress), files int, bytes int64) *syncProgress {
-	if fn == nil {
-		return nil
+	c.Files++
+	c.Bytes += it.Size
+	if r.onItem != nil {
+		r.onItem(SyncEvent{SyncItem: it, Op: op, Err: err})
 	}
-	sp := &syncProgress{fn: fn, start: time.Now()}
-	sp.p.Total, sp.p.FilesTotal = bytes, files
-	return sp
 }
 
-func (sp *syncProgress) add(n int64, files int, final bool) {
-	if sp == nil {
+func (r *syncReport) fail(ke KeyError, size int64) {
+	r.item(SyncFailed, SyncItem{Path: ke.Key, Size: size}, ke)
+}
+
+func (r *syncReport) unchanged(size int64) {
+	r.mu.Lock()
+	r.res.Unchanged.Files++
+	r.res.Unchanged.Bytes += size
+	r.mu.Unlock()
+}
+
+// found counts a file to copy into the progress's totals.
+func (r *syncReport) found(size int64) { r.advance(0, 1, size, 0, false) }
+
+// bytes counts n bytes copied.
+func (r *syncReport) bytes(n int64) { r.advance(0, 0, 0, n, false) }
+
+// fileDone counts a file done, copied or failed.
+func (r *syncReport) fileDone() { r.advance(1, 0, 0, 0, false) }
+
+// listed marks the listings ended, and reports the final progress.
+func (r *syncReport) listed() { r.advance(0, 0, 0, 0, true) }
+
+func (r *syncReport) advance(files, found int, total, done int64, final bool) {
+	if r.progress == nil {
 		return
 	}
-	sp.mu.Lock()
-	defer sp.mu.Unlock()
-	sp.p.Done += n
-	sp.p.Files += files
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.p.Files += files
+	r.p.FilesTotal += found
+	r.p.Total += total
+	r.p.Done += done
+	if final {
+		r.p.Listing = false
+	}
 	now := time.Now()
-	if !final && now.Sub(sp.last) < progressEvery {
+	if !final && now.Sub(r.last) < progressEvery {
 		return
 	}
-	sp.last = now
-	sp.p.Progress = progressAt(sp.p.Done, sp.p.Total, sp.start, now)
-	sp.fn(sp.p)
+	r.last = now
+	r.p.Progress = progressAt(r.p.Done, r.p.Total, r.start, now)
+	r.progress(r.p)
+}
+
+// finish returns the result, its lists sorted, with err, or else the
+// error that sums up the failures.
+func (r *syncReport) finish(err error) (SyncResult, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res := r.res
+	byPath := func(a, b SyncItem) int { return strings.Compare(a.Path, b.Path) }
+	slices.SortFunc(res.CopiedItems, byPath)
+	slices.SortFunc(res.DeletedItems, byPath)
+	slices.SortFunc(res.SkippedItems, byPath)
+	slices.SortStableFunc(res.Failures, func(a, b KeyError) int { return strings.Compare(a.Key, b.Key) })
+	if err != nil || len(res.Failures) == 0 {
+		return res, err
+	}
+	first := res.Failures[0]
+	total := res.Copied.Files + res.Deleted.Files + res.Failed.Files
+	return res, batchErr("Sync", r.s.bucket.name, res.Failed.Files, total, first.Key, first.Err)
 }

@@ -5,69 +5,136 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 )
 
-// syncJob is a file to copy.
+// syncJob is a file to compare or copy.
 type syncJob struct {
 	SyncItem
-	err error
+	check bool // compare the contents first (Checksum)
 }
 
-// syncPlan is what Sync is to do, as far as the listings tell.
-type syncPlan struct {
-	copies    []syncJob  // with their Reason
-	checks    []syncJob  // to compare by content before copying
-	deletes   []SyncItem // extraneous at the destination
-	unchanged int
-	failed    []KeyError
+// syncAction is what the join decided for one path.
+type syncAction uint8
+
+const (
+	actCopy      syncAction = iota // copy item (with its Reason)
+	actCheck                       // compare item by content, then copy it if it differs
+	actUnchanged                   // nothing to do
+	actSkip                        // report item as skipped
+	actMkdir                       // create the directory of a marker
+	actFail                        // report err at item
+	actDelete                      // collect del, for after the listings
+)
+
+// syncDecision is the join's decision for one path.
+type syncDecision struct {
+	act  syncAction
+	item SyncItem
+	err  KeyError   // actFail
+	del  syncDelete // actDelete
+	// incomplete, with actFail: part of the source could not be listed,
+	// so nothing may be deleted.
+	incomplete bool
 }
 
-// plan compares the listings of the two sides, in path order.
-func (s *syncer) plan(src, dst *syncListing) syncPlan {
-	var pl syncPlan
-	for _, p := range slices.Sorted(maps.Keys(src.files)) {
-		f := src.files[p]
-		item := SyncItem{Path: p, Size: f.size}
-		if err := s.writable(p); err != nil {
-			pl.failed = append(pl.failed, s.itemErr(p, s.copyStep(), err, true))
+// join merges the sorted streams of the two sides and decides, path by
+// path, what to do, handing each decision to do on its own goroutine. It
+// returns when both listings have ended, or at the first listing error or
+// cancellation.
+func (s *syncer) join(ctx context.Context, src, dst *syncStream, do func(syncDecision)) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		a, err := src.head()
+		if err != nil {
+			return err
+		}
+		b, err := dst.head()
+		if err != nil {
+			return err
+		}
+		// A part of a side that could not be listed is reported when met.
+		if a != nil && a.kind == syncListErr {
+			do(syncDecision{act: actFail, item: SyncItem{Path: a.path}, err: s.itemErr(a.path, "list", a.err, false), incomplete: a.incomplete})
+			src.pop()
 			continue
 		}
-		d, ok := dst.files[p]
+		if b != nil && b.kind == syncListErr {
+			do(syncDecision{act: actFail, item: SyncItem{Path: b.path}, err: s.itemErr(b.path, "list", b.err, false)})
+			dst.pop()
+			continue
+		}
+		c := 0
 		switch {
-		case !ok:
-			item.Reason = syncNew
-		case f.size != d.size:
-			item.Reason = syncSize
-		case s.opts.Checksum:
-			pl.checks = append(pl.checks, syncJob{SyncItem: item})
-			continue
-		case f.mtime.Truncate(time.Second).After(d.mtime.Truncate(time.Second)):
-			item.Reason = syncNewer
+		case a == nil && b == nil:
+			return nil
+		case a == nil:
+			c = 1
+		case b == nil:
+			c = -1
 		default:
-			pl.unchanged++
-			continue
+			c = strings.Compare(a.path, b.path)
 		}
-		pl.copies = append(pl.copies, syncJob{SyncItem: item})
-	}
-	if !s.opts.Delete || src.incomplete {
-		return pl
-	}
-	skipped := make(map[string]bool, len(src.skipped))
-	for _, it := range src.skipped {
-		skipped[it.Path] = true
-	}
-	for _, p := range slices.Sorted(maps.Keys(dst.files)) {
-		if _, ok := src.files[p]; !ok && !skipped[p] {
-			pl.deletes = append(pl.deletes, SyncItem{Path: p, Size: max(dst.files[p].size, 0)})
+		switch {
+		case c < 0:
+			do(s.decide(a, nil))
+			src.pop()
+		case c > 0:
+			if s.opts.Delete {
+				do(syncDecision{act: actDelete, del: syncDelete{path: b.path, etag: b.etag, size: max(b.size, 0)}})
+			}
+			dst.pop()
+		default:
+			do(s.decide(a, b))
+			src.pop()
+			dst.pop()
 		}
 	}
-	return pl
+}
+
+// decide decides for the source entry a, which the destination holds as
+// b (nil if it does not).
+func (s *syncer) decide(a, b *syncEntry) syncDecision {
+	item := SyncItem{Path: a.path, Size: a.size}
+	switch a.kind {
+	case syncSkip:
+		// Skipped, it is not deleted either.
+		item.Reason = a.reason
+		return syncDecision{act: actSkip, item: item}
+	case syncMarker:
+		return syncDecision{act: actMkdir, item: item}
+	}
+	if err := s.writable(a.path); err != nil {
+		return syncDecision{act: actFail, item: item, err: s.itemErr(a.path, s.copyStep(), err, true)}
+	}
+	act := actCopy
+	switch {
+	case b == nil:
+		item.Reason = syncNew
+	case a.size != b.size:
+		item.Reason = syncSize
+	case s.opts.Checksum && !s.opts.NoClobber:
+		if s.src.b != nil && s.dst.b != nil && a.etag != "" && a.etag == b.etag {
+			// Equal ETags mean equal content; different ones prove
+			// nothing, and need the HEADs.
+			return syncDecision{act: actUnchanged, item: item}
+		}
+		act = actCheck
+	case a.mtime.Truncate(time.Second).After(b.mtime.Truncate(time.Second)):
+		item.Reason = syncNewer
+	default:
+		return syncDecision{act: actUnchanged, item: item}
+	}
+	if b != nil && s.opts.NoClobber {
+		item.Reason = syncExists
+		return syncDecision{act: actSkip, item: item}
+	}
+	return syncDecision{act: act, item: item}
 }
 
 // writable reports why the path p cannot be written at the destination,
@@ -125,6 +192,9 @@ func (s *syncer) sameContent(ctx context.Context, p string) (bool, error) {
 func localMatches(root *os.Root, p string, info ObjectInfo) (bool, error) {
 	cs, want := fullChecksumOf(info)
 	md5want := ""
+	if cs == nil && info.SSECustomerKeyMD5 != "" {
+		return false, nil // an SSE-C object's ETag is not an MD5 of its content
+	}
 	if cs == nil {
 		if md5want = etagMD5(info.ETag); md5want == "" {
 			return false, nil
@@ -183,8 +253,9 @@ func sameObject(a, b ObjectInfo) bool {
 	}
 	// Equal ETags mean equal content, also for multipart ones (the MD5 of
 	// the parts' MD5s); different ones prove nothing, and count as
-	// different.
-	return a.ETag != "" && a.ETag == b.ETag
+	// different. SSE-C ETags are not MD5s of the content, and prove
+	// nothing either.
+	return a.ETag != "" && a.ETag == b.ETag && a.SSECustomerKeyMD5 == "" && b.SSECustomerKeyMD5 == ""
 }
 
 // fullSums returns the checksums of the whole content of an object.

@@ -40,6 +40,9 @@ type TransferOptions struct {
 	Progress func(Progress)
 	// Put applies to uploads as to Put.
 	Put *PutOptions
+	// OnFile, if set, is called by DownloadAll for each key, once it is
+	// downloaded (err nil) or has failed, from one goroutine at a time.
+	OnFile func(key string, info ObjectInfo, err error)
 }
 
 // progress counts bytes and calls the callback, throttled.
@@ -319,11 +322,14 @@ func renameOp(err error, op string) error {
 	return &c
 }
 
-// DownloadResult is the outcome of DownloadAll.
+// DownloadResult is the outcome of DownloadAll. It does not grow with the
+// number of keys: Failed keeps the first 1,000 failures, FailedFiles
+// counts them all, and TransferOptions.OnFile sees each key.
 type DownloadResult struct {
-	Downloaded int
-	Bytes      int64
-	Failed     []KeyError
+	Downloaded  int
+	Bytes       int64
+	Failed      []KeyError
+	FailedFiles int
 }
 
 // DownloadAll downloads every object under the handle into the local
@@ -335,6 +341,15 @@ type DownloadResult struct {
 // is written, flushed and renamed into place as Download does it. Directory
 // markers ("dir/") become directories. The error is non-nil if anything
 // failed.
+//
+// Downloads start while the listing continues, Concurrency/2 files at
+// once (each in up to Concurrency ranges), so memory does not grow with
+// the number of keys. Progress reports as Total the bytes listed so far,
+// which grows until the listing ends; the last call has the whole. If the
+// listing fails, the downloads in flight are cancelled and DownloadAll
+// returns the listing's error; the files already in place stay.
+// Cancelling ctx stops DownloadAll promptly: the files in flight fail
+// with ctx's error, and the keys not yet started are not reported.
 func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOptions) (DownloadResult, error) {
 	var res DownloadResult
 	if b.err != nil {
@@ -350,70 +365,88 @@ func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOpti
 	defer root.Close()
 	opts = cmp.Or(opts, &TransferOptions{})
 	fileOpts := *opts
-	fileOpts.Progress = nil
+	fileOpts.Progress, fileOpts.OnFile = nil, nil
 	var (
-		mu  sync.Mutex
-		wg  sync.WaitGroup
-		sem = make(chan struct{}, max(cmp.Or(opts.Concurrency, b.c.concurrency)/2, 1))
+		mu    sync.Mutex
+		total atomic.Int64
+		first KeyError
 	)
-	failed := func(key string, err error) {
+	pr := newProgress(opts.Progress, 0)
+	report := func(key string, info ObjectInfo, err error) {
 		mu.Lock()
-		res.Failed = append(res.Failed, KeyError{Key: key, Err: err})
-		mu.Unlock()
-	}
-	var total int64
-	var objs []ObjectInfo
-	for obj, err := range b.List(ctx, nil) {
+		defer mu.Unlock()
 		if err != nil {
-			return res, err
+			if res.FailedFiles == 0 {
+				first = KeyError{Key: key, Err: err}
+			}
+			res.FailedFiles++
+			if len(res.Failed) < maxSyncFailed {
+				res.Failed = append(res.Failed, KeyError{Key: key, Err: err})
+			}
+		} else {
+			res.Downloaded++
+			res.Bytes += info.Size
 		}
-		objs = append(objs, obj)
-		total += obj.Size
+		if opts.OnFile != nil {
+			opts.OnFile(key, info, err)
+		}
 	}
-	pr := newProgress(opts.Progress, total)
-	for _, obj := range objs {
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pool := newFanOut(lctx, max(cmp.Or(opts.Concurrency, b.c.concurrency)/2, 1))
+	var listErr error
+	for obj, err := range b.List(lctx, nil) {
+		if err != nil {
+			listErr = err
+			break
+		}
+		total.Add(obj.Size)
+		if pr != nil {
+			pr.mu.Lock()
+			pr.total = total.Load()
+			pr.mu.Unlock()
+		}
 		name, err := localName(obj.Key)
 		if err != nil {
-			failed(obj.Key, b.fail("DownloadAll", b.prefix+obj.Key, err))
+			report(obj.Key, obj, b.fail("DownloadAll", b.prefix+obj.Key, err))
 			continue
 		}
 		if obj.IsDir {
 			if err := root.MkdirAll(name, 0o777); err != nil {
-				failed(obj.Key, b.fail("DownloadAll", b.prefix+obj.Key, err))
+				report(obj.Key, obj, b.fail("DownloadAll", b.prefix+obj.Key, err))
 			}
 			continue
 		}
 		if d := path.Dir(name); d != "." {
 			if err := root.MkdirAll(d, 0o777); err != nil {
-				failed(obj.Key, b.fail("DownloadAll", b.prefix+obj.Key, err))
+				report(obj.Key, obj, b.fail("DownloadAll", b.prefix+obj.Key, err))
 				continue
 			}
 		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			failed(obj.Key, b.fail("DownloadAll", b.prefix+obj.Key, ctx.Err()))
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
+		if !pool.Go(func(ctx context.Context) {
 			info, err := b.downloadTo(ctx, "DownloadAll", obj.Key, root, name, &fileOpts)
 			if err != nil {
-				failed(obj.Key, err)
+				report(obj.Key, info, err)
 				return
 			}
-			mu.Lock()
-			res.Downloaded++
-			res.Bytes += info.Size
-			mu.Unlock()
+			report(obj.Key, info, nil)
 			pr.add(info.Size, false)
-		})
+		}) {
+			break
+		}
 	}
-	wg.Wait()
+	if listErr != nil {
+		cancel()
+	}
+	pool.Wait()
 	pr.add(0, true)
-	if len(res.Failed) > 0 {
-		f := res.Failed[0]
-		return res, batchErr("DownloadAll", b.name, len(res.Failed), len(objs), f.Key, f.Err)
+	switch {
+	case ctx.Err() != nil:
+		return res, b.fail("DownloadAll", "", ctx.Err())
+	case listErr != nil:
+		return res, listErr
+	case res.FailedFiles > 0:
+		return res, batchErr("DownloadAll", b.name, res.FailedFiles, res.Downloaded+res.FailedFiles, first.Key, first.Err)
 	}
 	return res, nil
 }

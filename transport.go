@@ -3,6 +3,7 @@ package s3kit
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 )
 
 // maxRedirects is how many same-origin redirects one request follows, as
@@ -22,12 +26,12 @@ const maxRedirects = 10
 // or a copy of the caller's (so that the caller's value is never changed)
 // with s3kit's redirect policy when it has none of its own. Either way
 // every response goes through the stall watchdog.
-func newHTTPClient(hc *http.Client, concurrency int, insecure bool, stall time.Duration) *http.Client {
+func newHTTPClient(hc *http.Client, concurrency int, insecure bool, roots *x509.CertPool, stall time.Duration) *http.Client {
 	var c http.Client
 	if hc != nil {
 		c = *hc
 	} else {
-		c.Transport = newTransport(concurrency, insecure)
+		c.Transport = newTransport(concurrency, insecure, roots)
 	}
 	if c.CheckRedirect == nil {
 		c.CheckRedirect = checkRedirect
@@ -44,8 +48,9 @@ func newHTTPClient(hc *http.Client, concurrency int, insecure bool, stall time.D
 // connections per host for its concurrency (net/http keeps 2 by default, so
 // parallel requests would otherwise open and close connections), and no
 // transparent gzip, which would hand out decompressed bytes of objects
-// stored with Content-Encoding: gzip.
-func newTransport(concurrency int, insecure bool) *http.Transport {
+// stored with Content-Encoding: gzip. roots, if not nil, replace the
+// system's certificate authorities.
+func newTransport(concurrency int, insecure bool, roots *x509.CertPool) *http.Transport {
 	// A program may have replaced http.DefaultTransport (tracing,
 	// logging); start from its settings only if it is still a Transport.
 	t, ok := http.DefaultTransport.(*http.Transport)
@@ -60,13 +65,31 @@ func newTransport(concurrency int, insecure bool) *http.Transport {
 	t.IdleConnTimeout = 90 * time.Second
 	t.DisableCompression = true
 	t.ExpectContinueTimeout = time.Second
-	if insecure {
+	if insecure || roots != nil {
 		if t.TLSClientConfig == nil {
 			t.TLSClientConfig = &tls.Config{}
 		}
-		t.TLSClientConfig.InsecureSkipVerify = true
+		t.TLSClientConfig.InsecureSkipVerify = insecure
+		if roots != nil {
+			t.TLSClientConfig.RootCAs = roots
+		}
 	}
 	return t
+}
+
+// sdkRootCAs returns the certificate authorities the SDK's configuration
+// loader put into the HTTP client it built, which it does only for a CA
+// bundle (AWS_CA_BUNDLE, or ca_bundle in the profile): s3kit uses its own
+// client, and would otherwise ignore the bundle. nil means none.
+func sdkRootCAs(hc aws.HTTPClient) *x509.CertPool {
+	bc, ok := hc.(*awshttp.BuildableClient)
+	if !ok {
+		return nil
+	}
+	if tc := bc.GetTransport().TLSClientConfig; tc != nil {
+		return tc.RootCAs
+	}
+	return nil
 }
 
 // checkRedirect is the redirect policy of s3kit's http.Client. It is

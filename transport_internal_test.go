@@ -56,7 +56,7 @@ func TestStallTransportUpload(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	tr := &http.Transport{Proxy: nil}
 	defer tr.CloseIdleConnections()
-	c := newHTTPClient(&http.Client{Transport: tr}, 1, false, timeout)
+	c := newHTTPClient(&http.Client{Transport: tr}, 1, false, nil, timeout)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	const size = 64 << 20 // far more than the client's send buffer
@@ -110,7 +110,7 @@ func TestStallTransportSlowUpload(t *testing.T) {
 	defer srv.Close()
 
 	const timeout = 300 * time.Millisecond
-	c := newHTTPClient(nil, 1, false, timeout)
+	c := newHTTPClient(nil, 1, false, nil, timeout)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	// Ten pauses of a third of the timeout: three timeouts in all.
@@ -140,7 +140,7 @@ func (c *idleCounter) CloseIdleConnections() { c.closed++ }
 
 func TestStallTransportCloseIdleConnections(t *testing.T) {
 	base := &idleCounter{RoundTripper: http.DefaultTransport}
-	newHTTPClient(&http.Client{Transport: base}, 1, false, time.Second).CloseIdleConnections()
+	newHTTPClient(&http.Client{Transport: base}, 1, false, nil, time.Second).CloseIdleConnections()
 	if base.closed != 1 {
 		t.Fatalf("CloseIdleConnections reached the caller's transport %d times, want 1", base.closed)
 	}

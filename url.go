@@ -3,9 +3,11 @@ package s3kit
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -70,7 +72,13 @@ import (
 //     (the PutOptions fields of the same names), as by
 //     [Bucket.WithPutDefaults]: Put and its variants, NewWriter, Upload,
 //     PresignPut, and, for acl, storage_class, sse and sse_kms_key_id,
-//     copies.
+//     copies. An acl other than private or bucket-owner-full-control
+//     costs one GetBucketOwnershipControls request when the URL is opened
+//     (check_bucket=false does not skip it), and where the bucket has
+//     object ACLs disabled or the store has none (MinIO, versitygw), which
+//     would store the objects private whatever the acl, the open fails
+//     with an error matching errors.ErrUnsupported that points at
+//     [Bucket.SetPublicRead], the way to make a prefix public there.
 //   - check_bucket: false skips the HeadBucket request of OpenBucket and
 //     Create, for a bucket known to exist or for credentials without the
 //     s3:ListBucket permission HeadBucket needs (which is ErrPermission).
@@ -95,7 +103,7 @@ import (
 // files as they are then; its connections are reused across calls. The
 // package keeps the DefaultMaxURLClients most recently used of these
 // Clients; a Client dropped from the cache stays usable by the handles
-// that hold it. OpenBucket, Open, Create and OpenFS are safe for
+// that hold it. OpenBucket, Open, Create, OpenFS and OpenFile are safe for
 // concurrent use. For other settings (retries, memory, concurrency,
 // explicit credentials) use a [URLOpener] with a Config, or make a Client
 // with [New] and use [Client.Bucket].
@@ -137,19 +145,40 @@ func OpenFS(ctx context.Context, rawURL string) (*FS, error) {
 	return defaultOpener.OpenFS(ctx, rawURL)
 }
 
-// defaultOpener opens the URLs of OpenBucket, Open, Create and OpenFS,
+// OpenFile opens the object an s3:// URL names, "s3://BUCKET/KEY[?…]", as
+// a file of the bucket's file-system view, with the flags of os.OpenFile,
+// as [FS.OpenFile] does; perm is ignored. Opened os.O_RDWR, the file is
+// read lazily and written back, whole, on Close (or Sync) only if it was
+// changed, on the condition that the object is still the one seen at open
+// (see [File]); opened os.O_RDONLY it reads through a [Reader];
+// os.O_CREATE|os.O_EXCL creates only if nothing is at the key (fs.ErrExist
+// otherwise). It accepts the URLs and parameters OpenBucket does, the
+// write parameters applying to what the file writes, but the URL must name
+// a key that is a valid FS name (fs.ValidPath: no empty, "." or ".."
+// elements, no leading or trailing "/"), and like OpenBucket's it must come
+// from trusted configuration. Opened for writing, unless check_bucket=false,
+// it checks that the bucket exists with one HeadBucket request. The file
+// keeps ctx for all its requests. Errors of the URL are *Error; those of
+// the open itself are the *fs.PathError of FS.OpenFile.
+func OpenFile(ctx context.Context, rawURL string, flag int, perm fs.FileMode) (*File, error) {
+	return defaultOpener.OpenFile(ctx, rawURL, flag, perm)
+}
+
+// defaultOpener opens the URLs of OpenBucket, Open, Create, OpenFS and
+// OpenFile,
 // which come from trusted configuration: any endpoint and profile.
 var defaultOpener = &URLOpener{AllowEndpoints: []string{"*"}, AllowProfiles: []string{"*"}}
 
 // DefaultMaxURLClients is how many Clients a URLOpener whose MaxClients is
-// 0 keeps, and the package-level OpenBucket, Open, Create and OpenFS keep.
+// 0 keeps, and the package-level OpenBucket, Open, Create, OpenFS and
+// OpenFile keep.
 const DefaultMaxURLClients = 16
 
-// A URLOpener opens s3:// URLs, as OpenBucket, Open, Create and OpenFS do,
-// under rules the program sets: which endpoints, profiles and parameters a
-// URL may name, the Config its Clients start from, and how many Clients
-// it keeps. It is the way to open URLs that come from the users of a
-// service.
+// A URLOpener opens s3:// URLs, as OpenBucket, Open, Create, OpenFS and
+// OpenFile do, under rules the program sets: which endpoints, profiles and
+// parameters a URL may name, the Config its Clients start from, and how
+// many Clients it keeps. It is the way to open URLs that come from the
+// users of a service.
 //
 // Its zero value is ready to use and refuses URLs with an endpoint or a
 // profile parameter, the two that decide where the program's credentials
@@ -259,6 +288,27 @@ func (o *URLOpener) OpenFS(ctx context.Context, rawURL string) (*FS, error) {
 	return b.FS(ctx), nil
 }
 
+// OpenFile is [OpenFile] under the rules of o.
+func (o *URLOpener) OpenFile(ctx context.Context, rawURL string, flag int, perm fs.FileMode) (*File, error) {
+	const op = "OpenFile"
+	// Everything is checked before the bucket is.
+	u, err := parseS3URL(rawURL, true)
+	if err == nil {
+		err = checkOpenFlags(flag)
+	}
+	if err == nil && !fs.ValidPath(u.path) {
+		err = invalidf("key %q is not a file name of the FS view (empty, \".\" or \"..\" elements, or a leading or trailing \"/\"); use Open or Create", u.path)
+	}
+	if err != nil {
+		return nil, &Error{Op: op, Bucket: u.bucket, Err: err}
+	}
+	b, key, err := o.open(ctx, op, rawURL, true, flag&(os.O_WRONLY|os.O_RDWR) != 0)
+	if err != nil {
+		return nil, err
+	}
+	return b.FS(ctx).OpenFile(key, flag, perm)
+}
+
 // Close drops the opener's Clients and closes their idle connections.
 // Handles, Readers, Writers and FSs opened before keep working (they open
 // new connections as they need them). After Close, the opener's methods
@@ -304,6 +354,14 @@ func (o *URLOpener) open(ctx context.Context, op, rawURL string, wantKey, checkB
 		}
 		if !ok {
 			return nil, "", &Error{Op: op, Bucket: u.bucket, Err: ErrBucketNotExist}
+		}
+	}
+	if op != "Open" && u.put.ACL != "" && u.put.ACL != "private" && u.put.ACL != "bucket-owner-full-control" {
+		// Stores without object ACLs take the header and ignore it: say
+		// so here rather than write objects that stay private.
+		if why := c.aclsOff(ctx, u.bucket); why != "" {
+			return nil, "", &Error{Op: op, Bucket: u.bucket, Err: fmt.Errorf("%w: URL parameter acl=%s: %s, so the objects written would not be %s; "+
+				"drop the parameter and make the prefix public with Bucket.SetPublicRead, which uses the bucket policy", errors.ErrUnsupported, u.put.ACL, why, u.put.ACL)}
 		}
 	}
 	if wantKey {

@@ -103,8 +103,13 @@ func validHeaderValue(what, v string) error {
 
 // validMetadata checks user metadata: names are HTTP tokens (sent as
 // x-amz-meta-NAME headers), values printable US-ASCII, at most 2 KiB in all.
+// A name may be given with its header prefix ("x-amz-meta-state", in any
+// case), which is stripped (see metaName); two names that are the same
+// once stripped and compared without regard to case are refused, since S3
+// stores names in lower case and would keep only one of them.
 func validMetadata(m map[string]string) error {
 	total := 0
+	seen := make(map[string]string, len(m))
 	for k, v := range m {
 		if k == "" {
 			return invalidf("metadata name is empty")
@@ -114,15 +119,56 @@ func validMetadata(m map[string]string) error {
 				return invalidf("metadata name %q has %q; names must be HTTP header tokens", k, string(rune(k[i])))
 			}
 		}
+		name := metaName(k)
+		if name == "" {
+			return invalidf("metadata name %q is only the header prefix %s", k, metaPrefix)
+		}
+		if other, dup := seen[strings.ToLower(name)]; dup {
+			a, b := min(k, other), max(k, other) // the same message whatever the map's order
+			return invalidf("metadata names %q and %q are the same name (S3 stores names in lower case, without the %s prefix)", a, b, metaPrefix)
+		}
+		seen[strings.ToLower(name)] = k
 		if err := validHeaderValue("metadata value of "+k, v); err != nil {
 			return err
 		}
-		total += len(k) + len(v)
+		total += len(name) + len(v)
 	}
 	if total > MaxMetadataSize {
 		return invalidf("metadata is %d bytes; the limit is %d", total, MaxMetadataSize)
 	}
 	return nil
+}
+
+// metaPrefix begins the header of each user metadata entry.
+const metaPrefix = "x-amz-meta-"
+
+// metaName returns the metadata name k without the header prefix
+// x-amz-meta- (in any case, repeated or not), which the SDK adds itself:
+// passed on, "x-amz-meta-state" would be stored as
+// x-amz-meta-x-amz-meta-state.
+func metaName(k string) string {
+	for len(k) >= len(metaPrefix) && strings.EqualFold(k[:len(metaPrefix)], metaPrefix) {
+		k = k[len(metaPrefix):]
+	}
+	return k
+}
+
+// sameMetaName reports whether two metadata names name the same entry.
+func sameMetaName(a, b string) bool { return strings.EqualFold(metaName(a), metaName(b)) }
+
+// metaHeaders returns the metadata to send for m, which validMetadata
+// accepted: m itself, or a copy with the names' header prefixes stripped.
+func metaHeaders(m map[string]string) map[string]string {
+	for k := range m {
+		if metaName(k) != k {
+			out := make(map[string]string, len(m))
+			for k, v := range m {
+				out[metaName(k)] = v
+			}
+			return out
+		}
+	}
+	return m
 }
 
 func tokenChar(c byte) bool {

@@ -67,7 +67,7 @@ func TestBadInputSendsNothing(t *testing.T) {
 			{"storage class", "storage class", func() error {
 				return errOf(b.PutString(ctx, "k", "v", &s3kit.PutOptions{StorageClass: "cold storage"}))
 			}},
-			{"presign expiry", "7 days", func() error { _, err := b.PresignGet(ctx, "k", 8*24*time.Hour, nil); return err }},
+			{"presign expiry", "7 days", func() error { _, _, err := b.PresignGet(ctx, "k", 8*24*time.Hour, nil); return err }},
 			{"presign zero expiry", "not positive", func() error { _, _, err := b.PresignPut(ctx, "k", 0, nil); return err }},
 			{"page size", "PageSize", func() error { _, err := b.ListAll(ctx, &s3kit.ListOptions{PageSize: 5000}); return err }},
 			{"pattern", "unterminated", func() error { _, err := b.ListAll(ctx, &s3kit.ListOptions{Pattern: "[x"}); return err }},

@@ -132,6 +132,9 @@ func (b *Bucket) NewWriter(ctx context.Context, key string, opts *WriterOptions)
 	if err := w.opts.PutOptions.validate(); err != nil {
 		return nil, b.fail("NewWriter", full, err)
 	}
+	// The upload's every request, and a HEAD after a lost answer, carry
+	// the write's key.
+	w.b = b.withSSEC(w.opts.SSECustomerKey)
 	if err := w.setup(); err != nil {
 		return nil, b.fail("NewWriter", full, err)
 	}
@@ -471,7 +474,9 @@ func (w *Writer) create() error {
 		ContentEncoding: put.ContentEncoding, ContentLanguage: put.ContentLanguage,
 		SSEKMSKeyId: put.SSEKMSKeyId, ACL: put.ACL, StorageClass: put.StorageClass,
 		ServerSideEncryption: put.ServerSideEncryption, Tagging: put.Tagging,
+		Expires: put.Expires, WebsiteRedirectLocation: put.WebsiteRedirectLocation,
 	}
+	w.b.ssec.apply(in)
 	if w.cs != nil {
 		in.ChecksumAlgorithm = types.ChecksumAlgorithm(w.cs.name)
 		in.ChecksumType = types.ChecksumTypeFullObject
@@ -508,6 +513,7 @@ func (w *Writer) uploadPart(num int32, body io.ReadSeeker, size int64, crc uint6
 		Bucket: aws.String(w.b.name), Key: aws.String(w.full), UploadId: aws.String(w.upload),
 		PartNumber: aws.Int32(num), Body: body, ContentLength: aws.Int64(size),
 	}
+	w.b.ssec.apply(in)
 	res := partRes{crc: crc, size: size}
 	if w.cs != nil {
 		res.checksum = w.cs.encode(crc)
@@ -682,6 +688,7 @@ func (w *Writer) complete() error {
 		IfMatch:         optString(w.opts.IfMatch),
 		IfNoneMatch:     optString(w.opts.IfNoneMatch),
 	}
+	w.b.ssec.apply(in)
 	var sum string
 	if w.cs != nil {
 		sum = w.cs.encode(w.cs.combineAll(pieces))
@@ -729,7 +736,8 @@ func (w *Writer) reconcile(sum string, parts []types.CompletedPart, cause error)
 		if info.Checksums[w.cs.name] != sum || info.ChecksumType != string(types.ChecksumTypeFullObject) {
 			return cause
 		}
-	} else if want := multipartETag(parts); want == "" || strings.ToLower(strings.Trim(info.ETag, `"`)) != want {
+	} else if want := multipartETag(parts); want == "" || w.b.ssec != nil || strings.ToLower(strings.Trim(info.ETag, `"`)) != want {
+		// An SSE-C object's ETag is not made of MD5s.
 		return cause
 	}
 	w.info = info
@@ -790,7 +798,9 @@ func abortUpload(ctx context.Context, b *Bucket, full, id string, settle bool) e
 		if err = b.fail("Writer.Abort", full, err); err != nil && !errors.Is(err, errUploadGone) && !errors.Is(err, ErrNotExist) {
 			return err
 		}
-		_, err = b.c.s3.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(b.name), Key: aws.String(full), UploadId: aws.String(id)})
+		lin := &s3.ListPartsInput{Bucket: aws.String(b.name), Key: aws.String(full), UploadId: aws.String(id)}
+		b.ssec.apply(lin)
+		_, err = b.c.s3.ListParts(ctx, lin)
 		if err = b.fail("Writer.Abort", full, err); errors.Is(err, errUploadGone) || errors.Is(err, ErrNotExist) {
 			if settles >= len(settleAfter) {
 				return nil

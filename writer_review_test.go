@@ -584,10 +584,10 @@ func TestSyncAcrossClientsAtPartBoundaries(t *testing.T) {
 		}
 		res, err := s3kit.Sync(ctx, src, dst, nil)
 		if err != nil {
-			t.Fatalf("Sync: %v (%+v)", err, res.Failed)
+			t.Fatalf("Sync: %v (%+v)", err, res.Failures)
 		}
-		if len(res.Copied) != len(want) {
-			t.Fatalf("copied %d objects of %d", len(res.Copied), len(want))
+		if res.Copied.Files != len(want) {
+			t.Fatalf("copied %d objects of %d", res.Copied.Files, len(want))
 		}
 		for key, data := range want {
 			mustEqualObject(t, ctx, dst, key, data)

@@ -279,7 +279,7 @@ func newSyncClient(b *testing.B, name string, ep Endpoint) syncClient {
 		}
 		return syncClient{sync: func(ctx context.Context, dir, prefix string) (syncRun, error) {
 			res, err := s3kit.Sync(ctx, s3kit.LocalDir(dir), c.b.Prefix(prefix), nil)
-			return syncRun{copied: len(res.Copied)}, err
+			return syncRun{copied: res.Copied.Files}, err
 		}}
 	case "sdk":
 		api := newS3API(ep, false)

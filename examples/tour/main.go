@@ -55,6 +55,7 @@ func run(ctx context.Context, endpoint string) error {
 	if err != nil {
 		return err
 	}
+	defer c.Close()
 
 	name := fmt.Sprintf("s3kit-tour-%d", time.Now().UnixNano()%1e9)
 	if err := c.CreateBucket(ctx, name, nil); err != nil {
@@ -128,7 +129,7 @@ func run(ctx context.Context, endpoint string) error {
 	step("Head", fmt.Sprintf("%s  %s  %d bytes  metadata=%v tags=%v", info.Key, info.ContentType, info.Size, info.Metadata, info.Tags))
 
 	// Presign: a plain HTTP client fetches the object with the URL alone.
-	url, err := b.PresignGet(ctx, "notes/todo.txt", 5*time.Minute, nil)
+	url, _, err := b.PresignGet(ctx, "notes/todo.txt", 5*time.Minute, nil)
 	if err != nil {
 		return err
 	}
@@ -228,12 +229,12 @@ func run(ctx context.Context, endpoint string) error {
 	if err != nil {
 		return err
 	}
-	step("Sync (dir -> site/)", fmt.Sprintf("copied %d files, %d bytes", len(sres.Copied), sres.Bytes))
+	step("Sync (dir -> site/)", fmt.Sprintf("copied %d files, %d bytes", sres.Copied.Files, sres.Copied.Bytes))
 	sres, err = s3kit.Sync(ctx, s3kit.LocalDir(dir), site, nil)
 	if err != nil {
 		return err
 	}
-	step("Sync again", fmt.Sprintf("copied %d, unchanged %d", len(sres.Copied), sres.Unchanged))
+	step("Sync again", fmt.Sprintf("copied %d, unchanged %d", sres.Copied.Files, sres.Unchanged.Files))
 	if err := fsys.RemoveAll("site"); err != nil {
 		return err
 	}

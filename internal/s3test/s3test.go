@@ -16,6 +16,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -65,6 +67,12 @@ type Server struct {
 	AccessKey string
 	SecretKey string
 	Region    string
+	// RootCAs trusts the certificate of a server started by StartTLS, and
+	// CAFile holds that authority's certificate in PEM (as AWS_CA_BUNDLE
+	// names one); nil and "" for one started by Start, which serves plain
+	// HTTP.
+	RootCAs *x509.CertPool
+	CAFile  string
 
 	dir  string // temporary directory holding data, metadata and log
 	log  string // path of the file receiving the server's output
@@ -160,13 +168,18 @@ func Install(ctx context.Context, name string) (string, error) {
 // The directories are kept after Stop if the environment variable
 // S3KIT_KEEP_SERVER_DIRS is "1", for looking at the server's log and data.
 func Start(ctx context.Context, name string) (*Server, error) {
+	return startServer(ctx, name, false)
+}
+
+// startServer is Start, serving HTTPS if tlsOn (see StartTLS).
+func startServer(ctx context.Context, name string, tlsOn bool) (*Server, error) {
 	bin, err := Install(ctx, name)
 	if err != nil {
 		return nil, err
 	}
 	var errs []error
 	for range bindAttempts {
-		s, err := start(ctx, name, bin)
+		s, err := start(ctx, name, bin, tlsOn)
 		if err == nil {
 			return s, nil
 		}
@@ -228,7 +241,7 @@ func keepDirs() bool { return os.Getenv("S3KIT_KEEP_SERVER_DIRS") == "1" }
 var errBind = errors.New("port already in use")
 
 // start makes one attempt at starting the server on a fresh free port.
-func start(ctx context.Context, name, bin string) (_ *Server, err error) {
+func start(ctx context.Context, name, bin string, tlsOn bool) (_ *Server, err error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -324,6 +337,16 @@ func start(ctx context.Context, name, bin string) (_ *Server, err error) {
 	default:
 		return nil, fmt.Errorf("s3test: unknown server %q", name)
 	}
+	if tlsOn {
+		var tlsArgs []string
+		if s.RootCAs, tlsArgs, err = writeCert(dir, name); err != nil {
+			return nil, err
+		}
+		s.CAFile = filepath.Join(dir, "ca.pem")
+		// Global flags, before any subcommand.
+		args = append(tlsArgs, args...)
+		s.Endpoint = "https://" + addr
+	}
 
 	logf, err := os.Create(s.log)
 	if err != nil {
@@ -376,7 +399,7 @@ func (s *Server) waitReady(ctx context.Context, paths []string) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	client := &http.Client{
-		Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true},
+		Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true, TLSClientConfig: &tls.Config{RootCAs: s.RootCAs}},
 		Timeout:   5 * time.Second,
 	}
 	tick := time.NewTicker(25 * time.Millisecond)

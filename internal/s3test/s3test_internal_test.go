@@ -18,7 +18,7 @@ func TestStartReportsEarlyExit(t *testing.T) {
 		t.Fatal(err)
 	}
 	began := time.Now()
-	_, err := start(t.Context(), VersityGW, fake)
+	_, err := start(t.Context(), VersityGW, fake, false)
 	if err == nil {
 		t.Fatal("start succeeded")
 	}

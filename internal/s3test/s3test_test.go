@@ -1,6 +1,8 @@
 package s3test_test
 
 import (
+	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -95,5 +97,36 @@ func TestRepoRoot(t *testing.T) {
 	}
 	if _, err := os.Stat(root + "/scripts/servers.sh"); err != nil {
 		t.Errorf("RepoRoot() = %q, which has no scripts/servers.sh: %v", root, err)
+	}
+}
+
+// A server started by StartTLS serves HTTPS with a certificate that its
+// RootCAs trusts and nothing else does.
+func TestStartTLS(t *testing.T) {
+	for _, name := range s3test.Names() {
+		t.Run(name, func(t *testing.T) {
+			s := s3test.StartTLSTB(t, name)
+			if !strings.HasPrefix(s.Endpoint, "https://127.0.0.1:") || s.RootCAs == nil {
+				t.Fatalf("Endpoint = %q, RootCAs = %v; want https://127.0.0.1:PORT and a pool", s.Endpoint, s.RootCAs)
+			}
+			trusting := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.RootCAs}}}
+			defer trusting.CloseIdleConnections()
+			resp, err := trusting.Get(s.Endpoint + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("unsigned GET / over TLS = %s, want 403", resp.Status)
+			}
+			plain := &http.Client{Transport: &http.Transport{}}
+			defer plain.CloseIdleConnections()
+			_, err = plain.Get(s.Endpoint + "/")
+			var cv *tls.CertificateVerificationError
+			if !errors.As(err, &cv) {
+				t.Errorf("GET without the CA: %v, want a certificate verification error", err)
+			}
+		})
 	}
 }

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/s3kit/s3kit"
+	"github.com/spf13/cobra"
+)
+
+// copyFlags are the flags of cp and mv.
+type copyFlags struct {
+	recursive bool
+	dryRun    bool
+	noClobber bool
+	put       putFlags
+	filter    filterFlags
+}
+
+func (a *app) cpCommand() *cobra.Command { return a.copyCommand("cp", false) }
+
+// copyJob is one copy: a source item and where it goes.
+type copyJob struct {
+	item
+	dst location
+}
+
+func (a *app) copyCommand(name string, move bool) *cobra.Command {
+	var f copyFlags
+	verb := "Copy"
+	if move {
+		verb = "Move"
+	}
+	cmd := &cobra.Command{
+		Use:   name + " [flags] SRC... DST",
+		Short: verb + " files and objects: local to S3, S3 to local, S3 to S3 (server-side), - for stdin/stdout",
+		Long: verb + ` files and objects. SRC and DST are s3://bucket/key, local paths,
+or "-": stdin as the source of one object, stdout as the destination of one.
+Copies between S3 locations are made by the store (multipart above 5 GiB).
+Uploads store the file's modification time as the metadata mtime, as rclone
+does; downloads set it back.
+
+  s3kit ` + name + ` photo.jpg s3://pics/2025/
+  s3kit ` + name + ` -r ./site s3://www/ --cache-control max-age=60
+  s3kit ` + name + ` 's3://logs/2025/**.gz' ./logs/
+  tar c . | s3kit ` + name + ` - s3://backup/home.tar
+
+` + globHelp,
+		Args:              args(cobra.MinimumNArgs(2)),
+		ValidArgsFunction: a.completePath,
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			return a.copy(cmd.Context(), name, move, &f, argv)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVarP(&f.recursive, "recursive", "r", false, "copy directories and prefixes with everything under them")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print what would be done and do nothing")
+	fl.BoolVarP(&f.noClobber, "no-clobber", "n", false, "never overwrite: uploads are create-only, existing files are skipped")
+	f.put.add(fl)
+	f.filter.add(fl, true)
+	return cmd
+}
+
+func (a *app) copy(ctx context.Context, op string, move bool, f *copyFlags, argv []string) error {
+	locs := make([]location, len(argv))
+	for i, s := range argv {
+		l, err := parseLocation(s)
+		if err != nil {
+			return err
+		}
+		locs[i] = l
+	}
+	srcs, dst := locs[:len(locs)-1], locs[len(locs)-1]
+	for _, s := range srcs {
+		switch {
+		case !s.s3 && !dst.s3:
+			return usagef("%s %s %s: one side must be s3://", op, s, dst)
+		case s.std && (len(srcs) > 1 || dst.std || strings.HasSuffix(dst.key, "/") || dst.key == ""):
+			return usagef("%s - DST: stdin goes to one object, s3://bucket/key", op)
+		case s.std && move:
+			return usagef("mv: stdin cannot be moved")
+		}
+	}
+	if dst.std && (len(srcs) > 1 || f.recursive || hasWildcard(srcs[0].key)) {
+		return usagef("%s SRC -: stdout takes one object", op)
+	}
+	if dst.s3 && hasWildcard(dst.key) {
+		return usagef("%s: the destination %s cannot hold a wildcard", op, dst)
+	}
+	for _, s := range srcs {
+		if err := checkSource(s, f.recursive); err != nil {
+			return err
+		}
+	}
+	put, err := f.put.options()
+	if err != nil {
+		return err
+	}
+	filt, err := f.filter.compile()
+	if err != nil {
+		return err
+	}
+
+	dstDir := len(srcs) > 1 || isDirLocation(dst)
+	if dst.std {
+		a.rep.takeStdout()
+	}
+	// The jobs stream from the listings to the workers, so memory stays
+	// flat however many there are; the display's totals grow as they come.
+	jobs := func(yield func(copyJob) bool) {
+		for _, src := range srcs {
+			items, many, err := a.expand(ctx, src, f.recursive, filt)
+			if err != nil {
+				a.rep.fail(op, src.raw, err)
+				continue
+			}
+			for it, err := range items {
+				if err != nil {
+					a.rep.fail(op, src.raw, err)
+					break
+				}
+				d, err := destination(dst, it.rel, dstDir || many)
+				if err != nil {
+					a.rep.done(record{Operation: op, Source: it.loc.raw, Size: max(it.size, 0)}, err, "")
+					continue
+				}
+				a.prog.plan(1, max(it.size, 0))
+				if !yield(copyJob{item: it, dst: d}) {
+					return
+				}
+			}
+		}
+	}
+	forEach(ctx, a.jobs(), jobs, func(j copyJob) {
+		rec := record{Operation: op, Source: j.loc.raw, Destination: j.dst.raw, Size: max(j.size, 0), DryRun: f.dryRun}
+		if f.dryRun {
+			a.rep.done(rec, nil, fmt.Sprintf("(dry run) %s %s %s", op, rec.Source, rec.Destination))
+			return
+		}
+		t := a.prog.begin(j.rel, max(j.size, 0))
+		skipped, err := a.copyOne(ctx, j, move, f.noClobber, put, t)
+		t.end()
+		if err == nil && skipped != "" {
+			rec.Skipped = skipped
+			a.rep.done(rec, nil, fmt.Sprintf("skip %s %s: %s", rec.Source, rec.Destination, skipped))
+			return
+		}
+		a.rep.done(rec, err, fmt.Sprintf("%s %s %s", op, rec.Source, rec.Destination))
+	})
+	return nil
+}
+
+// isDirLocation reports whether l names a directory or prefix that items
+// go under, rather than one file or object.
+func isDirLocation(l location) bool {
+	switch {
+	case l.std:
+		return false
+	case l.s3:
+		return l.key == "" || strings.HasSuffix(l.key, "/")
+	}
+	if strings.HasSuffix(l.local, string(filepath.Separator)) || strings.HasSuffix(l.local, "/") {
+		return true
+	}
+	st, err := os.Stat(l.local)
+	return err == nil && st.IsDir()
+}
+
+// destination names the destination of the item rel: dst itself, or rel
+// under dst when dst is a directory. A local name outside dst is refused
+// as the library refuses it (ErrInsecurePath).
+func destination(dst location, rel string, dir bool) (location, error) {
+	if !dir || dst.std {
+		return dst, nil
+	}
+	if dst.s3 {
+		d := dst
+		d.key = joinKey(dst.key, rel)
+		d.raw = s3URL(dst.bucket, d.key)
+		return d, nil
+	}
+	local := filepath.FromSlash(rel)
+	if !filepath.IsLocal(local) || strings.Contains(rel, `\`) {
+		return location{}, fmt.Errorf("%q: %w: it would be written outside %s", rel, s3kit.ErrInsecurePath, dst.local)
+	}
+	p := filepath.Join(dst.local, local)
+	return location{raw: p, local: p}, nil
+}
+
+// copyOne makes the copy j and, for a move, deletes its source. It returns
+// why it skipped the copy, if it did.
+func (a *app) copyOne(ctx context.Context, j copyJob, move, noClobber bool, put *s3kit.PutOptions, t *transfer) (skipped string, err error) {
+	src, dst := j.loc, j.dst
+	topts := &s3kit.TransferOptions{Progress: func(p s3kit.Progress) { t.update(p.Done) }}
+	switch {
+	case src.std:
+		err := a.uploadStream(ctx, dst, put, noClobber, t)
+		if noClobber && errors.Is(err, s3kit.ErrExist) {
+			return "exists", nil
+		}
+		return "", err
+	case dst.std:
+		return "", a.downloadStream(ctx, src, nil, t)
+	case !src.s3: // local to S3
+		b, err := a.bucket(ctx, dst)
+		if err != nil {
+			return "", err
+		}
+		p := withMtime(put, formatMtime(j.mtime))
+		if noClobber {
+			c := *p
+			c.IfNoneMatch = "*"
+			p = &c
+		}
+		topts.Put = p
+		if _, err := b.Upload(ctx, src.local, dst.key, topts); err != nil {
+			if noClobber && errors.Is(err, s3kit.ErrExist) {
+				return "exists", nil
+			}
+			return "", err
+		}
+		if move {
+			return "", os.Remove(src.local)
+		}
+		return "", nil
+	case !dst.s3: // S3 to local
+		if noClobber {
+			if _, err := os.Lstat(dst.local); err == nil {
+				return "exists", nil
+			}
+		}
+		b, err := a.bucket(ctx, src)
+		if err != nil {
+			return "", err
+		}
+		info, err := b.Download(ctx, src.key, dst.local, topts)
+		if err != nil {
+			return "", err
+		}
+		if err := setMtime(dst.local, info); err != nil {
+			return "", err
+		}
+		if move {
+			return "", b.Delete(ctx, src.key)
+		}
+		return "", nil
+	}
+	// S3 to S3, by the store.
+	b, err := a.bucket(ctx, src)
+	if err != nil {
+		return "", err
+	}
+	copts := &s3kit.CopyOptions{
+		DestBucket:   dst.bucket,
+		Tags:         put.Tags,
+		ACL:          put.ACL,
+		StorageClass: put.StorageClass,
+		SSE:          put.SSE,
+		NoClobber:    noClobber,
+	}
+	if put.ContentType != "" || put.CacheControl != "" || put.Metadata != nil {
+		copts.ReplaceMetadata = true
+		copts.Metadata, copts.ContentType, copts.CacheControl = put.Metadata, put.ContentType, put.CacheControl
+	}
+	if move {
+		err = b.Move(ctx, src.key, dst.key, copts)
+	} else {
+		_, err = b.Copy(ctx, src.key, dst.key, copts)
+	}
+	if noClobber && errors.Is(err, s3kit.ErrExist) {
+		return "exists", nil
+	}
+	if err == nil {
+		t.update(max(j.size, 0))
+	}
+	return "", err
+}
+
+// setMtime sets the modification time of a downloaded file from the
+// object's mtime metadata, as rclone stores it; without it the library
+// has set the object's LastModified.
+func setMtime(path string, info s3kit.ObjectInfo) error {
+	mt, ok := parseMtime(info.Metadata[mtimeKey])
+	if !ok {
+		return nil
+	}
+	return os.Chtimes(path, mt, mt)
+}
+
+// uploadStream uploads stdin to dst through a Writer. On any failure, an
+// interrupt included, the Writer is aborted: no object and no multipart
+// upload are left.
+func (a *app) uploadStream(ctx context.Context, dst location, put *s3kit.PutOptions, noClobber bool, t *transfer) error {
+	b, err := a.bucket(ctx, dst)
+	if err != nil {
+		return err
+	}
+	opts := &s3kit.WriterOptions{PutOptions: *put}
+	if noClobber {
+		opts.IfNoneMatch = "*"
+	}
+	w, err := b.NewWriter(ctx, dst.key, opts)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	if _, err := w.ReadFrom(&countingReader{r: a.stdin, t: t}); err != nil {
+		return err
+	}
+	return w.Close()
+}
+
+// downloadStream writes the object src to stdout, in order, through the
+// library's Reader with its parallel ranges.
+func (a *app) downloadStream(ctx context.Context, src location, opts *s3kit.ReaderOptions, t *transfer) error {
+	b, err := a.bucket(ctx, src)
+	if err != nil {
+		return err
+	}
+	r, err := b.NewReader(ctx, src.key, opts)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	_, err = r.WriteTo(&countingWriter{w: a.stdout, t: t})
+	return err
+}
+
+type countingReader struct {
+	r io.Reader
+	t *transfer
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.t.update(c.n)
+	return n, err
+}
+
+type countingWriter struct {
+	w io.Writer
+	t *transfer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	c.t.update(c.n)
+	return n, err
+}
