@@ -249,7 +249,7 @@ func runSyncChild() error {
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(SyncReport{Copied: len(res.Copied), Unchanged: res.Unchanged, Failed: len(res.Failed)})
+	return json.NewEncoder(os.Stdout).Encode(SyncReport{Copied: res.Copied.Files, Unchanged: res.Unchanged.Files, Failed: res.Failed.Files})
 }
 
 // NullServerStats returns the requests a null server has served so far.
