@@ -126,14 +126,15 @@ func (r *report) writeProcDownload(w io.Writer) {
 	if len(sets) == 0 {
 		return
 	}
+	hasBase := r.baseline != nil && r.baseline.hasAny("ProcDownload")
 	p("### Download of one object, whole processes: targets throughput ≥ the best peer, CPU ≤ the best peer's\n\n")
 	p("Each client at its defaults: `tm` is transfermanager's `DownloadObject` into the file (an `io.WriterAt`; to a plain `io.Writer` it is not measured: its `GetObject` v0.4.1 deadlocks on large multipart objects, aws/aws-sdk-go-v2#3552), `minio` minio-go (`FGetObject`; `GetObject` copied to the writer), `sdk` one plain `GetObject` of the whole object copied to the file or writer. Objects of 1 part (one PUT) and of 8 MiB parts. \"to=file\" writes a file on the local disk, deleted after each run; \"to=writer\" an `io.Writer` that discards.\n\n")
 	p("| to | parts | server | s3kit MB/s | best peer MB/s | ÷ | throughput | s3kit CPU-s | lowest peer CPU-s | ÷ | CPU | s3kit peak RSS MiB | peers' peak RSS MiB |")
-	if r.baseline != nil {
+	if hasBase {
 		p(" baseline s3kit MB/s | baseline CPU-s | baseline RSS MiB |")
 	}
 	p("\n| --- | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |")
-	if r.baseline != nil {
+	if hasBase {
 		p(" ---: | ---: | ---: |")
 	}
 	p("\n")
@@ -174,7 +175,7 @@ func (r *report) writeProcDownload(w io.Writer) {
 			r.cell(r.rs, sk, "cpu-s", "%.2f"), cpv, cp, rc,
 			verdict(rc <= 1, fmt.Sprintf("%.0f%% more CPU", (rc-1)*100)),
 			r.cell(r.rs, sk, "peak-RSS-MiB", "%.0f"), strings.Join(rss, ", "))
-		if r.baseline != nil {
+		if hasBase {
 			p(" %s | %s | %s |", r.cell(r.baseline, sk, "MB/s", "%.0f"), r.cell(r.baseline, sk, "cpu-s", "%.2f"), r.cell(r.baseline, sk, "peak-RSS-MiB", "%.0f"))
 		}
 		p("\n")
@@ -198,14 +199,15 @@ func (r *report) writeSyncScale(w io.Writer) {
 	if len(sets) == 0 {
 		return
 	}
+	hasBase := r.baseline != nil && r.baseline.hasAny("SyncScale")
 	p("### Sync at scale: targets peak RSS ≤ 100 MiB at every size and flat from 10k to 1M; ⌈N/1,000⌉ LISTs and no HEAD for a no-op\n\n")
 	p("A local tree of N files of 0 to 16 bytes (1,000 to a directory) on tmpfs, synced to the null server, each tool at its defaults, a process per sync: \"noop\" to the server's synthetic twin of the tree (same sizes, LastModified equal to the files' times: nothing to copy, so what is measured is listing both sides and comparing), \"first\" to an empty prefix (every file uploaded). Requests are those the server counted during the sync. `s5cmd sync`, `rclone sync` (an on-the-fly `:s3:` remote, provider Other), `aws s3 sync` (aws CLI v1, Debian/pyenv); endpoint and credentials from flags and the environment, HOME empty.\n\n")
 	p("| keys | op | client | keys/s | wall-s | CPU-s | peak RSS MiB | LISTs | HEADs | PUTs | GETs |")
-	if r.baseline != nil {
+	if hasBase {
 		p(" baseline keys/s | baseline RSS MiB | baseline LISTs/HEADs |")
 	}
 	p("\n| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-	if r.baseline != nil {
+	if hasBase {
 		p(" ---: | ---: | ---: |")
 	}
 	p("\n")
@@ -224,7 +226,7 @@ func (r *report) writeSyncScale(w io.Writer) {
 				r.cell(r.rs, k, "keys/s", "%.0f"), r.cell(r.rs, k, "wall-s", "%.1f"), r.cell(r.rs, k, "cpu-s", "%.1f"),
 				r.cell(r.rs, k, "peak-RSS-MiB", "%.0f"), r.cell(r.rs, k, "LISTs", "%.0f"), r.cell(r.rs, k, "HEADs", "%.0f"),
 				r.cell(r.rs, k, "PUTs", "%.0f"), r.cell(r.rs, k, "GETs", "%.0f"))
-			if r.baseline != nil {
+			if hasBase {
 				if isS3kit(c) {
 					p(" %s | %s | %s / %s |", r.cell(r.baseline, k, "keys/s", "%.0f"), r.cell(r.baseline, k, "peak-RSS-MiB", "%.0f"),
 						r.cell(r.baseline, k, "LISTs", "%.0f"), r.cell(r.baseline, k, "HEADs", "%.0f"))
@@ -265,7 +267,7 @@ func (r *report) writeSyncScale(w io.Writer) {
 				why = fmt.Sprintf("first sync capped at %d keys (`-aws-first-max`): it uploaded about 10 files/s here", awsFirst)
 			}
 			p("| %s | %s | `%s` | %s | | | | | | | |", pm["keys"], pm["op"], tool, why)
-			if r.baseline != nil {
+			if hasBase {
 				p(" | | |")
 			}
 			p("\n")
@@ -301,14 +303,15 @@ func (r *report) writeFSRange(w io.Writer) {
 	if len(sets) == 0 {
 		return
 	}
+	hasBase := r.baseline != nil && r.baseline.hasAny("FSRange")
 	p("### `http.FileServerFS` over s3kit's FS: a 1 MiB range of a large object (null server)\n\n")
 	p("One `Range: bytes=` request for 1 MiB from the middle of the object, through `http.FileServerFS(bucket.FS(ctx))`; the bytes of object content the null server sent for it (counted as written to the connection, half a second after the response ended, so that ranges cancelled by the file's Close are counted as far as they went).\n\n")
 	p("| object | parts | fetched MiB | fetched ÷ served | GETs | HEADs |")
-	if r.baseline != nil {
+	if hasBase {
 		p(" baseline fetched MiB | baseline GETs |")
 	}
 	p("\n| --- | ---: | ---: | ---: | ---: | ---: |")
-	if r.baseline != nil {
+	if hasBase {
 		p(" ---: | ---: |")
 	}
 	p("\n")
@@ -317,7 +320,7 @@ func (r *report) writeFSRange(w io.Writer) {
 		k := key{"FSRange", params, "s3kit"}
 		p("| %s | %s | %s | %s | %s | %s |", pm["size"], pm["parts"], r.cell(r.rs, k, "fetched-MiB", "%.1f"), r.cell(r.rs, k, "fetched/served", "%.1f"),
 			r.cell(r.rs, k, "GETs", "%.0f"), r.cell(r.rs, k, "HEADs", "%.0f"))
-		if r.baseline != nil {
+		if hasBase {
 			p(" %s | %s |", r.cell(r.baseline, k, "fetched-MiB", "%.1f"), r.cell(r.baseline, k, "GETs", "%.0f"))
 		}
 		p("\n")
