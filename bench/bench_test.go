@@ -37,6 +37,7 @@ func TestMain(m *testing.M) {
 		// and read by cmd/benchreport.
 		fmt.Printf("tuned-equal: part=%s concurrency=%d idle-conns=%d checksum=%s payload=unsigned\n",
 			FormatSize(TunedPartSize), TunedConcurrency, TunedIdleConns, TunedChecksum)
+		fmt.Printf("scale-aws-max-keys: %d\nscale-aws-first-max-keys: %d\nscale-s5cmd-max-keys: %d\nscale-first-max-keys: %d\n", *flagAWSMax, *flagAWSFirstMax, *flagS5cmdMax, *flagFirstMax)
 	}
 	code := m.Run()
 	env.close()
@@ -106,11 +107,17 @@ func (e *benchEnv) server(tb testing.TB, name string) *Server {
 	switch name {
 	case "null":
 		// Objects cost the null server nothing: all of them at start.
-		s, err = StartNull(ctx, *flagKeys, []Object{e.seedObject(tb, bigKey), e.seedObject(tb, smallKey)})
+		objs := []Object{e.seedObject(tb, bigKey), e.seedObject(tb, smallKey)}
+		for _, parts := range downloadParts(tb) {
+			objs = append(objs, e.seedObject(tb, downloadKey(parts)))
+		}
+		s, err = StartNull(ctx, *flagKeys, objs)
 	case "versitygw":
 		s, err = StartVersityGW(ctx) // objects seeded on first use
+	case "minio":
+		s, err = StartMinIO(ctx)
 	default:
-		err = fmt.Errorf("unknown server %q (want null or versitygw)", name)
+		err = fmt.Errorf("unknown server %q (want null, versitygw or minio)", name)
 	}
 	if err != nil {
 		if s != nil {
@@ -127,6 +134,11 @@ func (e *benchEnv) server(tb testing.TB, name string) *Server {
 func (e *benchEnv) seedObject(tb testing.TB, key string) Object {
 	if key == bigKey {
 		return Object{Key: bigKey, Size: largeSize(tb), PartSize: seedPartSize}
+	}
+	for _, parts := range downloadParts(tb) {
+		if key == downloadKey(parts) {
+			return downloadObject(tb, parts)
+		}
 	}
 	return Object{Key: smallKey, Size: smallSize}
 }

@@ -51,6 +51,14 @@ func (r *patternReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// patternReaderAt reads the null server's object content at any offset.
+type patternReaderAt struct{}
+
+func (patternReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	FillPattern(p, off)
+	return len(p), nil
+}
+
 // CountingWriter counts and discards what is written to it. It is only an
 // io.Writer (no ReaderFrom), so a client sees a plain writer.
 type CountingWriter struct{ N int64 }

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"bytes"
+	"crypto/md5"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -29,6 +31,17 @@ import (
 //   - ListObjectsV2 returns a canned listing of ListKeys keys (see ListKey),
 //     paginated, pages rendered once and then served from memory. Objects
 //     written to the server do not appear in it.
+//   - Under a prefix "scale/N/" it holds a synthetic tree of N objects
+//     (ScalePath, ScaleSize, ScaleContent, ScaleModTime): listed (with or
+//     without the delimiter "/"), HEAD and GET, computed on every request,
+//     so that a sync of a million keys costs the server no memory. It is
+//     what WriteScaleTree writes locally, so a sync of that tree to it has
+//     nothing to copy.
+//   - Objects written under "discard/RUN/" are kept only until the first
+//     write under another RUN, so that syncs of millions of files to fresh
+//     prefixes do not pile up in the server's memory.
+//   - GET /_bench/stats returns the requests served so far by kind and the
+//     bytes of object content sent (NullStats, as JSON).
 //
 // Whatever else a client asks is answered with 501 NotImplemented, so a
 // client that needs more fails loudly instead of being measured doing
@@ -37,14 +50,59 @@ type NullServer struct {
 	// ListKeys is the number of keys of the canned listing.
 	ListKeys int
 
-	modTime  time.Time
-	reqID    atomic.Uint64
-	gen      atomic.Uint64
-	mu       sync.Mutex
-	objects  map[string]nullObject // by "bucket/key"
-	uploads  map[string]*nullUpload
-	pages    sync.Map // listPageKey -> []byte
-	drainBuf sync.Pool
+	modTime time.Time
+	reqID   atomic.Uint64
+	gen     atomic.Uint64
+	mu      sync.Mutex
+	objects map[string]nullObject // by "bucket/key"
+	// discarded holds the objects written under discardRun, a prefix
+	// "discard/A/B/" (see putObject).
+	discarded  map[string]nullObject
+	discardRun string
+	uploads    map[string]*nullUpload
+	pages      sync.Map // listPageKey -> []byte
+	drainBuf   sync.Pool
+	stats      struct{ list, head, get, put, delete, other, bytesSent atomic.Int64 }
+}
+
+// NullStats counts what a NullServer served.
+type NullStats struct {
+	List, Head, Get, Put, Delete, Other int64 // requests: ListObjectsV2, HEAD and GET of objects, PUT of objects and parts, DELETE of one or more objects, the rest
+	BytesSent                           int64 // of object content, in GET bodies
+}
+
+// Sub returns the requests and bytes of s since the earlier figures o.
+func (s NullStats) Sub(o NullStats) NullStats {
+	return NullStats{s.List - o.List, s.Head - o.Head, s.Get - o.Get, s.Put - o.Put, s.Delete - o.Delete, s.Other - o.Other, s.BytesSent - o.BytesSent}
+}
+
+// Stats returns what the server has served so far.
+func (s *NullServer) Stats() NullStats {
+	st := &s.stats
+	return NullStats{st.list.Load(), st.head.Load(), st.get.Load(), st.put.Load(), st.delete.Load(), st.other.Load(), st.bytesSent.Load()}
+}
+
+// statsPath is where a NullServer answers with its NullStats.
+const statsPath = "/_bench/stats"
+
+// count counts a request by its kind.
+func (s *NullServer) count(r *http.Request, bucket, key string, q map[string][]string) {
+	st := &s.stats
+	_, copySrc := r.Header["X-Amz-Copy-Source"]
+	switch {
+	case key == "" && bucket != "" && r.Method == http.MethodGet && (get(q, "list-type") == "2" || onlyListV1(q)):
+		st.list.Add(1)
+	case key != "" && r.Method == http.MethodHead:
+		st.head.Add(1)
+	case key != "" && r.Method == http.MethodGet && get(q, "uploadId") == "":
+		st.get.Add(1)
+	case key != "" && r.Method == http.MethodPut && !copySrc:
+		st.put.Add(1)
+	case r.Method == http.MethodDelete && key != "" && get(q, "uploadId") == "", r.Method == http.MethodPost && key == "":
+		st.delete.Add(1)
+	default:
+		st.other.Add(1)
+	}
 }
 
 type nullObject struct {
@@ -128,11 +186,18 @@ func (s *NullServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("x-amz-request-id", strconv.FormatUint(s.reqID.Add(1), 16))
 	h.Set("Server", "s3kit-bench-null")
+	if r.URL.Path == statsPath {
+		data, _ := json.Marshal(s.Stats())
+		h.Set("Content-Type", "application/json")
+		w.Write(data)
+		return
+	}
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	bucket, key, _ := strings.Cut(path, "/")
 	q := r.URL.Query()
 	// The SDK names the operation in x-id; it changes nothing.
 	delete(q, "x-id")
+	s.count(r, bucket, key, q)
 	switch {
 	case bucket == "":
 		if r.Method == http.MethodGet {
@@ -168,6 +233,11 @@ func (s *NullServer) serveBucket(w http.ResponseWriter, r *http.Request, bucket 
 			}{})
 			return
 		case get(q, "list-type") == "2":
+			s.listObjectsV2(w, r, bucket, q)
+			return
+		case len(q) == 0 || onlyListV1(q):
+			// ListObjects (version 1): rclone's default for an S3 of
+			// provider Other.
 			s.listObjectsV2(w, r, bucket, q)
 			return
 		}
@@ -227,6 +297,19 @@ func (s *NullServer) serveObject(w http.ResponseWriter, r *http.Request, bucket,
 	notImplemented(w, r)
 }
 
+// onlyListV1 reports whether every query parameter is one of ListObjects
+// version 1.
+func onlyListV1(q map[string][]string) bool {
+	for k := range q {
+		switch k {
+		case "prefix", "delimiter", "marker", "max-keys", "encoding-type":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // onlyResponseOverrides reports whether every query parameter is one of
 // GetObject's response-* overrides, which change nothing here.
 func onlyResponseOverrides(q map[string][]string) bool {
@@ -280,7 +363,19 @@ func echoChecksums(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *NullServer) putObject(w http.ResponseWriter, r *http.Request, bucket, key string) {
-	size, err := s.bodySize(r)
+	var size int64
+	var sum []byte
+	var err error
+	if _, discard := discardRunOf(key); discard && r.Header.Get("x-amz-decoded-content-length") == "" {
+		// The small files of the sync cases get the MD5 ETag of S3, which
+		// rclone checks after each upload; the large objects of the other
+		// cases do not, so that the server spends no CPU on them.
+		h := md5.New()
+		size, err = io.Copy(h, r.Body)
+		sum = h.Sum(nil)
+	} else {
+		size, err = s.bodySize(r)
+	}
 	if err != nil {
 		writeError(w, r, http.StatusBadRequest, "IncompleteBody", err.Error())
 		return
@@ -299,7 +394,17 @@ func (s *NullServer) putObject(w http.ResponseWriter, r *http.Request, bucket, k
 		return
 	}
 	o := nullObject{size: size, etag: s.etag(0)}
-	s.objects[bk] = o
+	if sum != nil {
+		o.etag = fmt.Sprintf("\"%x\"", sum)
+	}
+	if run, ok := discardRunOf(key); ok {
+		if run != s.discardRun {
+			s.discarded, s.discardRun = map[string]nullObject{}, run
+		}
+		s.discarded[bk] = o
+	} else {
+		s.objects[bk] = o
+	}
 	s.mu.Unlock()
 	echoChecksums(w, r)
 	w.Header().Set("ETag", o.etag)
@@ -419,7 +524,14 @@ func (s *NullServer) completeUpload(w http.ResponseWriter, r *http.Request, buck
 func (s *NullServer) getObject(w http.ResponseWriter, r *http.Request, bucket, key string, q map[string][]string) {
 	s.mu.Lock()
 	o, ok := s.objects[bucket+"/"+key]
+	if !ok {
+		o, ok = s.discarded[bucket+"/"+key]
+	}
 	s.mu.Unlock()
+	if _, i, synthetic := parseScaleKey(key); !ok && synthetic {
+		s.getScaleObject(w, r, i)
+		return
+	}
 	if !ok {
 		if r.Method == http.MethodHead {
 			w.WriteHeader(http.StatusNotFound)
@@ -486,6 +598,7 @@ func (s *NullServer) getObject(w http.ResponseWriter, r *http.Request, bucket, k
 		if _, err := w.Write(pattern[i : i+n]); err != nil {
 			return
 		}
+		s.stats.bytesSent.Add(n)
 		off += n
 	}
 }
@@ -529,13 +642,35 @@ func parseRange(h string, size int64) (start, end int64, ok bool) {
 }
 
 type listPageKey struct {
-	bucket, prefix, encoding string
-	from, max                int
+	bucket, prefix, delimiter, encoding string
+	from, max                           int
+	v1                                  bool // ListObjects version 1: markers, not tokens
+}
+
+// keySet is a sorted set of keys the server lists: the canned listing or
+// a synthetic tree.
+type keySet struct {
+	n     int
+	key   func(i int) string
+	size  func(i int) int64
+	etag  func(i int) string
+	mtime time.Time
+	cache bool // pages rendered once and kept
+}
+
+// keySetOf returns the keys listed under prefix: the synthetic tree of a
+// "scale/N/" prefix, else the canned listing.
+func (s *NullServer) keySetOf(prefix string) keySet {
+	if n, ok := parseScalePrefix(prefix); ok {
+		return keySet{n: n, key: func(i int) string { return ScaleKey(n, i) }, size: ScaleSize, etag: scaleETag, mtime: ScaleModTime}
+	}
+	return keySet{n: s.ListKeys, key: ListKey, size: ListSize, etag: func(i int) string { return fmt.Sprintf("%032x", i) }, mtime: s.modTime, cache: true}
 }
 
 func (s *NullServer) listObjectsV2(w http.ResponseWriter, r *http.Request, bucket string, q map[string][]string) {
-	if get(q, "delimiter") != "" {
-		writeError(w, r, http.StatusNotImplemented, "NotImplemented", "the null server lists without a delimiter only")
+	delim := get(q, "delimiter")
+	if delim != "" && delim != "/" {
+		writeError(w, r, http.StatusNotImplemented, "NotImplemented", "the null server lists with the delimiter / or none")
 		return
 	}
 	prefix := get(q, "prefix")
@@ -548,13 +683,24 @@ func (s *NullServer) listObjectsV2(w http.ResponseWriter, r *http.Request, bucke
 		}
 		maxKeys = min(n, 1000)
 	}
+	ks := s.keySetOf(prefix)
 	// The first key to list: after the continuation token (the index of
 	// the next key), else after start-after, else the first with prefix.
-	from := sort.Search(s.ListKeys, func(i int) bool { return ListKey(i) >= prefix })
+	from := sort.Search(ks.n, func(i int) bool { return ks.key(i) >= prefix })
 	if sa := get(q, "start-after"); sa != "" {
-		from = max(from, sort.Search(s.ListKeys, func(i int) bool { return ListKey(i) > sa }))
+		from = max(from, sort.Search(ks.n, func(i int) bool { return ks.key(i) > sa }))
 	}
-	if tok := get(q, "continuation-token"); tok != "" {
+	v1 := get(q, "list-type") != "2"
+	marker := get(q, "marker")
+	if v1 && marker != "" {
+		// After the marker, and after every key of the common prefix a
+		// marker that is one (NextMarker) stands for.
+		from = max(from, sort.Search(ks.n, func(i int) bool {
+			k := ks.key(i)
+			return k > marker && !(delim != "" && strings.HasSuffix(marker, delim) && strings.HasPrefix(k, marker))
+		}))
+	}
+	if tok := get(q, "continuation-token"); tok != "" && !v1 {
 		n, err := strconv.Atoi(tok)
 		if err != nil || n < 0 {
 			writeError(w, r, http.StatusBadRequest, "InvalidArgument", "The continuation token provided is incorrect")
@@ -562,17 +708,27 @@ func (s *NullServer) listObjectsV2(w http.ResponseWriter, r *http.Request, bucke
 		}
 		from = n
 	}
-	k := listPageKey{bucket: bucket, prefix: prefix, encoding: get(q, "encoding-type"), from: from, max: maxKeys}
-	page, ok := s.pages.Load(k)
-	if !ok {
-		page, _ = s.pages.LoadOrStore(k, s.renderPage(k, get(q, "continuation-token"), get(q, "start-after")))
+	k := listPageKey{bucket: bucket, prefix: prefix, delimiter: delim, encoding: get(q, "encoding-type"), from: from, max: maxKeys, v1: v1}
+	token, startAfter := get(q, "continuation-token"), get(q, "start-after")
+	if v1 {
+		token, startAfter = marker, ""
+	}
+	var page []byte
+	if ks.cache {
+		p, ok := s.pages.Load(k)
+		if !ok {
+			p, _ = s.pages.LoadOrStore(k, renderPage(ks, k, token, startAfter))
+		}
+		page = p.([]byte)
+	} else {
+		page = renderPage(ks, k, token, startAfter)
 	}
 	w.Header().Set("Content-Type", "application/xml")
-	w.Header().Set("Content-Length", strconv.Itoa(len(page.([]byte))))
-	w.Write(page.([]byte))
+	w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+	w.Write(page)
 }
 
-func (s *NullServer) renderPage(k listPageKey, token, startAfter string) []byte {
+func renderPage(ks keySet, k listPageKey, token, startAfter string) []byte {
 	var b bytes.Buffer
 	esc := func(v string) {
 		if k.encoding == "url" {
@@ -580,50 +736,169 @@ func (s *NullServer) renderPage(k listPageKey, token, startAfter string) []byte 
 		}
 		xml.EscapeText(&b, []byte(v))
 	}
+	elem := func(name, v string) {
+		b.WriteString("<" + name + ">")
+		esc(v)
+		b.WriteString("</" + name + ">")
+	}
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`)
-	b.WriteString("<Name>")
-	esc(k.bucket)
-	b.WriteString("</Name><Prefix>")
-	esc(k.prefix)
-	b.WriteString("</Prefix>")
-	if token != "" {
-		b.WriteString("<ContinuationToken>")
-		esc(token)
-		b.WriteString("</ContinuationToken>")
+	elem("Name", k.bucket)
+	elem("Prefix", k.prefix)
+	if k.delimiter != "" {
+		elem("Delimiter", k.delimiter)
+	}
+	switch {
+	case k.v1:
+		elem("Marker", token)
+	case token != "":
+		elem("ContinuationToken", token)
 	}
 	if startAfter != "" {
-		b.WriteString("<StartAfter>")
-		esc(startAfter)
-		b.WriteString("</StartAfter>")
+		elem("StartAfter", startAfter)
 	}
 	if k.encoding != "" {
-		b.WriteString("<EncodingType>")
-		esc(k.encoding)
-		b.WriteString("</EncodingType>")
+		elem("EncodingType", k.encoding)
 	}
-	lm := s.modTime.Format("2006-01-02T15:04:05.000Z")
+	lm := ks.mtime.Format("2006-01-02T15:04:05.000Z")
+	var prefixes []string
+	last := "" // the last key or common prefix listed: version 1's NextMarker
 	n, i := 0, k.from
-	for ; i < s.ListKeys && n < k.max; i++ {
-		key := ListKey(i)
+	for ; i < ks.n && n < k.max; i++ {
+		key := ks.key(i)
 		if !strings.HasPrefix(key, k.prefix) {
 			break
 		}
-		b.WriteString("<Contents><Key>")
-		esc(key)
-		b.WriteString("</Key><LastModified>" + lm + "</LastModified><ETag>&quot;")
-		fmt.Fprintf(&b, "%032x", i)
-		b.WriteString("&quot;</ETag><Size>")
-		b.WriteString(strconv.FormatInt(ListSize(i), 10))
+		if k.delimiter != "" {
+			if j := strings.Index(key[len(k.prefix):], k.delimiter); j >= 0 {
+				// Every key of a common prefix counts once: skip to the
+				// first key after them (keys are sorted, so contiguous).
+				cp := key[:len(k.prefix)+j+len(k.delimiter)]
+				prefixes = append(prefixes, cp)
+				last = cp
+				i = sort.Search(ks.n, func(x int) bool { kx := ks.key(x); return kx > cp && !strings.HasPrefix(kx, cp) }) - 1
+				n++
+				continue
+			}
+		}
+		b.WriteString("<Contents>")
+		elem("Key", key)
+		b.WriteString("<LastModified>" + lm + "</LastModified><ETag>&quot;" + ks.etag(i) + "&quot;</ETag><Size>")
+		b.WriteString(strconv.FormatInt(ks.size(i), 10))
 		b.WriteString("</Size><StorageClass>STANDARD</StorageClass></Contents>")
+		last = key
 		n++
 	}
-	truncated := i < s.ListKeys && strings.HasPrefix(ListKey(i), k.prefix)
-	fmt.Fprintf(&b, "<KeyCount>%d</KeyCount><MaxKeys>%d</MaxKeys><IsTruncated>%t</IsTruncated>", n, k.max, truncated)
-	if truncated {
+	for _, cp := range prefixes {
+		b.WriteString("<CommonPrefixes>")
+		elem("Prefix", cp)
+		b.WriteString("</CommonPrefixes>")
+	}
+	truncated := i < ks.n && strings.HasPrefix(ks.key(i), k.prefix)
+	if !k.v1 {
+		fmt.Fprintf(&b, "<KeyCount>%d</KeyCount>", n)
+	}
+	fmt.Fprintf(&b, "<MaxKeys>%d</MaxKeys><IsTruncated>%t</IsTruncated>", k.max, truncated)
+	switch {
+	case truncated && k.v1:
+		elem("NextMarker", last)
+	case truncated:
 		fmt.Fprintf(&b, "<NextContinuationToken>%d</NextContinuationToken>", i)
 	}
 	b.WriteString("</ListBucketResult>")
 	return b.Bytes()
+}
+
+// The synthetic trees of the scale cases: under "scale/N/", N keys
+// ScalePath(0..N-1) of 0 to 16 bytes, all modified at ScaleModTime.
+const (
+	scalePrefix   = "scale/"
+	discardPrefix = "discard/"
+	// ScaleFilesPerDir is how many files each directory of a tree holds.
+	ScaleFilesPerDir = 1000
+)
+
+// ScaleModTime is the modification time of every file of a synthetic
+// tree, in whole seconds, as its objects' LastModified.
+var ScaleModTime = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// ScalePath returns the path of file i of a synthetic tree, relative to
+// it. Paths sort in the order of i, as bytes and as a directory walk.
+func ScalePath(i int) string {
+	return fmt.Sprintf("d%04d/f%07d", i/ScaleFilesPerDir, i)
+}
+
+// ScaleKey returns the key of file i of the synthetic tree of n keys.
+func ScaleKey(n, i int) string { return scalePrefix + strconv.Itoa(n) + "/" + ScalePath(i) }
+
+// ScaleSize returns the size of file i of a synthetic tree: 0 to 16 bytes.
+func ScaleSize(i int) int64 { return int64(i % 17) }
+
+// ScaleContent returns the content of file i of a synthetic tree.
+func ScaleContent(i int) []byte {
+	return []byte(fmt.Sprintf("%016x", uint64(i)*0x9e3779b97f4a7c15))[:ScaleSize(i)]
+}
+
+func scaleETag(i int) string {
+	return fmt.Sprintf("%x", md5.Sum(ScaleContent(i)))
+}
+
+// discardRunOf returns the "discard/A/B/" prefix of a key under it.
+func discardRunOf(key string) (string, bool) {
+	if !strings.HasPrefix(key, discardPrefix) {
+		return "", false
+	}
+	n := 0
+	for i := range len(key) {
+		if key[i] == '/' {
+			if n++; n == 3 {
+				return key[:i+1], true
+			}
+		}
+	}
+	return "", false
+}
+
+// parseScalePrefix returns N of a prefix within "scale/N/".
+func parseScalePrefix(prefix string) (int, bool) {
+	rest, ok := strings.CutPrefix(prefix, scalePrefix)
+	if !ok {
+		return 0, false
+	}
+	num, _, ok := strings.Cut(rest, "/")
+	n, err := strconv.Atoi(num)
+	return n, ok && err == nil && n > 0
+}
+
+// parseScaleKey returns N and the index of a key of a synthetic tree.
+func parseScaleKey(key string) (n, i int, ok bool) {
+	if n, ok = parseScalePrefix(key); !ok {
+		return 0, 0, false
+	}
+	_, file, found := strings.Cut(key, "/f")
+	if !found {
+		return 0, 0, false
+	}
+	i, err := strconv.Atoi(file)
+	if err != nil || i < 0 || i >= n || ScaleKey(n, i) != key {
+		return 0, 0, false
+	}
+	return n, i, true
+}
+
+// getScaleObject answers a HEAD or GET of file i of a synthetic tree,
+// whole (a Range is ignored, as S3 may).
+func (s *NullServer) getScaleObject(w http.ResponseWriter, r *http.Request, i int) {
+	data := ScaleContent(i)
+	h := w.Header()
+	h.Set("ETag", `"`+scaleETag(i)+`"`)
+	h.Set("Last-Modified", ScaleModTime.Format(http.TimeFormat))
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	if r.Method == http.MethodHead {
+		return
+	}
+	w.Write(data)
+	s.stats.bytesSent.Add(int64(len(data)))
 }
 
 func (s *NullServer) listBuckets(w http.ResponseWriter) {

@@ -8,8 +8,20 @@
 #                                and short.txt, never BENCHMARKS.md
 #
 # Options: -rounds N (default 4 full, 1 short), -o FILE (the report),
-# -servers null,versitygw, -clients a,b,c; anything after -- goes to the test
-# binary of every round.
+# -servers null,versitygw, -clients a,b,c, -cases GROUP,... (default all:
+# transfers, small, list, rss, sync, fs-range, proc-download, sync-scale),
+# -baseline FILE -baseline-commit C (an earlier run's raw results, shown
+# beside s3kit's in the whole-process tables), -previous FILE
+# -previous-commit C (an earlier report whose tables are appended, for a
+# run of only some groups); anything after -- goes to the test binary of
+# every round.
+#
+# The whole-process groups (bench/scale_test.go, issue 10): fs-range and
+# proc-download run every round; sync-scale (10k, 100k and 1M keys against
+# s5cmd, rclone and the aws CLI; about an hour on 2 shared cores) runs in
+# round 1 only. The full run installs rclone and the aws CLI
+# (bench/tools/install.sh); the smoke run does not, and skips them if they
+# are missing.
 #
 # What it does: installs versitygw (scripts/servers.sh) and s5cmd
 # (bench/tools/install.sh; with -short, a failed install skips the s5cmd
@@ -26,7 +38,8 @@ bench=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname -- "$bench")
 cd -- "$bench"
 
-mode=full rounds="" out="" servers="" clients=""
+mode=full rounds="" out="" servers="" clients="" cases=all
+baseline="" baseline_commit="" previous="" previous_commit=""
 extra=()
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -35,8 +48,13 @@ while [[ $# -gt 0 ]]; do
 	-o) out=$2; shift ;;
 	-servers | --servers) servers=$2; shift ;;
 	-clients | --clients) clients=$2; shift ;;
+	-cases | --cases) cases=$2; shift ;;
+	-baseline) baseline=$2; shift ;;
+	-baseline-commit) baseline_commit=$2; shift ;;
+	-previous) previous=$2; shift ;;
+	-previous-commit) previous_commit=$2; shift ;;
 	--) shift; extra=("$@"); break ;;
-	-h | --help) sed -n '2,22p' "${BASH_SOURCE[0]}"; exit 0 ;;
+	-h | --help) sed -n '2,36p' "${BASH_SOURCE[0]}"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
 	esac
 	shift
@@ -47,6 +65,7 @@ command="bash bench/run.sh"
 [[ -n $rounds ]] && command+=" -rounds $rounds"
 [[ -n $servers ]] && command+=" -servers $servers"
 [[ -n $clients ]] && command+=" -clients $clients"
+[[ $cases != all ]] && command+=" -cases $cases"
 [[ ${#extra[@]} -gt 0 ]] && command+=" -- ${extra[*]}"
 
 flags=()
@@ -55,7 +74,9 @@ if [[ $mode == short ]]; then
 	out=${out:-$bench/results/short.md}
 	small_benchtime=1x
 	sync_unchanged_benchtime=1x
-	flags+=(-test.short)
+	# The aws CLI uploads about 10 small files a second on the shared
+	# cores: the smoke run has it only list and compare.
+	flags+=(-test.short -aws-first-max 0)
 else
 	rounds=${rounds:-4}
 	out=${out:-$repo/BENCHMARKS.md}
@@ -99,6 +120,20 @@ if ! "${install_s5cmd[@]}"; then
 	flags+=(-s5cmd none)
 fi
 
+want() { [[ $cases == all || ",$cases," == *",$1,"* ]]; }
+
+if want sync-scale && [[ $mode != short ]]; then
+	echo "== installing rclone and the aws CLI"
+	if ! bash "$bench/tools/install.sh" rclone aws; then
+		echo "run.sh: installing rclone or the aws CLI failed; the sync-scale cases need them" >&2
+		exit 1
+	fi
+fi
+if want proc-download; then
+	echo "== installing minio"
+	bash "$repo/scripts/servers.sh" install minio
+fi
+
 echo "== building the benchmark binary"
 go test -c -o "$work/bench.test" .
 
@@ -111,12 +146,12 @@ fi
 grep -E '^(--- |ok|PASS|FAIL)' "$work/sanity.txt" | grep -v '^    ' | tail -12
 
 : >"$raw"
-run() { # benchtime regexp
+run() { # benchtime regexp [timeout]
 	local st t0=$SECONDS
 	set +e
 	# The timeout only stops a client that hangs (one did: see
 	# client_sdk.go); a group takes a few minutes.
-	TMPDIR="$work/tmp" "$work/bench.test" -test.run '^$' -test.bench "$2" -test.benchtime "$1" -test.timeout 30m \
+	TMPDIR="$work/tmp" "$work/bench.test" -test.run '^$' -test.bench "$2" -test.benchtime "$1" -test.timeout "${3:-30m}" \
 		-round "$round" "${flags[@]}" 2>&1 |
 		tee -a "$raw" | grep -E '^(Benchmark|--- FAIL|FAIL|panic|\s+\S+_test\.go:)'
 	st=${PIPESTATUS[0]}
@@ -129,17 +164,24 @@ run() { # benchtime regexp
 }
 for round in $(seq 1 "$rounds"); do
 	echo "== round $round/$rounds"
-	run 1x '^Benchmark(UploadFile|UploadStream|DownloadFile|DownloadWriter)$'
-	run "$small_benchtime" '^Benchmark(Put4K|Get4K|Head4K)$'
-	run 1x '^BenchmarkList$'
-	run 1x '^BenchmarkUploadStreamRSS$'
-	run 1x '^BenchmarkSync(SmallFiles|LargeFiles)$'
-	run "$sync_unchanged_benchtime" '^BenchmarkSyncUnchanged$'
+	want transfers && run 1x '^Benchmark(UploadFile|UploadStream|DownloadFile|DownloadWriter)$'
+	want small && run "$small_benchtime" '^Benchmark(Put4K|Get4K|Head4K)$'
+	want list && run 1x '^BenchmarkList$'
+	want rss && run 1x '^BenchmarkUploadStreamRSS$'
+	if want sync; then
+		run 1x '^BenchmarkSync(SmallFiles|LargeFiles)$'
+		run "$sync_unchanged_benchtime" '^BenchmarkSyncUnchanged$'
+	fi
+	want fs-range && run 1x '^BenchmarkFSRange$'
+	want proc-download && run 1x '^BenchmarkProcDownload$' 60m
+	if want sync-scale && [[ $round == 1 ]]; then
+		run 1x '^BenchmarkSyncScale$' 180m
+	fi
 done
 
 echo "== benchstat"
 # One table per unit; columns are the clients, the first (s3kit) the base.
-order='s3kit s3kit-tuned sdk sdk-tuned tm tm-tuned minio minio-tuned s5cmd raw'
+order='s3kit s3kit-tuned sdk sdk-tuned tm tm-tuned minio minio-tuned s5cmd rclone aws raw'
 go run golang.org/x/perf/cmd/benchstat -col "/client@($order)" "$raw" >"$work/benchstat.txt" 2>&1 || status=1
 
 echo "== report"
@@ -149,6 +191,8 @@ if [[ -n "$(git -C "$repo" status --porcelain -- . ':!bench' ':!BENCHMARKS.md' 2
 fi
 go run ./cmd/benchreport -results "$raw" -benchstat "$work/benchstat.txt" -sanity "$work/sanity.txt" \
 	-command "$command" -mode "$mode" -rounds "$rounds" -duration "$((SECONDS - start))s" \
-	-commit "$commit" -go "$(go version)" -o "$out"
+	-commit "$commit" -go "$(go version)" -o "$out" \
+	${baseline:+-baseline "$baseline" -baseline-commit "$baseline_commit"} \
+	${previous:+-previous "$previous" -previous-commit "$previous_commit"}
 echo "wrote $out and bench/$raw in $((SECONDS - start))s"
 exit $status

@@ -152,6 +152,12 @@ func ChildMain() {
 		err := runNullChild()
 		fmt.Fprintln(os.Stderr, "bench: null server:", err)
 		os.Exit(1)
+	case "spawn":
+		os.Exit(runSpawnChild())
+	case "download":
+		exitChild(runDownloadChild())
+	case "sync":
+		exitChild(runSyncChild())
 	case "upload-stream":
 		if err := runUploadChild(); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: upload child:", err)
@@ -411,6 +417,135 @@ func startVersityGW(ctx context.Context, bin string) (_ *Server, err error) {
 	return s, nil
 }
 
+// StartMinIO starts MinIO (one drive) on a free port of 127.0.0.1 with a
+// fresh temporary directory, as internal/s3test does, and creates
+// BenchBucket in it. The binary is the one scripts/servers.sh installs
+// into <repo>/.tools/bin; it is installed if missing.
+func StartMinIO(ctx context.Context) (*Server, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(root, ".tools", "bin", "minio")
+	if _, err := os.Stat(bin); err != nil {
+		cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "scripts", "servers.sh"), "install", "minio")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("bench: installing minio: %v\n%s", err, out)
+		}
+	}
+	var errs []error
+	for range 3 { // a free port may be taken before MinIO binds it
+		s, err := startMinIO(ctx, bin)
+		if err == nil {
+			return s, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func startMinIO(ctx context.Context, bin string) (_ *Server, err error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	console, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "s3kit-bench-minio-")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	// The settings of internal/s3test: the console's port chosen here (it
+	// is bound even when disabled), certificates and HOME in the
+	// temporary directory, CI mode for a drive on the root file system.
+	cmd := exec.Command(bin, "server", filepath.Join(dir, "data"),
+		"--address", addr, "--console-address", console, "--certs-dir", filepath.Join(dir, "certs"))
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + dir,
+		"MINIO_ROOT_USER=" + AccessKey, "MINIO_ROOT_PASSWORD=" + SecretKey, "MINIO_REGION=" + Region,
+		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=1"}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = childAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		Endpoint: Endpoint{Server: "minio", URL: "http://" + addr, AccessKey: AccessKey, SecretKey: SecretKey, Region: Region},
+		cmd:      cmd, dir: dir, done: make(chan struct{}),
+	}
+	go func() { cmd.Wait(); close(s.done) }()
+	fail := func(err error) (*Server, error) {
+		s.dir = "" // removed by the deferred function
+		s.Stop()
+		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+		return nil, fmt.Errorf("bench: minio on %s: %v; its log:\n%s", addr, err, log)
+	}
+	// /minio/health/cluster answers 200 once the object layer and IAM
+	// are ready, not merely the listener.
+	if err := waitPath(ctx, s, "/minio/health/cluster"); err != nil {
+		return fail(err)
+	}
+	c, err := s3kit.New(ctx, s3kit.Config{Endpoint: s.URL, AccessKeyID: AccessKey, SecretAccessKey: SecretKey, Region: Region})
+	if err == nil {
+		err = c.CreateBucket(ctx, BenchBucket, nil)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// waitPath polls path of the server until it answers 200, or the server
+// exits.
+func waitPath(ctx context.Context, s *Server, path string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+path, nil)
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("%s: %s", path, resp.Status)
+		}
+		select {
+		case <-s.done:
+			return fmt.Errorf("exited (%v)", s.cmd.ProcessState)
+		case <-ctx.Done():
+			return fmt.Errorf("not ready: %v (last error %v)", ctx.Err(), err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // waitHTTP polls the server until it answers any HTTP request (versitygw
 // answers unsigned ones with AccessDenied once it serves S3), or exits.
 func waitHTTP(ctx context.Context, s *Server) error {
@@ -441,9 +576,10 @@ func Seed(ctx context.Context, ep Endpoint, o Object) error {
 	c := newS3API(ep, true)
 	bucket, key := aws.String(BenchBucket), aws.String(o.Key)
 	if o.PartSize == 0 || o.Size <= o.PartSize {
-		data := make([]byte, o.Size)
-		FillPattern(data, 0)
-		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: key, Body: bytes.NewReader(data), ContentLength: aws.Int64(o.Size)})
+		// From a reader of the pattern rather than a buffer: a 1 GiB
+		// buffer would stay in this process's peak RSS, which the child
+		// processes it starts inherit as their floor.
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: key, Body: io.NewSectionReader(patternReaderAt{}, 0, o.Size), ContentLength: aws.Int64(o.Size)})
 		return err
 	}
 	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: key})

@@ -41,6 +41,12 @@ func main() {
 		commit        = flag.String("commit", "", "s3kit commit measured, and whether the tree had changes")
 		goVersion     = flag.String("go", runtime.Version(), "output of go version")
 		out           = flag.String("o", "", "file to write (default standard output)")
+		baselinePath  = flag.String("baseline", "", "results of an earlier commit, shown beside s3kit's in the whole-process tables")
+		baselineRev   = flag.String("baseline-commit", "", "the commit of -baseline")
+		previous      = flag.String("previous", "", "an earlier report whose tables this run did not redo, appended as it is")
+		previousRev   = flag.String("previous-commit", "", "the commit the earlier report measured")
+		findingsPath  = flag.String("findings", "", "markdown written after the whole-process tables: the noise of the run, what the profiles show")
+		notesPath     = flag.String("notes", "", "why some sync-at-scale cases were not measured: lines \"KEYS OP CLIENT: why\"")
 	)
 	flag.Parse()
 	log.SetFlags(0)
@@ -69,6 +75,17 @@ func main() {
 		rs: rs, command: *command, mode: *mode, rounds: *rounds, duration: *duration,
 		commit: *commit, goVersion: strings.TrimSpace(*goVersion),
 		benchstat: read(*benchstatPath), sanity: read(*sanityPath),
+	}
+	if *baselinePath != "" {
+		if r.baseline, err = readResults(*baselinePath); err != nil {
+			log.Fatal(err)
+		}
+		r.baselineCommit = *baselineRev
+	}
+	r.notes = readNotes(read(*notesPath))
+	r.findings = read(*findingsPath)
+	if *previous != "" {
+		r.previous, r.previousCommit = read(*previous), *previousRev
 	}
 	var buf bytes.Buffer
 	r.write(&buf)
@@ -189,7 +206,7 @@ func (rs *results) clients(bench, params string) []string {
 	return out
 }
 
-var clientOrder = []string{"s3kit", "s3kit-tuned", "sdk", "sdk-tuned", "tm", "tm-tuned", "minio", "minio-tuned", "s5cmd", "raw"}
+var clientOrder = []string{"s3kit", "s3kit-tuned", "sdk", "sdk-tuned", "tm", "tm-tuned", "minio", "minio-tuned", "s5cmd", "rclone", "aws", "raw"}
 
 var clientDesc = map[string]string{
 	"s3kit":       "s3kit at its defaults: 8 MiB parts, 8 at once, 64 MiB memory budget, CRC64NVME checksum, unsigned payload",
@@ -201,6 +218,8 @@ var clientDesc = map[string]string{
 	"minio":       "minio-go at its defaults: streaming SHA-256 chunk signatures on plain HTTP, 4 parts at once, unknown sizes cut into parts sized for a 5 TiB object, one GET per download",
 	"minio-tuned": "minio-go tuned-equal, `ConcurrentStreamParts` for streams",
 	"s5cmd":       "the s5cmd CLI's `sync` at its defaults (256 files at once, 50 MiB parts; aws-sdk-go v1: SHA-256-signed payloads and Content-MD5 on plain HTTP), one process per sync, its start-up included: directory sync only",
+	"rclone":      "the rclone CLI's `sync` at its defaults (bench/tools/rclone/go.mod), an on-the-fly `:s3:` remote of provider Other: ListObjects v1 per directory, a HEAD per object to read its modification time: sync at scale only",
+	"aws":         "the aws CLI's `s3 sync` at its defaults (v1 from Debian's awscli, or whatever `aws` is on PATH): sync at scale only",
 	"raw":         "plain `net/http`, no signing, no checksum, one request per transfer (a file PUT goes out with sendfile): the ceiling, null server only",
 }
 
@@ -224,6 +243,13 @@ type report struct {
 	goVersion string
 	benchstat string
 	sanity    string
+
+	baseline       *results // an earlier commit's results, or nil
+	baselineCommit string
+	previous       string // an earlier report, appended
+	previousCommit string
+	notes          map[string]string // see readNotes
+	findings       string
 }
 
 var largeCases = []struct{ bench, title string }{
@@ -277,12 +303,15 @@ func (r *report) write(w io.Writer) {
 	}
 	p("\n")
 
-	r.writeTargets(w)
-	r.writeLarge(w)
-	r.writeSmall(w)
-	r.writeList(w)
-	r.writeSync(w)
-	r.writeRSS(w)
+	r.writeIssue10(w)
+	if r.rs.hasAny("UploadFile", "UploadStream", "DownloadFile", "DownloadWriter", "Put4K", "Get4K", "Head4K", "List", "UploadStreamRSS", "SyncSmallFiles", "SyncLargeFiles", "SyncUnchanged") {
+		r.writeTargets(w)
+		r.writeLarge(w)
+		r.writeSmall(w)
+		r.writeList(w)
+		r.writeSync(w)
+		r.writeRSS(w)
+	}
 
 	if r.benchstat != "" {
 		p("## benchstat\n\nThe same results through `benchstat -col /client` (the first column is the base of the deltas; `~` means no significant difference at α = 0.05; with fewer than 4 rounds nothing can be significant).\n\n")
@@ -290,6 +319,17 @@ func (r *report) write(w io.Writer) {
 	}
 	if r.sanity != "" {
 		p("## Null-server sanity test\n\nRun before the benchmarks: every client puts, heads, gets whole and by range, downloads and lists through the null server.\n\n<details><summary>go test -run TestNullServer -v</summary>\n\n```\n%s\n```\n\n</details>\n\n", strings.TrimRight(r.sanity, "\n"))
+	}
+	if r.previous != "" {
+		p("## Earlier tables, not re-run (s3kit %s)\n\n", r.previousCommit)
+		p("The tables below are those of an earlier full run, at commit %s, kept as they were: this run did not redo their cases. Their own \"How it was run\" says how to.\n\n", r.previousCommit)
+		for line := range strings.Lines(r.previous) {
+			if strings.HasPrefix(line, "#") {
+				line = "##" + line // one level below this report's sections
+			}
+			p("%s", line)
+		}
+		p("\n")
 	}
 	p("## Method and caveats\n\n")
 	for _, s := range []string{
