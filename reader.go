@@ -45,10 +45,10 @@ type ReaderOptions struct {
 // smaller), and every range read in order doubles both the size of the
 // next ranges, up to PartSize, and their number, up to Concurrency; so a
 // caller that reads a little after a Seek (an HTTP Range request through
-// http.FileServerFS) costs little more than what it reads. Before any
-// Seek, ranges have PartSize from the start, and the rest of an object of
-// at most PartSize is one GET; WriteTo fetches Concurrency ranges of
-// PartSize at once. A read from the first byte to the last (Seeks back included)
+// http.FileServerFS) costs little more than what it reads. A Reader
+// starts likewise, except that what it covers of an object of at most
+// PartSize is one GET; WriteTo fetches Concurrency ranges of PartSize at
+// once. A read from the first byte to the last (Seeks back included)
 // verifies the object's full-object checksum, if the store reported one:
 // on a mismatch, the Read or WriteTo that would hand over the last bytes
 // returns ErrChecksum instead, and withholds them, so that a caller who
@@ -149,11 +149,17 @@ func (b *Bucket) readerFor(ctx context.Context, full string, info ObjectInfo, o 
 	if r.part > b.c.pool.limit {
 		r.part = b.c.pool.limit
 	}
-	r.span = r.part
 	r.start = min(o.Offset, info.Size)
 	r.size = info.Size - r.start
 	if o.Length > 0 && o.Length < r.size {
 		r.size = o.Length
+	}
+	// What fits in one range is one GET; a larger object starts small,
+	// as after a Seek, since the first read may be all the caller wants
+	// (http.FileServerFS sniffs 512 bytes, then seeks).
+	r.span = r.part
+	if r.size > r.part {
+		r.span = min(readAheadMin, r.part)
 	}
 	if r.start == 0 && r.size == info.Size {
 		r.verify, r.want = fullChecksumOf(info)
