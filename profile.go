@@ -27,9 +27,11 @@ const (
 )
 
 // StoreProfile says how a store behaves where S3-compatible stores differ
-// from Amazon S3 and from each other. s3kit uses it so that its callers
-// need not know: it picks the upload checksum a store accepts, and it never
-// reports as guaranteed a condition the store ignores.
+// from Amazon S3 and from each other: which upload checksum it accepts,
+// which conditions it honours and which it ignores, what it does with
+// unusual keys. It is what s3kit needs so that its callers need not know
+// these differences, and what a caller needs to tell a guarantee from a
+// best effort.
 //
 // A profile is data, established by the conformance suite run against each
 // store (the README lists the tests behind every field); a field that is
@@ -43,10 +45,9 @@ type StoreProfile struct {
 	// product and often its version, for logs and bug reports.
 	Server string
 
-	// Checksum is the full-object checksum algorithm uploads should carry
-	// (ChecksumCRC64NVME, ChecksumCRC32C) or ChecksumNone for a store that
-	// rejects or ignores checksum headers. A Client whose Config.Checksum
-	// is empty uses it.
+	// Checksum is the full-object checksum algorithm uploads to the store
+	// should carry (ChecksumCRC64NVME, ChecksumCRC32C), or ChecksumNone for
+	// a store that rejects checksum headers: a value for Config.Checksum.
 	Checksum string
 
 	// FullObjectMultipartChecksums: the store takes a full-object CRC for
@@ -60,9 +61,10 @@ type StoreProfile struct {
 	ConditionalWrites bool
 
 	// ConditionalDelete: DeleteObject honours If-Match. Where it is false,
-	// a delete pinned to an ETag (Move, Rename, Sync's deletes) checks the
-	// ETag with a HEAD just before deleting, which narrows the window in
-	// which a concurrent write is lost but cannot close it.
+	// a delete pinned to an ETag (Move, Rename, Sync's deletes) is no
+	// guarantee: the store deletes whatever is there. Checking the ETag
+	// with a HEAD just before deleting narrows the window in which a
+	// concurrent write is lost, but cannot close it.
 	ConditionalDelete bool
 
 	// ConditionalBatchDelete: DeleteObjects honours the ETag of each entry.
@@ -124,7 +126,8 @@ func knownProfile(name string) (StoreProfile, bool) {
 		return StoreProfile{
 			Name: StoreSeaweedFS, Checksum: ChecksumCRC64NVME, FullObjectMultipartChecksums: true,
 			ConditionalWrites: true, ConditionalDelete: true, ConditionalBatchDelete: true,
-			ObjectACLs: true, Tagging: true, KeysVerbatim: true, MaxKeyLength: MaxKeyLength, KeepAlive: true,
+			ObjectACLs: true, Tagging: true, KeysVerbatim: false, MaxKeyLength: MaxKeyLength, MaxKeySegment: 255,
+			KeepAlive: true,
 		}, true
 	case StoreGeneric:
 		// CRC32C rather than CRC64NVME: the older of the two full-object

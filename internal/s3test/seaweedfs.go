@@ -61,6 +61,10 @@ func seaweedArgs(dir string, s3Port int) (args, ready []string, err error) {
 		"-s3", "-s3.port=" + port(s3Port), "-s3.port.grpc=" + port(s3GRPC),
 		"-s3.config=" + identitiesPath,
 		"-s3.localSocket=" + filepath.Join(dir, "s3.sock"),
+		// S3 semantics: a PUT to a missing bucket is NoSuchBucket, not a
+		// new bucket; a backslash is a character of the key, not a
+		// separator.
+		"-s3.autoCreateBucket=false", "-s3.allowBackslashInKey=true",
 		// The Iceberg and Lance catalogues listen on fixed ports by default.
 		"-s3.port.iceberg=0", "-s3.port.lance=0",
 		// No statistics sent to seaweedfs.com: tests reach nothing outside
