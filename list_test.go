@@ -99,6 +99,10 @@ func TestList(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				got := keysOf(t, b, c.opts)
+				if why, ok := lacks[e.name]["order of delimited listings"]; ok && c.opts != nil && c.opts.Delimiter != "" {
+					t.Logf("%s: only the entries are checked, not their order: %s", e.name, why)
+					slices.Sort(got)
+				}
 				if !slices.Equal(got, c.want) {
 					t.Errorf("got  %q\nwant %q", got, c.want)
 				}

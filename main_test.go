@@ -214,6 +214,15 @@ var lacks = map[string]map[string]string{
 		"conditional batch delete":  "DeleteObjects deletes an object whose ETag is not the one its entry names",
 		"create-only copy":          "CopyObject ignores If-None-Match: * and replaces the destination (CompleteMultipartUpload honours it)",
 	},
+	"seaweedfs": {
+		// Its filer keeps keys as paths of a file tree.
+		"key double slash":           "it stores a//b.txt as a/b.txt, so List does not return the key written",
+		"key leading slash":          "it stores /leading.txt as leading.txt, so List does not return the key written",
+		"key dot dot":                "it refuses a key with a .. segment (400 InvalidRequest)",
+		"copy of a directory marker": "CopyObject of a dir/ marker answers 404 NoSuchKey",
+		"order of delimited listings": "a delimited listing returns the common prefix logs/ before logs-archive/, " +
+			"though S3 orders keys and prefixes by their bytes ('-' < '/')",
+	},
 }
 
 // requireFeature skips t on servers that lack feature.

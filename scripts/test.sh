@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Runs every check and test of s3kit: installs the pinned test servers
-# (versitygw and MinIO, cached in .tools/bin), checks formatting, go vet,
-# staticcheck and go mod tidy, runs the whole test suite with the race
-# detector, then checks the benchmark module and runs its sanity tests. The
-# tests start their own servers on 127.0.0.1.
+# (versitygw, MinIO and SeaweedFS, cached in .tools/bin), checks formatting,
+# go vet, staticcheck and go mod tidy, runs the whole test suite with the
+# race detector, then checks the benchmark module and runs its sanity tests.
+# The tests start their own servers on 127.0.0.1.
+#
+# The interchange tests (interop_test.go) need the aws CLI, rclone and
+# s5cmd. Under CI=true, or with S3KIT_INTEROP=1, they are installed first
+# (bench/tools/install.sh, cached in .tools/bin: rclone's first build takes
+# minutes) and a missing one fails the tests; otherwise the tests that need
+# a missing tool are skipped, each saying how to install it.
 #
 # Usage: scripts/test.sh [extra go test flags]
 set -euo pipefail
@@ -13,6 +19,13 @@ STATICCHECK=honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 echo "== installing test servers"
 scripts/servers.sh install all
+
+if [[ ${CI:-} == true || ${S3KIT_INTEROP:-} == 1 ]]; then
+	echo "== installing the clients of the interchange tests (aws CLI, rclone, s5cmd)"
+	bash bench/tools/install.sh aws rclone s5cmd
+	# The tests must not skip for a missing tool: they fail instead.
+	export CI=true
+fi
 
 echo "== gofmt"
 unformatted=$(gofmt -l .)
@@ -38,7 +51,7 @@ echo "== staticcheck"
 go run "$STATICCHECK" ./...
 
 echo "== go test"
-go test -race -count=1 -timeout 20m "$@" ./...
+go test -race -count=1 -timeout 45m "$@" ./...
 
 # The benchmark module (bench/, its own go.mod so the peers it measures stay
 # out of s3kit's): it must build, pass its checks, and its null server must

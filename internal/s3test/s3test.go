@@ -1,13 +1,15 @@
 // Package s3test installs and runs real S3-compatible servers for tests.
 //
-// Two servers are supported, at versions pinned in scripts/servers.sh:
-// versitygw (Versity S3 Gateway, posix backend) and MinIO (single drive).
+// Three servers are supported, at versions pinned in scripts/servers.sh:
+// versitygw (Versity S3 Gateway, posix backend), MinIO (single drive) and
+// SeaweedFS (`weed server`: master, volume server, filer and S3 gateway in
+// one process).
 // Each Start runs a fresh server process on 127.0.0.1 with its own temporary
 // data directory, so tests never share state with each other or with
 // anything outside the test.
 //
 // Installing builds the servers from source through the Go module proxy
-// into <repo>/.tools/bin, which takes minutes for MinIO; run
+// into <repo>/.tools/bin, which takes minutes for MinIO and SeaweedFS; run
 // `scripts/servers.sh install` before `go test` so that the first test does
 // not spend its timeout on it.
 package s3test
@@ -40,7 +42,16 @@ const Module = "github.com/s3kit/s3kit"
 const (
 	VersityGW = "versitygw"
 	MinIO     = "minio"
+	SeaweedFS = "seaweedfs"
 )
+
+// binary names the installed binary of a server.
+func binary(name string) string {
+	if name == SeaweedFS {
+		return "weed"
+	}
+	return name
+}
 
 // Fixed test credentials and region of every server started here.
 const (
@@ -62,7 +73,7 @@ const (
 // Server is a running S3-compatible server on 127.0.0.1, serving path-style
 // requests signed with AccessKey and SecretKey for Region.
 type Server struct {
-	Name      string // VersityGW or MinIO
+	Name      string // VersityGW, MinIO or SeaweedFS
 	Endpoint  string // "http://127.0.0.1:PORT"
 	AccessKey string
 	SecretKey string
@@ -84,13 +95,13 @@ type Server struct {
 }
 
 // Names returns the servers tests should run against: the comma-separated
-// list in the environment variable S3KIT_TEST_SERVERS, or "versitygw,minio"
-// when it is unset or empty. The value "none" gives an empty list. Names
+// list in the environment variable S3KIT_TEST_SERVERS, or
+// "versitygw,minio,seaweedfs" when it is unset or empty. The value "none" gives an empty list. Names
 // are not checked here; Start rejects unknown ones.
 func Names() []string {
 	v := strings.TrimSpace(os.Getenv("S3KIT_TEST_SERVERS"))
 	if v == "" {
-		return []string{VersityGW, MinIO}
+		return []string{VersityGW, MinIO, SeaweedFS}
 	}
 	if v == "none" {
 		return nil
@@ -144,8 +155,8 @@ func modulePath(gomod []byte) string {
 // this package. Concurrent installs of the same server, even from several
 // test processes, build it once.
 func Install(ctx context.Context, name string) (string, error) {
-	if name != VersityGW && name != MinIO {
-		return "", fmt.Errorf("s3test: unknown server %q (want %q or %q)", name, VersityGW, MinIO)
+	if name != VersityGW && name != MinIO && name != SeaweedFS {
+		return "", fmt.Errorf("s3test: unknown server %q (want %q, %q or %q)", name, VersityGW, MinIO, SeaweedFS)
 	}
 	root, err := RepoRoot()
 	if err != nil {
@@ -156,7 +167,7 @@ func Install(ctx context.Context, name string) (string, error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("s3test: installing %s: %v\n%s", name, err, out)
 	}
-	return filepath.Join(root, ".tools", "bin", name), nil
+	return filepath.Join(root, ".tools", "bin", binary(name)), nil
 }
 
 // Start installs the named server if needed and starts it on a free port of
@@ -334,6 +345,15 @@ func start(ctx context.Context, name, bin string, tlsOn bool) (_ *Server, err er
 		// /minio/health/live and /ready answer 200 before the object
 		// layer and IAM are initialised; /cluster waits for both.
 		readyPath = []string{"/minio/health/live", "/minio/health/cluster"}
+	case SeaweedFS:
+		args, readyPath, err = seaweedArgs(dir, port)
+		if err != nil {
+			return nil, err
+		}
+		// The secret SSE-S3 derives its keys from (read by weed's
+		// configuration as s3.sse.key); without one SSE-S3 is off and a
+		// PUT asking for it fails with 500. Test data only.
+		env = append(env, "WEED_S3_SSE_KEY=s3kit-test-sse-secret")
 	default:
 		return nil, fmt.Errorf("s3test: unknown server %q", name)
 	}
@@ -392,8 +412,9 @@ func start(ctx context.Context, name, bin string, tlsOn bool) (_ *Server, err er
 	return s, nil
 }
 
-// waitReady polls until every path answers, for versitygw with any HTTP
-// response and for MinIO with 200 OK. It fails at once if the process
+// waitReady polls until every path (or absolute URL) answers, for
+// versitygw with any HTTP response, for MinIO with 200 OK and for SeaweedFS
+// as seaweedReady says. It fails at once if the process
 // exits.
 func (s *Server) waitReady(ctx context.Context, paths []string) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
@@ -424,7 +445,11 @@ func (s *Server) waitReady(ctx context.Context, paths []string) error {
 }
 
 func (s *Server) probe(ctx context.Context, client *http.Client, path string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint+path, nil)
+	u := path
+	if !strings.HasPrefix(u, "http://") {
+		u = s.Endpoint + path
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
@@ -432,10 +457,13 @@ func (s *Server) probe(ctx context.Context, client *http.Client, path string) er
 	if err != nil {
 		return err
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	if s.Name == MinIO && resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	if s.Name == SeaweedFS {
+		return seaweedReady(u, resp, body)
 	}
 	return nil
 }

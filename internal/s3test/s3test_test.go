@@ -78,7 +78,7 @@ func TestNames(t *testing.T) {
 		env  string
 		want string
 	}{
-		{"", "versitygw,minio"},
+		{"", "versitygw,minio,seaweedfs"},
 		{"minio", "minio"},
 		{" versitygw , ,minio ", "versitygw,minio"},
 		{"none", ""},

@@ -1,0 +1,698 @@
+package s3kit_test
+
+// Interchange with other S3 clients: objects written by s3kit are read by
+// the aws CLI, rclone and s5cmd, and the reverse, against every server.
+// The tools are found in .tools/bin or on PATH; a test needing a missing
+// one is skipped by name, saying how to install it, except under CI=true,
+// where scripts/test.sh installs them first and a missing tool fails.
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/s3kit/s3kit"
+	"github.com/s3kit/s3kit/internal/s3test"
+)
+
+// tool returns the path of the named command-line client, or skips t
+// (fails it under CI) when it is not installed.
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	if root, err := s3test.RepoRoot(); err == nil {
+		p := filepath.Join(root, ".tools", "bin", name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	msg := fmt.Sprintf("%s is not installed; install it with `bash bench/tools/install.sh %s`", name, name)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg + " (under CI=true the interchange tests must run)")
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// cli runs one foreign client against one server, each invocation with an
+// environment of its own that holds the server's credentials and nothing
+// of the developer's.
+type cli struct {
+	name string
+	path string
+	env  []string
+	srv  *s3test.Server
+}
+
+func newCLI(t *testing.T, name string, srv *s3test.Server) *cli {
+	t.Helper()
+	c := &cli{name: name, path: tool(t, name), srv: srv}
+	home := t.TempDir()
+	awsConfig := filepath.Join(home, "aws-config")
+	// Small multipart thresholds so that a 12 MiB file goes in parts.
+	if err := os.WriteFile(awsConfig, []byte("[default]\nregion = "+srv.Region+
+		"\ns3 =\n  multipart_threshold = 5MB\n  multipart_chunksize = 5MB\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rcloneConfig := filepath.Join(home, "rclone.conf")
+	if err := os.WriteFile(rcloneConfig, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TMPDIR=" + home,
+		"AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey,
+		"AWS_REGION=" + srv.Region, "AWS_DEFAULT_REGION=" + srv.Region,
+		"AWS_CONFIG_FILE=" + awsConfig, "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none"),
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=",
+		"RCLONE_CONFIG=" + rcloneConfig,
+		"RCLONE_CONFIG_S3_TYPE=s3", "RCLONE_CONFIG_S3_PROVIDER=Other",
+		"RCLONE_CONFIG_S3_ENDPOINT=" + srv.Endpoint, "RCLONE_CONFIG_S3_REGION=" + srv.Region,
+		"RCLONE_CONFIG_S3_ACCESS_KEY_ID=" + srv.AccessKey, "RCLONE_CONFIG_S3_SECRET_ACCESS_KEY=" + srv.SecretKey,
+		"RCLONE_CONFIG_S3_FORCE_PATH_STYLE=true",
+	}
+	return c
+}
+
+// run runs the client with args and returns its standard output.
+func (c *cli) run(t *testing.T, args ...string) []byte {
+	t.Helper()
+	out, err := c.try(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (c *cli) try(t *testing.T, args ...string) ([]byte, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	switch c.name {
+	case "aws":
+		args = append([]string{"--endpoint-url", c.srv.Endpoint}, args...)
+	case "s5cmd":
+		args = append([]string{"--endpoint-url", c.srv.Endpoint}, args...)
+	}
+	cmd := exec.CommandContext(ctx, c.path, args...)
+	cmd.Env = c.env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.Bytes(), fmt.Errorf("%s %s: %v\n%s", c.name, strings.Join(args, " "), err, stderr.Bytes())
+	}
+	return stdout.Bytes(), nil
+}
+
+// attrs are the attributes of an object that the interchange tests carry
+// from one client to another.
+type attrs struct {
+	ContentType        string
+	CacheControl       string
+	ContentDisposition string
+	Metadata           map[string]string // names in lower case
+	Tags               map[string]string
+	StorageClass       string
+}
+
+// sample is what every writer sets. The metadata names are mixed case (S3
+// keeps them in lower case) and its values printable ASCII, all s3kit
+// writes; unicode values are in TestInterchangeUnicodeMetadata.
+var sample = attrs{
+	ContentType:        "text/csv; charset=utf-8",
+	CacheControl:       "public, max-age=3600",
+	ContentDisposition: `attachment; filename="report 2026.csv"`,
+	Metadata:           map[string]string{"camera-model": "X100 V", "shot-at": "2026-12-02T10:00:00Z"},
+	Tags:               map[string]string{"project": "s3kit", "tier": "gold"},
+	StorageClass:       "STANDARD",
+}
+
+// sampleMixedCase is sample's metadata as a writer passes it.
+var sampleMixedCase = map[string]string{"Camera-Model": "X100 V", "Shot-At": "2026-12-02T10:00:00Z"}
+
+// put writes the file at path to bucket/key with the client, setting a.
+// It reports false if the client cannot set tags.
+func (c *cli) put(t *testing.T, bucket, key, path string, a attrs) (tagged bool) {
+	t.Helper()
+	var meta []string
+	for k, v := range sampleMixedCase {
+		meta = append(meta, k+"="+v)
+	}
+	var tags []string
+	for k, v := range a.Tags {
+		tags = append(tags, k+"="+v)
+	}
+	switch c.name {
+	case "aws":
+		mj, _ := json.Marshal(sampleMixedCase)
+		c.run(t, "s3api", "put-object", "--bucket", bucket, "--key", key, "--body", path,
+			"--content-type", a.ContentType, "--cache-control", a.CacheControl,
+			"--content-disposition", a.ContentDisposition, "--metadata", string(mj),
+			"--tagging", strings.Join(tags, "&"), "--storage-class", a.StorageClass)
+		return true
+	case "rclone":
+		args := []string{"copyto", path, "s3:" + bucket + "/" + key, "--metadata",
+			"--metadata-set", "content-type=" + a.ContentType,
+			"--metadata-set", "cache-control=" + a.CacheControl,
+			"--metadata-set", "content-disposition=" + a.ContentDisposition,
+			"--s3-storage-class", a.StorageClass}
+		for _, m := range meta {
+			args = append(args, "--metadata-set", m)
+		}
+		c.run(t, args...)
+		return false // rclone has no flag for object tags
+	case "s5cmd":
+		args := []string{"cp", "--content-type", a.ContentType, "--cache-control", a.CacheControl,
+			"--content-disposition", a.ContentDisposition, "--storage-class", a.StorageClass}
+		for _, m := range meta {
+			args = append(args, "--metadata", m)
+		}
+		c.run(t, append(args, path, "s3://"+bucket+"/"+key)...)
+		return false // s5cmd v2.3.0 cannot set tags
+	}
+	t.Fatalf("unknown client %s", c.name)
+	return false
+}
+
+// get returns the content of bucket/key as the client downloads it.
+func (c *cli) get(t *testing.T, bucket, key string) []byte {
+	t.Helper()
+	switch c.name {
+	case "aws":
+		out := filepath.Join(t.TempDir(), "out")
+		c.run(t, "s3", "cp", "s3://"+bucket+"/"+key, out)
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	case "rclone":
+		return c.run(t, "cat", "s3:"+bucket+"/"+key)
+	case "s5cmd":
+		return c.run(t, "cat", "s3://"+bucket+"/"+key)
+	}
+	t.Fatalf("unknown client %s", c.name)
+	return nil
+}
+
+// seen is an object's attributes as a foreign client reports them.
+type seen struct {
+	attrs
+	Size  int64
+	ETag  string // without quotes
+	Mtime string // rclone's modification time, as it reports it
+}
+
+// head returns the attributes of bucket/key as the client reports them.
+// Fields a client does not report stay empty.
+func (c *cli) head(t *testing.T, bucket, key string) seen {
+	t.Helper()
+	var s seen
+	switch c.name {
+	case "aws":
+		var h struct {
+			ContentLength      int64
+			ETag               string
+			ContentType        string
+			CacheControl       string
+			ContentDisposition string
+			Metadata           map[string]string
+			StorageClass       string
+		}
+		if err := json.Unmarshal(c.run(t, "s3api", "head-object", "--bucket", bucket, "--key", key), &h); err != nil {
+			t.Fatal(err)
+		}
+		s.Size, s.ETag, s.ContentType, s.CacheControl, s.ContentDisposition, s.Metadata =
+			h.ContentLength, strings.Trim(h.ETag, `"`), h.ContentType, h.CacheControl, h.ContentDisposition, h.Metadata
+		s.StorageClass = cmp.Or(h.StorageClass, "STANDARD") // S3 omits the default
+		var tg struct{ TagSet []struct{ Key, Value string } }
+		if err := json.Unmarshal(c.run(t, "s3api", "get-object-tagging", "--bucket", bucket, "--key", key), &tg); err != nil {
+			t.Fatal(err)
+		}
+		s.Tags = map[string]string{}
+		for _, kv := range tg.TagSet {
+			s.Tags[kv.Key] = kv.Value
+		}
+	case "rclone":
+		var o struct {
+			Size     int64
+			MimeType string
+			ModTime  string
+			Metadata map[string]string
+		}
+		if err := json.Unmarshal(c.run(t, "lsjson", "--stat", "--metadata", "--hash", "s3:"+bucket+"/"+key), &o); err != nil {
+			t.Fatal(err)
+		}
+		s.Size, s.ContentType, s.Mtime = o.Size, o.MimeType, o.ModTime
+		s.Metadata = map[string]string{}
+		for k, v := range o.Metadata {
+			switch k {
+			case "cache-control":
+				s.CacheControl = v
+			case "content-disposition":
+				s.ContentDisposition = v
+			case "tier":
+				s.StorageClass = v
+			case "content-type", "btime", "mtime", "content-encoding", "content-language":
+			default:
+				s.Metadata[k] = v
+			}
+		}
+	case "s5cmd":
+		var o struct {
+			Size     int64  `json:"size"`
+			ETag     string `json:"etag"`
+			Class    string `json:"storage_class"`
+			Metadata map[string]string
+		}
+		out := c.run(t, "--json", "head", "s3://"+bucket+"/"+key)
+		if err := json.Unmarshal(out, &o); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		s.Size, s.ETag, s.StorageClass = o.Size, strings.Trim(o.ETag, `"`), o.Class
+	}
+	return s
+}
+
+var interchangeClients = []string{"aws", "rclone", "s5cmd"}
+
+// eachClient runs fn for every foreign client on every server, the clients
+// of one server in parallel in its bucket.
+func eachClient(t *testing.T, fn func(t *testing.T, e *env, c *cli)) {
+	eachServer(t, func(t *testing.T, e *env) {
+		for _, name := range interchangeClients {
+			t.Run(name, func(t *testing.T) {
+				// The clients work under prefixes of their own, and wait
+				// mostly on their own start-up (the aws CLI's is seconds).
+				t.Parallel()
+				fn(t, e, newCLI(t, name, e.srv))
+			})
+		}
+	})
+}
+
+func writeTemp(t *testing.T, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "src")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestInterchangeAttributes: what s3kit writes, the other clients read, and
+// the reverse: content type, Cache-Control, Content-Disposition, user
+// metadata (names given in mixed case), tags and storage class.
+func TestInterchangeAttributes(t *testing.T) {
+	eachClient(t, func(t *testing.T, e *env, c *cli) {
+		ctx := t.Context()
+		body := []byte("a,b\n1,2\n")
+
+		t.Run("s3kit writes", func(t *testing.T) {
+			_, err := e.bucket.PutBytes(ctx, "from-s3kit-for-"+c.name+".csv", body, &s3kit.PutOptions{
+				ContentType: sample.ContentType, CacheControl: sample.CacheControl,
+				ContentDisposition: sample.ContentDisposition, Metadata: sampleMixedCase,
+				Tags: sample.Tags, StorageClass: sample.StorageClass,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.get(t, e.bucket.Name(), "from-s3kit-for-"+c.name+".csv"); !bytes.Equal(got, body) {
+				t.Errorf("%s read %q, want %q", c.name, got, body)
+			}
+			s := c.head(t, e.bucket.Name(), "from-s3kit-for-"+c.name+".csv")
+			checkSeen(t, c.name, s, int64(len(body)))
+		})
+
+		t.Run(c.name+" writes", func(t *testing.T) {
+			tagged := c.put(t, e.bucket.Name(), "from-"+c.name+".csv", writeTemp(t, body), sample)
+			got, info, err := e.bucket.GetBytes(ctx, "from-"+c.name+".csv")
+			if err != nil || !bytes.Equal(got, body) {
+				t.Fatalf("s3kit read %q, %v; want %q", got, err, body)
+			}
+			info, err = e.bucket.Head(ctx, "from-"+c.name+".csv", &s3kit.HeadOptions{WithTags: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := sample
+			if !tagged {
+				want.Tags = map[string]string{}
+			}
+			if c.name == "rclone" {
+				// With --metadata rclone also stores the source file's
+				// own: times as x-amz-meta-mtime, -atime and -btime,
+				// mode, uid and gid.
+				for _, k := range []string{"atime", "btime", "mtime", "mode", "uid", "gid"} {
+					if _, ok := info.Metadata[k]; !ok {
+						t.Errorf("rclone --metadata stored no %s", k)
+					}
+					delete(info.Metadata, k)
+				}
+			}
+			got2 := attrs{info.ContentType, info.CacheControl, info.ContentDisposition, info.Metadata, info.Tags, cmp.Or(info.StorageClass, "STANDARD")}
+			if got2.Tags == nil {
+				got2.Tags = map[string]string{}
+			}
+			if fmt.Sprint(got2) != fmt.Sprint(want) {
+				t.Errorf("s3kit sees %+v\nwant         %+v", got2, want)
+			}
+		})
+	})
+}
+
+// checkSeen compares what a foreign client reports of an object s3kit
+// wrote with sample, field by field as far as the client reports them.
+func checkSeen(t *testing.T, client string, s seen, size int64) {
+	t.Helper()
+	if s.Size != size {
+		t.Errorf("%s: size %d, want %d", client, s.Size, size)
+	}
+	check := func(field, got, want string) {
+		if got != want {
+			t.Errorf("%s: %s %q, want %q", client, field, got, want)
+		}
+	}
+	switch client {
+	case "aws":
+		check("content type", s.ContentType, sample.ContentType)
+		check("Cache-Control", s.CacheControl, sample.CacheControl)
+		check("Content-Disposition", s.ContentDisposition, sample.ContentDisposition)
+		check("metadata", fmt.Sprint(s.Metadata), fmt.Sprint(sample.Metadata))
+		check("tags", fmt.Sprint(s.Tags), fmt.Sprint(sample.Tags))
+		check("storage class", s.StorageClass, sample.StorageClass)
+	case "rclone":
+		check("content type", s.ContentType, sample.ContentType)
+		check("Cache-Control", s.CacheControl, sample.CacheControl)
+		check("Content-Disposition", s.ContentDisposition, sample.ContentDisposition)
+		check("metadata", fmt.Sprint(s.Metadata), fmt.Sprint(sample.Metadata))
+	case "s5cmd":
+		check("storage class", cmp.Or(s.StorageClass, "STANDARD"), sample.StorageClass)
+	}
+}
+
+// TestInterchangeKeys: keys with spaces, unicode and '+' (which some
+// clients once sent unescaped, as a space), and empty objects cross
+// between the clients unchanged, both ways, by recursive copies.
+func TestInterchangeKeys(t *testing.T) {
+	keys := []string{"with space/a b.txt", "unicode/東京 é.txt", "plus/a+b c+d.txt", "empty/zero.bin"}
+	body := func(key string) []byte {
+		if strings.HasPrefix(key, "empty/") {
+			return nil
+		}
+		return []byte("content of " + key)
+	}
+	eachClient(t, func(t *testing.T, e *env, c *cli) {
+		ctx := t.Context()
+		b := e.bucket.Name()
+		src := t.TempDir()
+		for _, key := range keys {
+			if _, err := e.bucket.PutBytes(ctx, "s3kit-for-"+c.name+"/"+key, body(key), nil); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(src, filepath.FromSlash(key))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, body(key), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dst := t.TempDir()
+		switch c.name {
+		case "aws":
+			c.run(t, "s3", "cp", "--recursive", "s3://"+b+"/s3kit-for-aws/", dst)
+			c.run(t, "s3", "cp", "--recursive", src, "s3://"+b+"/aws/")
+		case "rclone":
+			c.run(t, "copy", "s3:"+b+"/s3kit-for-rclone", dst)
+			c.run(t, "copy", src, "s3:"+b+"/rclone")
+		case "s5cmd":
+			c.run(t, "cp", "s3://"+b+"/s3kit-for-s5cmd/*", dst+"/")
+			c.run(t, "cp", src+"/*", "s3://"+b+"/s5cmd/")
+		}
+		for _, key := range keys {
+			got, err := os.ReadFile(filepath.Join(dst, filepath.FromSlash(key)))
+			if err != nil || !bytes.Equal(got, body(key)) {
+				t.Errorf("%s downloaded s3kit-for-%[1]s/%[2]s as %[3]q, %[4]v; want %[5]q", c.name, key, got, err, body(key))
+			}
+			foreign := c.name + "/" + key
+			got, info, err := e.bucket.GetBytes(ctx, foreign)
+			if err != nil || !bytes.Equal(got, body(key)) || info.Size != int64(len(body(key))) {
+				t.Errorf("s3kit read %q as %q (size %d), %v; want %q", foreign, got, info.Size, err, body(key))
+			}
+		}
+		objs, err := e.bucket.ListAll(ctx, &s3kit.ListOptions{Prefix: c.name + "/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var listed []string
+		for _, o := range objs {
+			listed = append(listed, strings.TrimPrefix(o.Key, c.name+"/"))
+		}
+		if fmt.Sprint(listed) != fmt.Sprint(sortedCopy(keys)) {
+			t.Errorf("s3kit lists %q under %s/, want %q", listed, c.name, sortedCopy(keys))
+		}
+	})
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}
+
+// TestInterchangeDirectoryMarkers: s3kit's FS marks a directory with a
+// zero-byte "dir/" object (application/x-directory, as rclone's
+// --s3-directory-markers does); the aws CLI and s5cmd have no directories,
+// and their "dir/" object is a directory to s3kit too.
+func TestInterchangeDirectoryMarkers(t *testing.T) {
+	eachClient(t, func(t *testing.T, e *env, c *cli) {
+		fsys := e.bucket.FS(t.Context())
+		if err := fsys.MkdirAll("made-by-s3kit-for-"+c.name+"/sub", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b := e.bucket.Name()
+		switch c.name {
+		case "rclone":
+			var dirs []struct {
+				Path  string
+				IsDir bool
+			}
+			if err := json.Unmarshal(c.run(t, "lsjson", "-R", "s3:"+b+"/made-by-s3kit-for-rclone"), &dirs); err != nil {
+				t.Fatal(err)
+			}
+			if len(dirs) != 1 || dirs[0].Path != "sub" || !dirs[0].IsDir {
+				t.Errorf("rclone lists %+v under made-by-s3kit, want the directory sub", dirs)
+			}
+			c.run(t, "mkdir", "--s3-directory-markers", "s3:"+b+"/made-by-rclone/sub")
+		case "aws":
+			c.run(t, "s3api", "put-object", "--bucket", b, "--key", "made-by-aws/sub/")
+			out := c.run(t, "s3", "ls", "s3://"+b+"/made-by-s3kit-for-aws/")
+			if !strings.Contains(string(out), "PRE sub/") {
+				t.Errorf("aws s3 ls made-by-s3kit/: %s, want PRE sub/", out)
+			}
+		case "s5cmd":
+			c.run(t, "cp", writeTemp(t, nil), "s3://"+b+"/made-by-s5cmd/sub/")
+			out := c.run(t, "ls", "s3://"+b+"/made-by-s3kit-for-s5cmd/")
+			if !strings.Contains(string(out), "DIR  sub/") {
+				t.Errorf("s5cmd ls made-by-s3kit/: %s, want DIR sub/", out)
+			}
+		}
+		st, err := fs.Stat(fsys, "made-by-"+c.name+"/sub")
+		if err != nil || !st.IsDir() {
+			t.Errorf("s3kit Stat of %s's directory: %v, %v; want a directory", c.name, st, err)
+		}
+	})
+}
+
+// TestInterchangeMultipart: a multipart object written by either side is
+// read whole by the other, which agrees on its ETag; and the checksums:
+// the aws CLI's composite CRC32 of a multipart upload and s3kit's
+// full-object CRC64NVME are the checksums of the bytes.
+func TestInterchangeMultipart(t *testing.T) {
+	const size = 12<<20 + 1 // three parts of 5 MiB (the aws CLI's) or two of 8 MiB (s3kit's)
+	eachClient(t, func(t *testing.T, e *env, c *cli) {
+		ctx := t.Context()
+		data := randomBytes(size)
+		b := e.bucket.Name()
+
+		w, err := e.bucket.NewWriter(ctx, "s3kit-for-"+c.name+".bin", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		info, err := e.bucket.Head(ctx, "s3kit-for-"+c.name+".bin", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(strings.Trim(info.ETag, `"`), "-2") {
+			t.Errorf("s3kit's object has ETag %s, want a two-part multipart ETag", info.ETag)
+		}
+		if got := c.get(t, b, "s3kit-for-"+c.name+".bin"); !bytes.Equal(got, data) {
+			t.Errorf("%s read s3kit's multipart object wrong (%d bytes)", c.name, len(got))
+		}
+		if s := c.head(t, b, "s3kit-for-"+c.name+".bin"); s.ETag != "" && s.ETag != strings.Trim(info.ETag, `"`) {
+			t.Errorf("%s sees ETag %s, s3kit %s", c.name, s.ETag, info.ETag)
+		}
+		if want := crc64Of(data); info.Checksums["CRC64NVME"] != "" && info.Checksums["CRC64NVME"] != want {
+			t.Errorf("store reports CRC64NVME %s, the bytes have %s", info.Checksums["CRC64NVME"], want)
+		}
+
+		path := writeTemp(t, data)
+		switch c.name {
+		case "aws":
+			// Parts of 5 MiB, each with its CRC32: a composite checksum.
+			c.run(t, "s3", "cp", "--checksum-algorithm", "CRC32", path, "s3://"+b+"/aws.bin")
+		case "rclone":
+			c.run(t, "copyto", "--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M", path, "s3:"+b+"/rclone.bin")
+		case "s5cmd":
+			c.run(t, "cp", "--part-size", "5", path, "s3://"+b+"/s5cmd.bin")
+		}
+		key := c.name + ".bin"
+		r, err := e.bucket.NewReader(ctx, key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var got bytes.Buffer
+		if _, err := got.ReadFrom(r); err != nil {
+			t.Fatalf("s3kit reading %s's multipart object: %v", c.name, err)
+		}
+		if !bytes.Equal(got.Bytes(), data) {
+			t.Errorf("s3kit read %s's multipart object wrong", c.name)
+		}
+		fi := r.Info()
+		if !strings.HasSuffix(strings.Trim(fi.ETag, `"`), "-3") {
+			t.Errorf("%s's object has ETag %s, want a three-part multipart ETag", c.name, fi.ETag)
+		}
+		if s := c.head(t, b, key); s.ETag != "" && s.ETag != strings.Trim(fi.ETag, `"`) {
+			t.Errorf("%s sees ETag %s, s3kit %s", c.name, s.ETag, fi.ETag)
+		}
+		if c.name == "aws" {
+			h, err := e.bucket.Head(ctx, key, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := compositeCRC32(data, 5<<20)
+			if got := h.Checksums["CRC32"]; got != want {
+				t.Errorf("composite CRC32 of the aws CLI's upload: store reports %q (type %q), the bytes give %q", got, h.ChecksumType, want)
+			}
+		}
+	})
+}
+
+// compositeCRC32 is S3's composite CRC32 of data uploaded in parts of
+// partSize: the CRC32 of the parts' CRC32s, then "-" and the part count.
+func compositeCRC32(data []byte, partSize int) string {
+	var sums []byte
+	n := 0
+	for off := 0; off < len(data); off += partSize {
+		sums = binary.BigEndian.AppendUint32(sums, crc32.ChecksumIEEE(data[off:min(off+partSize, len(data))]))
+		n++
+	}
+	var out [4]byte
+	binary.BigEndian.PutUint32(out[:], crc32.ChecksumIEEE(sums))
+	return fmt.Sprintf("%s-%d", base64.StdEncoding.EncodeToString(out[:]), n)
+}
+
+// TestInterchangeModTime records how the modification time crosses:
+// rclone stores a file's mtime as X-Amz-Meta-Mtime (seconds since the
+// epoch, fractional); s3kit exposes it as ObjectInfo.Metadata["mtime"]
+// and does not write it, so rclone falls back to LastModified for
+// s3kit's objects.
+func TestInterchangeModTime(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		c := newCLI(t, "rclone", e.srv)
+		ctx := t.Context()
+		path := writeTemp(t, []byte("old file"))
+		mtime := time.Date(2020, 2, 29, 12, 34, 56, 789000000, time.UTC)
+		if err := os.Chtimes(path, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		c.run(t, "copyto", path, "s3:"+e.bucket.Name()+"/rclone.txt")
+		info, err := e.bucket.Head(ctx, "rclone.txt", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := info.Metadata["mtime"], "1582979696.789"; got != want {
+			t.Errorf("rclone's X-Amz-Meta-Mtime as s3kit sees it: %q, want %q", got, want)
+		}
+
+		before := time.Now().Add(-time.Minute)
+		if _, err := e.bucket.PutString(ctx, "s3kit.txt", "new", nil); err != nil {
+			t.Fatal(err)
+		}
+		s := c.head(t, e.bucket.Name(), "s3kit.txt")
+		got, err := time.Parse(time.RFC3339Nano, s.Mtime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Before(before) {
+			t.Errorf("rclone's mtime of an object s3kit wrote: %v, want its LastModified (now)", got)
+		}
+	})
+}
+
+// TestInterchangeUnicodeMetadata records how a non-ASCII metadata value
+// crosses. s3kit refuses to write one (ErrInvalid: HTTP header values are
+// ASCII, and stores differ in what they do with other bytes); the aws CLI
+// refuses it too, before sending. What rclone and s5cmd send, s3kit must
+// read back as some non-empty value, which the log shows.
+func TestInterchangeUnicodeMetadata(t *testing.T) {
+	const value = "東京 é"
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		if _, err := e.bucket.PutString(ctx, "s3kit.txt", "x", &s3kit.PutOptions{Metadata: map[string]string{"city": value}}); !errors.Is(err, s3kit.ErrInvalid) {
+			t.Errorf("s3kit Put with a unicode metadata value: %v, want ErrInvalid", err)
+		}
+		for _, name := range interchangeClients {
+			c := newCLI(t, name, e.srv)
+			path := writeTemp(t, []byte("x"))
+			var err error
+			switch name {
+			case "aws":
+				mj, _ := json.Marshal(map[string]string{"City": value})
+				_, err = c.try(t, "s3api", "put-object", "--bucket", e.bucket.Name(), "--key", "aws.txt", "--body", path, "--metadata", string(mj))
+				if err == nil {
+					t.Errorf("the aws CLI sent a unicode metadata value; it used to refuse")
+				}
+			case "rclone":
+				_, err = c.try(t, "copyto", "--metadata", "--metadata-set", "City="+value, path, "s3:"+e.bucket.Name()+"/rclone.txt")
+			case "s5cmd":
+				_, err = c.try(t, "cp", "--metadata", "City="+value, path, "s3://"+e.bucket.Name()+"/s5cmd.txt")
+			}
+			if err != nil {
+				lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+				t.Logf("%s: writing a unicode metadata value failed: %s", name, lines[len(lines)-1])
+				continue
+			}
+			info, err := e.bucket.Head(ctx, name+".txt", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Metadata["city"] == "" {
+				t.Errorf("%s wrote a unicode metadata value; s3kit reads none: %v", name, info.Metadata)
+			}
+			t.Logf("%s: %q reads back in s3kit as %q", name, value, info.Metadata["city"])
+		}
+	})
+}

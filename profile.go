@@ -1,0 +1,289 @@
+package s3kit
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"weak"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Store profile names, the values of StoreProfile.Name.
+const (
+	StoreAmazonS3  = "amazon-s3"
+	StoreMinIO     = "minio"
+	StoreVersityGW = "versitygw"
+	StoreSeaweedFS = "seaweedfs"
+	// StoreGeneric is any other S3-compatible store: nothing is assumed of
+	// it that S3-compatible stores are known to get wrong.
+	StoreGeneric = "generic"
+)
+
+// StoreProfile says how a store behaves where S3-compatible stores differ
+// from Amazon S3 and from each other: which upload checksum it accepts,
+// which conditions it honours and which it ignores, what it does with
+// unusual keys. It is what s3kit needs so that its callers need not know
+// these differences, and what a caller needs to tell a guarantee from a
+// best effort.
+//
+// A profile is data, established by the conformance suite run against each
+// store (the README lists the tests behind every field); a field that is
+// false means the store was seen not to do it, or that nothing is known
+// (StoreGeneric), never that it was not tried.
+type StoreProfile struct {
+	// Name is one of the Store* constants.
+	Name string
+
+	// Server is the Server header the store answered with, if any: the
+	// product and often its version, for logs and bug reports.
+	Server string
+
+	// Checksum is the full-object checksum algorithm uploads to the store
+	// should carry (ChecksumCRC64NVME, ChecksumCRC32C), or ChecksumNone for
+	// a store that rejects checksum headers: a value for Config.Checksum.
+	Checksum string
+
+	// FullObjectMultipartChecksums: the store takes a full-object CRC for
+	// a multipart upload (x-amz-checksum-type: FULL_OBJECT), not only a
+	// checksum of checksums of the parts.
+	FullObjectMultipartChecksums bool
+
+	// ConditionalWrites: PUT and CompleteMultipartUpload honour If-None-Match
+	// and If-Match (a create-only write or a compare-and-swap fails with
+	// 412 rather than overwriting).
+	ConditionalWrites bool
+
+	// ConditionalDelete: DeleteObject honours If-Match. Where it is false,
+	// a delete pinned to an ETag (Move, Rename, Sync's deletes) is no
+	// guarantee: the store deletes whatever is there. Checking the ETag
+	// with a HEAD just before deleting narrows the window in which a
+	// concurrent write is lost, but cannot close it.
+	ConditionalDelete bool
+
+	// ConditionalBatchDelete: DeleteObjects honours the ETag of each entry.
+	ConditionalBatchDelete bool
+
+	// ObjectACLs: PutObjectAcl with a canned ACL other than private works.
+	ObjectACLs bool
+
+	// Tagging: object tags can be set, read and removed.
+	Tagging bool
+
+	// KeysVerbatim: keys are stored as sent; a//b, /a and a/../b are
+	// three distinct keys that List returns as written. Where it is false
+	// the store maps keys to file paths: it merges or strips empty
+	// segments, or refuses such keys (see the README's table).
+	KeysVerbatim bool
+
+	// MaxKeyLength is the longest key in bytes the store accepts.
+	MaxKeyLength int
+	// MaxKeySegment, if not 0, is the longest part of a key between two
+	// slashes, in bytes, that the store accepts: a store that keeps
+	// objects as files refuses longer file names.
+	MaxKeySegment int
+
+	// KeepAlive: the store keeps a connection open after a response. A
+	// store that closes it costs a TCP (and TLS) handshake per request.
+	KeepAlive bool
+}
+
+// knownProfiles holds the profile of each known store, as established by
+// the tests named in the README. Amazon S3's is its documentation.
+func knownProfile(name string) (StoreProfile, bool) {
+	switch name {
+	case StoreAmazonS3:
+		return StoreProfile{
+			Name: StoreAmazonS3, Checksum: ChecksumCRC64NVME, FullObjectMultipartChecksums: true,
+			ConditionalWrites: true, ConditionalDelete: true, ConditionalBatchDelete: true,
+			// New buckets have ACLs disabled (Object Ownership: bucket owner
+			// enforced) since April 2023.
+			ObjectACLs: false,
+			Tagging:    true, KeysVerbatim: true, MaxKeyLength: MaxKeyLength, KeepAlive: true,
+		}, true
+	case StoreMinIO:
+		return StoreProfile{
+			Name: StoreMinIO, Checksum: ChecksumCRC64NVME, FullObjectMultipartChecksums: true,
+			ConditionalWrites: true, ConditionalDelete: false, ConditionalBatchDelete: false,
+			ObjectACLs: false, Tagging: true, KeysVerbatim: false, MaxKeyLength: MaxKeyLength, MaxKeySegment: 255,
+			KeepAlive: true,
+		}, true
+	case StoreVersityGW:
+		return StoreProfile{
+			Name: StoreVersityGW, Checksum: ChecksumCRC64NVME, FullObjectMultipartChecksums: true,
+			ConditionalWrites: true, ConditionalDelete: true, ConditionalBatchDelete: false,
+			ObjectACLs: false, Tagging: true, KeysVerbatim: false, MaxKeyLength: MaxKeyLength, MaxKeySegment: 255,
+			// Only with --keep-alive; the probe sees which.
+			KeepAlive: false,
+		}, true
+	case StoreSeaweedFS:
+		return StoreProfile{
+			Name: StoreSeaweedFS, Checksum: ChecksumCRC64NVME, FullObjectMultipartChecksums: true,
+			ConditionalWrites: true, ConditionalDelete: true, ConditionalBatchDelete: true,
+			ObjectACLs: true, Tagging: true, KeysVerbatim: false, MaxKeyLength: MaxKeyLength, MaxKeySegment: 255,
+			KeepAlive: true,
+		}, true
+	case StoreGeneric:
+		// CRC32C rather than CRC64NVME: the older of the two full-object
+		// algorithms, which more stores know. Conditions are assumed
+		// ignored so that nothing is promised on their strength.
+		return StoreProfile{
+			Name: StoreGeneric, Checksum: ChecksumCRC32C,
+			ConditionalWrites: true, Tagging: true, MaxKeyLength: MaxKeyLength, KeepAlive: true,
+		}, true
+	}
+	return StoreProfile{}, false
+}
+
+// KnownStoreProfile returns the profile of the store called name (one of
+// the Store* constants), and false for any other name.
+func KnownStoreProfile(name string) (StoreProfile, bool) { return knownProfile(name) }
+
+// storeFromServer maps the Server header of a store's response to a
+// profile name: "AmazonS3", "MinIO", "SeaweedFS 4.01", "VERSITYGW".
+func storeFromServer(server string) string {
+	s := strings.ToLower(strings.TrimSpace(server))
+	switch {
+	case s == "amazons3":
+		return StoreAmazonS3
+	case strings.HasPrefix(s, "minio"):
+		return StoreMinIO
+	case strings.HasPrefix(s, "seaweedfs"):
+		return StoreSeaweedFS
+	case strings.HasPrefix(s, "versitygw"):
+		return StoreVersityGW
+	}
+	return StoreGeneric
+}
+
+// isAmazonHost reports whether host is an Amazon S3 endpoint, which needs
+// no probe.
+func isAmazonHost(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	return host == "amazonaws.com" || strings.HasSuffix(host, ".amazonaws.com") ||
+		strings.HasSuffix(host, ".amazonaws.com.cn")
+}
+
+// profileState is a Client's profile, found once.
+type profileState struct {
+	mu     sync.Mutex
+	found  bool
+	result StoreProfile
+}
+
+// profiles maps each Client to its profileState. A Client's profile
+// belongs with the Client; it lives here because Client's fields are
+// declared elsewhere, keyed weakly so that a Client that is no longer used
+// is collected, its entry with it.
+var profiles sync.Map // weak.Pointer[Client] -> *profileState
+
+func (c *Client) profileState() *profileState {
+	key := weak.Make(c)
+	if st, ok := profiles.Load(key); ok {
+		return st.(*profileState)
+	}
+	st, loaded := profiles.LoadOrStore(key, &profileState{})
+	if !loaded {
+		runtime.AddCleanup(c, func(k weak.Pointer[Client]) { profiles.Delete(k) }, key)
+	}
+	return st.(*profileState)
+}
+
+// StoreProfile returns the profile of the Client's store. For Amazon S3
+// (no endpoint, or an amazonaws.com host) it sends nothing; otherwise the
+// first call sends one ListBuckets request (read-only; asking for at most
+// one bucket) and reads the store from its Server header, and whether it
+// keeps connections alive from its Connection header. Any HTTP answer will
+// do, an access-denied one included, so the probe needs no permission.
+//
+// The result is cached for the life of the Client; calls are safe for
+// concurrent use and wait for a probe in flight. If no answer arrives
+// (ctx ends, the store is unreachable), StoreProfile returns the generic
+// profile with the error and probes again on the next call.
+func (c *Client) StoreProfile(ctx context.Context) (StoreProfile, error) {
+	st := c.profileState()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.found {
+		return st.result, nil
+	}
+	p, err := c.probeProfile(ctx)
+	if err != nil {
+		return p, err
+	}
+	st.found, st.result = true, p
+	return p, nil
+}
+
+// storeProfile is StoreProfile for the library's own decisions: a failed
+// probe gives the generic profile, which promises nothing.
+func (c *Client) storeProfile(ctx context.Context) StoreProfile {
+	p, _ := c.StoreProfile(ctx)
+	return p
+}
+
+func (c *Client) probeProfile(ctx context.Context) (StoreProfile, error) {
+	if c.endpoint == nil || isAmazonHost(c.endpoint.Hostname()) {
+		p, _ := knownProfile(StoreAmazonS3)
+		return p, nil
+	}
+	generic, _ := knownProfile(StoreGeneric)
+	out, err := c.s3.ListBuckets(ctx, &s3.ListBucketsInput{MaxBuckets: aws.Int32(1)},
+		func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+	var resp *http.Response
+	if err == nil {
+		if raw, ok := awsmiddleware.GetRawResponse(out.ResultMetadata).(*smithyhttp.Response); ok {
+			resp = raw.Response
+		}
+	} else {
+		var re *smithyhttp.ResponseError
+		// A request that got no answer carries a ResponseError too, with
+		// status 0.
+		if errors.As(err, &re) && re.Response != nil && re.HTTPStatusCode() != 0 {
+			resp = re.Response.Response
+		}
+	}
+	if resp == nil {
+		if err == nil {
+			err = errors.New("no HTTP response")
+		}
+		return generic, wrapErr("StoreProfile", "", "", err)
+	}
+	server := resp.Header.Get("Server")
+	p, _ := knownProfile(storeFromServer(server))
+	p.Server = server
+	// A store that closes the connection says so; one that keeps it says
+	// nothing (HTTP/1.1) or "keep-alive".
+	p.KeepAlive = !resp.Close && !strings.EqualFold(resp.Header.Get("Connection"), "close")
+	return p, nil
+}
+
+// checkUnchanged is the check a delete pinned to etag makes first on a
+// store that ignores If-Match on DeleteObject: it fails with
+// ErrPreconditionFailed if the object at the full key now has another
+// ETag. A gone object passes (the delete then has nothing to do). It
+// narrows the window in which a concurrent write is lost to the time
+// between this HEAD and the DELETE; it cannot close it.
+func (b *Bucket) checkUnchanged(ctx context.Context, op, full, etag string) error {
+	if etag == "" || b.c.storeProfile(ctx).ConditionalDelete {
+		return nil
+	}
+	h, err := b.headOnly(ctx, op, full, "")
+	if err != nil {
+		if errors.Is(err, ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	if h.ETag != etag {
+		return &Error{Op: op, Bucket: b.name, Key: full, Err: ErrPreconditionFailed,
+			Message: "the object's ETag is " + h.ETag + ", not " + etag + " (checked before the delete: the store ignores If-Match on DeleteObject)"}
+	}
+	return nil
+}
