@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // KeyError is the failure of one key of a batch operation.
@@ -62,6 +63,37 @@ func (b *Bucket) DeleteMany(ctx context.Context, keys []string) (DeleteResult, e
 // only while its ETag is that one: a store that honours the condition
 // reports a changed object as failed with ErrPreconditionFailed and keeps
 // it; one that ignores it deletes it anyway.
+// keepUnchanged returns the keys of a batch delete pinned to etags that
+// still have their ETag, with their ETags, and the others as failures. It
+// checks each with a HEAD (checkUnchanged), in parallel, only on a store
+// that ignores the ETags of a batch delete (StoreProfile); elsewhere, or
+// with no etags, it returns the batch as it is.
+func (b *Bucket) keepUnchanged(ctx context.Context, op string, full, etags []string) ([]string, []string, []KeyError) {
+	if etags == nil || b.c.storeProfile(ctx).ConditionalBatchDelete {
+		return full, etags, nil
+	}
+	errs := make([]error, len(full))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.c.concurrency)
+	for i := range full {
+		g.Go(func() error {
+			errs[i] = b.checkUnchanged(gctx, op, full[i], etags[i])
+			return nil
+		})
+	}
+	_ = g.Wait()
+	var keep, keepTags []string
+	var changed []KeyError
+	for i, err := range errs {
+		if err != nil {
+			changed = append(changed, KeyError{Key: b.rel(full[i]), Err: err})
+			continue
+		}
+		keep, keepTags = append(keep, full[i]), append(keepTags, etags[i])
+	}
+	return keep, keepTags, changed
+}
+
 func (b *Bucket) deleteKeys(ctx context.Context, op string, full, etags []string) (DeleteResult, error) {
 	var (
 		mu  sync.Mutex
@@ -90,7 +122,13 @@ func (b *Bucket) deleteKeys(ctx context.Context, op string, full, etags []string
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			deleted, failed := b.deleteBatch(ctx, op, chunk, tags)
+			chunk, tags, failed := b.keepUnchanged(ctx, op, chunk, tags)
+			deleted := 0
+			if len(chunk) > 0 {
+				var f []KeyError
+				deleted, f = b.deleteBatch(ctx, op, chunk, tags)
+				failed = append(failed, f...)
+			}
 			mu.Lock()
 			res.Deleted += deleted
 			res.Failed = append(res.Failed, failed...)

@@ -167,6 +167,8 @@ type Client struct {
 	concurrency int
 	log         *slog.Logger
 
+	store profileState // what the store honours, found once (StoreProfile)
+
 	pool     *bufferPool
 	partSize int64
 	checksum *checksummer // nil: ChecksumNone

@@ -355,6 +355,12 @@ func (b *Bucket) Move(ctx context.Context, src, dst string, opts *CopyOptions) e
 // the condition refuses the delete of a changed object with
 // ErrPreconditionFailed; one that ignores it deletes the object anyway.
 func (b *Bucket) deleteIfMatch(ctx context.Context, op, full, etag string) error {
+	if err := b.checkUnchanged(ctx, op, full, etag); err != nil {
+		if errors.Is(err, ErrNotExist) && !errors.Is(err, ErrBucketNotExist) {
+			return nil
+		}
+		return err
+	}
 	_, err := b.c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.name), Key: aws.String(full), IfMatch: optString(etag)})
 	if err != nil {
 		err = b.fail(op, full, err)

@@ -340,6 +340,32 @@ func TestMovePinned(t *testing.T) {
 			}
 		})
 
+		// Rewritten between the copy and the delete, before the delete is
+		// sent: caught on every store, where the store ignores If-Match on
+		// DeleteObject by a HEAD first (its StoreProfile says so).
+		t.Run("source changed right after the copy", func(t *testing.T) {
+			if _, err := direct.PutString(ctx, "d/src", "v1", nil); err != nil {
+				t.Fatal(err)
+			}
+			first := once()
+			c := hookedClient(t, e, func(r *http.Request, next func(*http.Request) (*http.Response, error)) (*http.Response, error) {
+				resp, err := next(r)
+				if r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "" && first() {
+					if _, err := direct.PutString(ctx, "d/src", "v2", nil); err != nil {
+						return nil, err
+					}
+				}
+				return resp, err
+			})
+			err := c.Bucket(direct.Name()).Move(ctx, "d/src", "d/dst", nil)
+			if !errors.Is(err, s3kit.ErrPreconditionFailed) {
+				t.Fatalf("Move: %v, want ErrPreconditionFailed", err)
+			}
+			if got, _, err := direct.GetString(ctx, "d/src"); err != nil || got != "v2" {
+				t.Errorf("source %q, %v; want v2 kept", got, err)
+			}
+		})
+
 		t.Run("caller's IfMatch", func(t *testing.T) {
 			if _, err := direct.PutString(ctx, "c/src", "v1", nil); err != nil {
 				t.Fatal(err)

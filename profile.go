@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
-	"weak"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -177,23 +175,7 @@ type profileState struct {
 	result StoreProfile
 }
 
-// profiles maps each Client to its profileState. A Client's profile
-// belongs with the Client; it lives here because Client's fields are
-// declared elsewhere, keyed weakly so that a Client that is no longer used
-// is collected, its entry with it.
-var profiles sync.Map // weak.Pointer[Client] -> *profileState
-
-func (c *Client) profileState() *profileState {
-	key := weak.Make(c)
-	if st, ok := profiles.Load(key); ok {
-		return st.(*profileState)
-	}
-	st, loaded := profiles.LoadOrStore(key, &profileState{})
-	if !loaded {
-		runtime.AddCleanup(c, func(k weak.Pointer[Client]) { profiles.Delete(k) }, key)
-	}
-	return st.(*profileState)
-}
+func (c *Client) profileState() *profileState { return &c.store }
 
 // StoreProfile returns the profile of the Client's store. For Amazon S3
 // (no endpoint, or an amazonaws.com host) it sends nothing; otherwise the
