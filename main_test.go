@@ -222,6 +222,10 @@ var lacks = map[string]map[string]string{
 		"copy of a directory marker": "CopyObject of a dir/ marker answers 404 NoSuchKey",
 		"order of delimited listings": "a delimited listing returns the common prefix logs/ before logs-archive/, " +
 			"though S3 orders keys and prefixes by their bytes ('-' < '/')",
+		"SSE-C multipart copy": "a multipart copy with customer keys answers 501 NotImplemented " +
+			"(\"A header you provided implies functionality that is not implemented\")",
+		"SSE-C key on a plain object": "a HEAD or GET of an unencrypted object with a customer key answers as if " +
+			"no key were sent (S3 answers 400)",
 	},
 }
 

@@ -169,11 +169,20 @@ func TestSSEC(t *testing.T) {
 			if _, err := b.PutString(ctx, "plain.txt", "plain", nil); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := eb.Head(ctx, "plain.txt", nil); !errors.Is(err, s3kit.ErrInvalid) {
-				t.Errorf("Head of a plain object with a key: %v, want ErrInvalid", err)
-			}
-			if _, _, err := eb.GetBytes(ctx, "plain.txt"); !errors.Is(err, s3kit.ErrInvalid) {
-				t.Errorf("GetBytes of a plain object with a key: %v, want ErrInvalid", err)
+			_, herr := eb.Head(ctx, "plain.txt", nil)
+			_, _, gerr := eb.GetBytes(ctx, "plain.txt")
+			if why, lacking := lacks[e.name]["SSE-C key on a plain object"]; lacking {
+				// Recorded, so that a store that starts refusing it is seen.
+				if herr != nil || gerr != nil {
+					t.Errorf("%s (%s): Head %v, GetBytes %v; want both to succeed", e.name, why, herr, gerr)
+				}
+			} else {
+				if !errors.Is(herr, s3kit.ErrInvalid) {
+					t.Errorf("Head of a plain object with a key: %v, want ErrInvalid", herr)
+				}
+				if !errors.Is(gerr, s3kit.ErrInvalid) {
+					t.Errorf("GetBytes of a plain object with a key: %v, want ErrInvalid", gerr)
+				}
 			}
 		})
 
@@ -341,6 +350,7 @@ func TestSSEC(t *testing.T) {
 		t.Run("multipart copy", func(t *testing.T) {
 			e := newTLSEnv(t, srv)
 			e.requireSSEC(t)
+			e.requireFeature(t, "SSE-C multipart copy")
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
 			k1, _ := newKey(t)

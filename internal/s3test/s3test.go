@@ -363,8 +363,12 @@ func start(ctx context.Context, name, bin string, tlsOn bool) (_ *Server, err er
 			return nil, err
 		}
 		s.CAFile = filepath.Join(dir, "ca.pem")
-		// Global flags, before any subcommand.
-		args = append(tlsArgs, args...)
+		if name == SeaweedFS {
+			args = append(args, tlsArgs...)
+		} else {
+			// Global flags, before any subcommand.
+			args = append(tlsArgs, args...)
+		}
 		s.Endpoint = "https://" + addr
 	}
 

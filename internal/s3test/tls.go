@@ -47,7 +47,8 @@ func StartTLSTB(tb testing.TB, name string) *Server {
 // dir/ca.pem) and the arguments that make the server use
 // them. MinIO reads public.crt and private.key from its --certs-dir
 // (dir/certs, which start always passes); versitygw takes --cert and
-// --key.
+// --key, global flags; SeaweedFS -s3.cert.file and -s3.key.file, flags
+// of its server command.
 func writeCert(dir, name string) (*x509.CertPool, []string, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -110,8 +111,11 @@ func writeCert(dir, name string) (*x509.CertPool, []string, error) {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
 	var args []string
-	if name == VersityGW {
+	switch name {
+	case VersityGW:
 		args = []string{"--cert", certPath, "--key", keyPath}
+	case SeaweedFS:
+		args = []string{"-s3.cert.file=" + certPath, "-s3.key.file=" + keyPath}
 	}
 	return pool, args, nil
 }
