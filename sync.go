@@ -224,7 +224,13 @@ const (
 // nothing sends one LIST request per 1,000 keys of each bucket side and no
 // other. Up to Concurrency files are compared and copied at once.
 //
-// Uploads go in parallel parts straight from each file, as Upload's do.
+// Uploads go in parallel parts straight from each file, as Upload's do,
+// and like Upload's store the file's modification time as the metadata
+// mtime, in rclone's format (unless opts.Put.Metadata sets mtime itself).
+// The comparison still uses the object's LastModified, not that mtime: a
+// listing carries no metadata, and reading it would take a HEAD per
+// object. A file just uploaded has a LastModified at or after its
+// modification time, so Sync run again does not upload it again.
 // Downloads go as DownloadAll's: through os.Root, so that a symbolic link
 // inside dst never leads a write out of it; into a temporary file renamed
 // into place when complete and verified; and a key that would land

@@ -106,6 +106,13 @@ func (c countingWriter) Write(b []byte) (int, error) {
 // straight from the file, and returns what the store reported of the
 // object. Nothing is visible until it returns nil; on error nothing is left
 // behind.
+//
+// The file's modification time is stored with the object as the user
+// metadata mtime (x-amz-meta-mtime), in rclone's format: seconds since the
+// epoch with up to nine decimals ("1700000000.123456789"), so that rclone
+// and Download give the file its time back. opts.Put.Metadata takes
+// precedence: an mtime entry there is sent instead, and none is added
+// where the metadata leaves no room for it within MaxMetadataSize.
 func (b *Bucket) Upload(ctx context.Context, localPath, key string, opts *TransferOptions) (ObjectInfo, error) {
 	full, err := b.key(key)
 	if err != nil {
@@ -134,9 +141,7 @@ func (b *Bucket) uploadFile(ctx context.Context, op string, f *os.File, key stri
 		return ObjectInfo{}, b.fail(op, full, invalidf("%s is not a regular file", f.Name()))
 	}
 	wo := &WriterOptions{PartSize: opts.PartSize, Concurrency: opts.Concurrency, Size: st.Size()}
-	if opts.Put != nil {
-		wo.PutOptions = *opts.Put
-	}
+	wo.PutOptions = *withMtime(opts.Put, st.ModTime())
 	w, err := b.NewWriter(ctx, key, wo)
 	if err != nil {
 		return ObjectInfo{}, err

@@ -211,7 +211,7 @@ func (a *app) copyOne(ctx context.Context, j copyJob, move, noClobber bool, put 
 		if err != nil {
 			return "", err
 		}
-		p := withMtime(put, formatMtime(j.mtime))
+		p := put // the library adds the file's mtime
 		if noClobber {
 			c := *p
 			c.IfNoneMatch = "*"

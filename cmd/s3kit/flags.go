@@ -1,7 +1,6 @@
 package main
 
 import (
-	"maps"
 	"strings"
 
 	"github.com/s3kit/s3kit"
@@ -48,21 +47,6 @@ func (f *putFlags) options() (*s3kit.PutOptions, error) {
 		StorageClass: f.storageClass,
 		SSE:          f.sse,
 	}, nil
-}
-
-// withMtime returns put with the user metadata mtime added, unless the
-// user set one.
-func withMtime(put *s3kit.PutOptions, mtime string) *s3kit.PutOptions {
-	if _, ok := put.Metadata[mtimeKey]; ok {
-		return put
-	}
-	p := *put
-	p.Metadata = maps.Clone(put.Metadata)
-	if p.Metadata == nil {
-		p.Metadata = map[string]string{}
-	}
-	p.Metadata[mtimeKey] = mtime
-	return &p
 }
 
 // keyValues parses k=v arguments into a map; nil if there are none.
