@@ -64,6 +64,12 @@ type SyncOptions struct {
 	// both HEADs are compared, else the ETags. Without Checksum, Sync
 	// sends no HEAD: size and time come from the listings.
 	Checksum bool
+	// SizeOnly compares by size alone, as rclone's --size-only: a file
+	// that both sides have with the same size is left as it is, whatever
+	// its time. It excludes Checksum (ErrInvalid). Useful where times are
+	// not to be trusted, such as objects written by a tool that keeps no
+	// mtime, or clocks far apart.
+	SizeOnly bool
 	// Include, if not empty, selects only the paths that match one of its
 	// patterns; Exclude then drops those that match one of its own.
 	// Patterns match the whole path of a file, relative to its side and
@@ -342,6 +348,9 @@ func newSyncer(src, dst Location, opts *SyncOptions) (*syncer, error) {
 	}
 	if s.opts.Concurrency < 0 {
 		return fail(invalidf("Concurrency %d is negative", s.opts.Concurrency))
+	}
+	if s.opts.SizeOnly && s.opts.Checksum {
+		return fail(invalidf("SizeOnly and Checksum exclude each other: compare by size alone, or by content"))
 	}
 	if s.opts.MaxDelete < 0 {
 		return fail(invalidf("MaxDelete %d is negative; 0 means no bound", s.opts.MaxDelete))

@@ -10,16 +10,16 @@ import (
 
 func (a *app) syncCommand() *cobra.Command {
 	var (
-		del, dryRun, checksum, noClobber bool
-		maxDelete                        int
-		put                              putFlags
-		ff                               filterFlags
+		del, dryRun, checksum, sizeOnly, noClobber bool
+		maxDelete                                  int
+		put                                        putFlags
+		ff                                         filterFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sync [flags] SRC DST",
 		Short: "Bring DST up to date with SRC: local to S3, S3 to local, or bucket to bucket",
 		Long: `Copy what is missing or different at DST: compared by size and modification
-time, or with --checksum by content. With --delete, also delete what DST has
+time, with --size-only by size alone, or with --checksum by content. With --delete, also delete what DST has
 and SRC lacks (never an excluded path), and only once both listings ended
 without error; with --max-delete N, nothing at all if more than N would go.
 With --no-clobber, nothing that exists at DST is replaced. SRC and DST are
@@ -54,6 +54,9 @@ to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth.
 					return usagef("sync: %v", err)
 				}
 			}
+			if sizeOnly && checksum {
+				return usagef("sync: --size-only and --checksum exclude each other")
+			}
 			if maxDelete < 0 {
 				return usagef("sync: --max-delete %d: want 0 or more", maxDelete)
 			}
@@ -63,6 +66,7 @@ to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth.
 				NoClobber: noClobber,
 				DryRun:    dryRun,
 				Checksum:  checksum,
+				SizeOnly:  sizeOnly,
 				Include:   ff.include,
 				Exclude:   ff.exclude,
 				Put:       p,
@@ -89,6 +93,7 @@ to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth.
 	// uploads' checksum algorithm: in sync it means comparing contents,
 	// as in rclone and rsync.
 	fl.BoolVar(&checksum, "checksum", false, "compare contents (checksums) instead of modification times")
+	fl.BoolVar(&sizeOnly, "size-only", false, "compare by size alone, not by modification time")
 	put.add(fl)
 	ff.add(fl, false)
 	return cmd

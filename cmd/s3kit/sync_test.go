@@ -63,6 +63,16 @@ func TestSync(t *testing.T) {
 		if got := copied(t, r.stdout, "copy"); !slices.Equal(got, []string{e.url("site/sub/b.txt")}) {
 			t.Errorf("--checksum copied %q", got)
 		}
+		// Same size, later time, other content: --size-only leaves it.
+		writeFile(t, filepath.Join(dir, "sub/b.txt"), "W1 sub/b.txt", time.Now().Add(time.Hour))
+		r = e.ok(t, nil, "--json", "sync", "--size-only", "--exclude", "*.log", dir, e.url("site"))
+		if got := copied(t, r.stdout, "copy"); len(got) != 0 {
+			t.Errorf("--size-only copied %q", got)
+		}
+		r = e.ok(t, nil, "--json", "sync", "--dry-run", "--exclude", "*.log", dir, e.url("site"))
+		if got := copied(t, r.stdout, "copy"); !slices.Equal(got, []string{e.url("site/sub/b.txt")}) {
+			t.Errorf("without --size-only, would copy %q", got)
+		}
 		// --delete removes what the source lacks, but --max-delete stops
 		// it, and nothing at all is deleted, when more would go.
 		os.Remove(filepath.Join(dir, "a.txt"))

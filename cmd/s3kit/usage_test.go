@@ -33,6 +33,7 @@ func TestUsageErrors(t *testing.T) {
 			{[]string{"rm", "--older-than", "1h", "s3://b/k"}, "--incomplete"},
 			{[]string{"cp", "--metadata", "x", "a", "s3://b/k"}, "want k=v"},
 			{[]string{"sync", "-", "s3://b/"}, "not a directory"},
+			{[]string{"sync", "--size-only", "--checksum", "a", "s3://b/"}, "exclude each other"},
 			{[]string{"ls", "s3://b/[a"}, "unterminated ["},
 			{[]string{"rm", "s3://b/x/**/[z-a]"}, "reversed"},
 		} {
