@@ -27,8 +27,8 @@ func (*Bucket) location() {}
 // nothing, and report counts only.
 type SyncOptions struct {
 	// Delete deletes the files (objects) at the destination that the
-	// source lacks, among those Include and Exclude select: an excluded
-	// path is never deleted, nor one the source has but skips. Deletions
+	// source lacks, among those Include, Exclude and Filter select: an
+	// excluded path is never deleted, nor one the source has but skips. Deletions
 	// wait until both listings have ended: if either failed, or part of
 	// the source could not be listed, nothing is deleted.
 	Delete bool
@@ -80,6 +80,17 @@ type SyncOptions struct {
 	// Include pattern begins with narrows the listings.
 	Include []string
 	Exclude []string
+	// Filter, if set, selects the paths (as Include and Exclude see them,
+	// slash-separated, relative to each side) that Include and Exclude
+	// selected: a path for which it returns false is left out on both
+	// sides, before any comparison, so it is neither copied nor, with
+	// Delete, deleted, as if excluded. It is called for every path of
+	// both listings, from two goroutines at once, so it must be safe for
+	// concurrent use, and must answer the same for the same path: one
+	// that a destination listing kept but the source's dropped would be
+	// deleted. Splitting a large Sync between machines by a hash of the
+	// path, each syncing its own share, is what it is for.
+	Filter func(path string) bool
 	// Concurrency is how many files are compared or copied at once; 0
 	// means the Client's. A large file is moreover transferred in
 	// parallel parts, as by Upload and Download, all within the Client's

@@ -30,7 +30,10 @@ keys: the listings are compared as they stream.
   s3kit sync s3://backup/photos ./photos --include '**.jpg'
 
 --include and --exclude take globs matched against the whole path relative
-to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth.
+to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth. --shard I/N
+syncs only the paths whose hash falls in shard I of N, on both sides (one
+shard's --delete deletes only its own paths): N machines each running one
+shard sync everything between them.
 
 ` + globHelp,
 		Args:              args(cobra.ExactArgs(2)),
@@ -73,6 +76,11 @@ to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth.
 				Progress:  func(p s3kit.SyncProgress) { a.prog.sync(p.Files, p.FilesTotal, p.Done, p.Total) },
 				OnItem:    func(ev s3kit.SyncEvent) { a.reportSync(argv[0], argv[1], ev, dryRun) },
 			}
+			if ff.shard.n > 0 {
+				// Applied to both sides: a path of another shard is
+				// neither copied nor deleted by this one.
+				opts.Filter = ff.shard.has
+			}
 			if a.flags.concurrency > 0 {
 				opts.Concurrency = a.flags.concurrency
 			}
@@ -95,7 +103,7 @@ to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth.
 	fl.BoolVar(&checksum, "checksum", false, "compare contents (checksums) instead of modification times")
 	fl.BoolVar(&sizeOnly, "size-only", false, "compare by size alone, not by modification time")
 	put.add(fl)
-	ff.add(fl, false)
+	ff.add(fl, true)
 	return cmd
 }
 
