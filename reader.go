@@ -38,10 +38,17 @@ type ReaderOptions struct {
 // the last byte received.
 //
 // Sequential reads (Read, WriteTo) fetch the following ranges in parallel
-// ahead of the caller while it keeps reading in order (one range after a
-// Seek, doubling up to Concurrency), in buffers from the Client's memory
-// budget; without room there, a Read fetches straight into the caller's
-// buffer. A read from the first byte to the last (Seeks back included)
+// ahead of the caller while it keeps reading in order, in buffers from the
+// Client's memory budget; without room there, a Read fetches straight into
+// the caller's buffer. Read-ahead follows the reader: after a Seek (any
+// Seek, even to where it is) it fetches one range of 1 MiB (PartSize if
+// smaller), and every range read in order doubles both the size of the
+// next ranges, up to PartSize, and their number, up to Concurrency; so a
+// caller that reads a little after a Seek (an HTTP Range request through
+// http.FileServerFS) costs little more than what it reads. Before any
+// Seek, ranges have PartSize from the start, and the rest of an object of
+// at most PartSize is one GET; WriteTo fetches Concurrency ranges of
+// PartSize at once. A read from the first byte to the last (Seeks back included)
 // verifies the object's full-object checksum, if the store reported one:
 // on a mismatch, the Read or WriteTo that would hand over the last bytes
 // returns ErrChecksum instead, and withholds them, so that a caller who
@@ -62,7 +69,8 @@ type Reader struct {
 	size   int64 // bytes the Reader covers
 	part   int64
 	conc   int
-	ahead  int // read-ahead window in ranges (see fill)
+	ahead  int   // read-ahead window in ranges (see fill)
+	span   int64 // size of the next range read ahead (see fill)
 
 	pos    int64 // next Read, relative to start
 	err    error // sticky error of Read
@@ -141,6 +149,7 @@ func (b *Bucket) readerFor(ctx context.Context, full string, info ObjectInfo, o 
 	if r.part > b.c.pool.limit {
 		r.part = b.c.pool.limit
 	}
+	r.span = r.part
 	r.start = min(o.Offset, info.Size)
 	r.size = info.Size - r.start
 	if o.Length > 0 && o.Length < r.size {
@@ -187,13 +196,13 @@ func (r *Reader) Read(p []byte) (int, error) {
 		}
 		if r.body == nil && len(r.queue) == 0 {
 			end := r.size
-			if r.size-r.pos > r.part {
+			if r.size-r.pos > r.span {
 				r.next = r.pos
 				r.fill()
 				// Without room in the budget for read-ahead, read one
-				// part's range straight into p: a Reader never waits for
-				// memory, so it cannot wait on a Writer its caller feeds.
-				end = r.pos + r.part
+				// range straight into p: a Reader never waits for memory,
+				// so it cannot wait on a Writer its caller feeds.
+				end = r.pos + r.span
 			}
 			if len(r.queue) == 0 {
 				body, _, err := r.b.openRange(r.ctx, "Read", r.full, r.etag, r.ver, r.start+r.pos, r.start+end)
@@ -328,10 +337,11 @@ func (r *Reader) front() (*chunk, error) {
 }
 
 // fill schedules ranges ahead, as far as the read-ahead window and the
-// memory budget allow without waiting. The window starts at one range
-// after a Seek and doubles with every range read in order, up to
-// Concurrency, so that a caller reading a little after a Seek (an HTTP
-// Range request) does not pay for ranges it never reads.
+// memory budget allow without waiting. The window starts at one range,
+// of readAheadMin after a Seek, and the range size and the window double
+// with every range read in order, up to PartSize and Concurrency, so that
+// a caller reading a little after a Seek (an HTTP Range request) does not
+// pay for ranges it never reads.
 func (r *Reader) fill() {
 	for len(r.queue) < max(r.ahead, 1) && r.next < r.size {
 		if !r.schedule() {
@@ -343,7 +353,7 @@ func (r *Reader) fill() {
 // schedule starts fetching the next range into a read-ahead buffer, if the
 // budget has room for one now.
 func (r *Reader) schedule() bool {
-	n := min(r.part, r.size-r.next)
+	n := min(r.span, r.size-r.next)
 	buf, ok := r.b.c.pool.tryGet(int(n))
 	if !ok {
 		return false
@@ -383,6 +393,7 @@ func (r *Reader) pop(c *chunk) {
 	c.cancel()
 	r.b.c.pool.putSpeculative(c.buf)
 	r.ahead = min(2*max(r.ahead, 1), r.conc)
+	r.span = min(2*r.span, r.part)
 }
 
 // drop cancels the prefetched ranges, those in flight included, and the
@@ -401,6 +412,7 @@ func (r *Reader) drop() {
 	}
 	r.queue = nil
 	r.ahead = 1
+	r.span = min(readAheadMin, r.part)
 }
 
 // Seek sets the offset of the next Read, relative to the Reader's first
@@ -411,6 +423,9 @@ func (r *Reader) Seek(offset int64, whence int) (int64, error) {
 	if err != nil {
 		return r.pos, r.b.fail("Seek", r.full, err)
 	}
+	// A Seek says the caller reads where it chooses: read ahead little
+	// until it reads on in order.
+	r.span = min(readAheadMin, r.part)
 	if abs != r.pos {
 		r.drop()
 		r.pos = abs
@@ -501,6 +516,11 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	return len(p), nil
 }
 
+// readAheadMin is the size of the first range a Reader reads ahead, at
+// the start and after a Seek: about what an HTTP Range request of a
+// media player asks for.
+const readAheadMin = 1 << 20
+
 // Small ReadAt calls are served from a few cached blocks, so that a caller
 // reading a structure field by field (archive/zip, image decoders,
 // testing/iotest) sends one request per block rather than per call.
@@ -569,7 +589,7 @@ func (r *Reader) block(start int64) ([]byte, error) {
 // ahead of w and writing them in order. io.Copy uses it.
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
-	r.ahead = r.conc // the caller means to read it all
+	r.ahead, r.span = r.conc, r.part // the caller means to read it all
 	var scratch []byte
 	for {
 		if r.err != nil {

@@ -24,14 +24,15 @@ import (
 	"github.com/s3kit/s3kit/internal/s3test"
 )
 
-// countingTransport counts the requests a client sends, to tell a retried
+// requestCounter counts the requests a client sends, to tell a retried
 // failure from one that was not.
-type countingTransport struct {
+// requestCounter counts the requests that go through it.
+type requestCounter struct {
 	base http.RoundTripper
 	n    atomic.Int64
 }
 
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+func (c *requestCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
 	return c.base.RoundTrip(r)
 }
@@ -40,17 +41,17 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // trusts the server's certificate and counts its requests.
 type tlsEnv struct {
 	*env
-	requests *countingTransport
+	requests *requestCounter
 }
 
 // trustingClient returns an HTTP client that trusts the certificate of
 // srv, with the settings s3kit's own transport has that matter here.
-func trustingClient(t *testing.T, srv *s3test.Server) (*http.Client, *countingTransport) {
+func trustingClient(t *testing.T, srv *s3test.Server) (*http.Client, *requestCounter) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: srv.RootCAs}
 	tr.DisableCompression = true
 	t.Cleanup(tr.CloseIdleConnections)
-	ct := &countingTransport{base: tr}
+	ct := &requestCounter{base: tr}
 	return &http.Client{Transport: ct}, ct
 }
 
@@ -720,7 +721,7 @@ func TestTLSUntrusted(t *testing.T) {
 	eachTLSServer(t, func(t *testing.T, srv *s3test.Server) {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 		defer cancel()
-		ct := &countingTransport{base: http.DefaultTransport.(*http.Transport).Clone()}
+		ct := &requestCounter{base: http.DefaultTransport.(*http.Transport).Clone()}
 		t.Cleanup(ct.base.(*http.Transport).CloseIdleConnections)
 		c := newClient(t, srv, s3kit.Config{HTTPClient: &http.Client{Transport: ct}, MaxAttempts: 4, RetryBaseDelay: time.Millisecond})
 		_, err := c.Bucket("bbb").Head(ctx, "k", nil)
@@ -765,7 +766,7 @@ func TestTLSUntrusted(t *testing.T) {
 	}
 	// TLS to a plain HTTP store.
 	srv := servers[0]
-	ct := &countingTransport{base: http.DefaultTransport.(*http.Transport).Clone()}
+	ct := &requestCounter{base: http.DefaultTransport.(*http.Transport).Clone()}
 	c := newClient(t, srv, s3kit.Config{Endpoint: strings.Replace(srv.Endpoint, "http://", "https://", 1),
 		HTTPClient: &http.Client{Transport: ct}, MaxAttempts: 4, RetryBaseDelay: time.Millisecond})
 	if _, err := c.Bucket("bbb").Head(t.Context(), "k", nil); err == nil || !strings.Contains(err.Error(), "TLS") {

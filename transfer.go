@@ -90,18 +90,6 @@ func progressAt(done, total int64, start, now time.Time) Progress {
 	return pr
 }
 
-// countingWriter counts what passes to the progress.
-type countingWriter struct {
-	w io.Writer
-	p *progress
-}
-
-func (c countingWriter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	c.p.add(int64(n), false)
-	return n, err
-}
-
 // Upload uploads the local file at localPath to key, in parallel parts read
 // straight from the file, and returns what the store reported of the
 // object. Nothing is visible until it returns nil; on error nothing is left
@@ -168,9 +156,11 @@ func (b *Bucket) uploadFile(ctx context.Context, op string, f *os.File, key stri
 	return w.Info(), nil
 }
 
-// Download downloads the object at key to the local file localPath,
-// fetching ranges in parallel, and verifies its checksum where the store
-// reported one. Missing parent directories are created.
+// Download downloads the object at key to the local file localPath, as
+// DownloadTo does: ranges fetched in parallel and written at their offsets
+// as they arrive, one GET and no HEAD for an object of one range, and the
+// checksum verified where the store reported one. Missing parent
+// directories are created.
 //
 // It writes to a temporary file in the same directory (named
 // ".NAME.s3kit-PID-RANDOM.tmp", NAME cut short if need be to keep the name
@@ -202,25 +192,30 @@ func (b *Bucket) Download(ctx context.Context, key, localPath string, opts *Tran
 		return ObjectInfo{}, b.fail("Download", full, err)
 	}
 	defer root.Close()
-	return b.downloadTo(ctx, "Download", key, root, filepath.Base(localPath), opts)
+	return b.downloadTo(ctx, "Download", key, root, filepath.Base(localPath), nil, opts)
 }
 
 // downloadTo downloads key to name inside root through a temporary file,
-// as Download describes. The fsyncs run on the calling goroutine, so that
-// the bulk callers' workers flush their files in parallel.
-func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, name string, opts *TransferOptions) (ObjectInfo, error) {
-	opts = cmp.Or(opts, &TransferOptions{})
-	r, err := b.NewReader(ctx, key, &ReaderOptions{PartSize: opts.PartSize, Concurrency: opts.Concurrency})
+// as Download describes. listed, if not nil, is the object as a listing
+// gave it: the first GET is then pinned to its ETag, so that the download
+// is of the version listed or fails with ErrPreconditionFailed. The fsyncs
+// run on the calling goroutine, so that the bulk callers' workers flush
+// their files in parallel.
+func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, name string, listed *ObjectInfo, opts *TransferOptions) (ObjectInfo, error) {
+	full, err := b.key(key)
 	if err != nil {
-		return ObjectInfo{}, renameOp(err, op)
+		return ObjectInfo{}, b.fail(op, full, err)
 	}
-	defer r.Close()
+	d, err := b.newDownload(op, full, opts)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
 	// Lstat: a symbolic link at name is replaced, not followed.
 	st, err := root.Lstat(name)
 	keepMode := err == nil && st.Mode().IsRegular()
 	f, tmp, err := createTemp(root, name)
 	if err != nil {
-		return ObjectInfo{}, b.fail(op, r.full, err)
+		return ObjectInfo{}, b.fail(op, full, err)
 	}
 	ok := false
 	defer func() {
@@ -232,41 +227,42 @@ func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, 
 	if keepMode {
 		// Chmod, not OpenFile's mode: the umask must not narrow them either.
 		if err := f.Chmod(st.Mode().Perm()); err != nil {
-			return ObjectInfo{}, b.fail(op, r.full, err)
+			return ObjectInfo{}, b.fail(op, full, err)
 		}
 	}
-	pr := newProgress(opts.Progress, r.Size())
-	var w io.Writer = &writeBehind{f: f}
-	if pr != nil {
-		w = countingWriter{w, pr}
+	d.file = f
+	var etag string
+	if listed != nil {
+		etag = listed.ETag
 	}
-	if _, err := r.WriteTo(w); err != nil {
-		return ObjectInfo{}, renameOp(b.fail(op, r.full, err), op)
+	info, err := d.run(ctx, f, etag)
+	if err != nil {
+		return ObjectInfo{}, err
 	}
 	// Set before the fsync, which then makes the time durable with the
 	// bytes; a failure is reported once the file is in place.
 	var timeErr error
-	if !r.info.LastModified.IsZero() {
-		timeErr = root.Chtimes(tmp, time.Now(), r.info.LastModified)
+	if !info.LastModified.IsZero() {
+		timeErr = root.Chtimes(tmp, time.Now(), info.LastModified)
 	}
 	if err := f.Sync(); err != nil {
-		return ObjectInfo{}, b.fail(op, r.full, fmt.Errorf("flushing %s: %w", tmp, err))
+		return ObjectInfo{}, b.fail(op, full, fmt.Errorf("flushing %s: %w", tmp, err))
 	}
 	if err := f.Close(); err != nil {
-		return ObjectInfo{}, b.fail(op, r.full, err)
+		return ObjectInfo{}, b.fail(op, full, err)
 	}
 	if err := root.Rename(tmp, name); err != nil {
-		return ObjectInfo{}, b.fail(op, r.full, err)
+		return ObjectInfo{}, b.fail(op, full, err)
 	}
 	ok = true
-	pr.add(0, true)
+	d.pr.add(0, true)
 	if err := syncDir(root, path.Dir(name)); err != nil {
-		return r.Info(), b.fail(op, r.full, fmt.Errorf("%s is in place, but flushing its directory failed: %w", name, err))
+		return info, b.fail(op, full, fmt.Errorf("%s is in place, but flushing its directory failed: %w", name, err))
 	}
 	if timeErr != nil {
-		return r.Info(), b.fail(op, r.full, fmt.Errorf("%s is in place, but setting its modification time failed: %w", name, timeErr))
+		return info, b.fail(op, full, fmt.Errorf("%s is in place, but setting its modification time failed: %w", name, timeErr))
 	}
-	return r.Info(), nil
+	return info, nil
 }
 
 // maxNameLen is the longest file name (one path element) in bytes that
@@ -429,7 +425,7 @@ func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOpti
 			}
 		}
 		if !pool.Go(func(ctx context.Context) {
-			info, err := b.downloadTo(ctx, "DownloadAll", obj.Key, root, name, &fileOpts)
+			info, err := b.downloadTo(ctx, "DownloadAll", obj.Key, root, name, &obj, &fileOpts)
 			if err != nil {
 				report(obj.Key, info, err)
 				return

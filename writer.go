@@ -22,8 +22,15 @@ type WriterOptions struct {
 	// tags, ACL, storage class, encryption, IfNoneMatch and IfMatch.
 	PutOptions
 	// PartSize is the size of each part; 0 means the Client's. For an
-	// unknown size it doubles every 900 parts, so that 10,000 parts hold
-	// over 9 TiB even from the 5 MiB minimum; a larger stream needs Size.
+	// unknown size it doubles every 900 parts, after as many parts of
+	// this size as 10,000 parts leave room for while still holding 9 TiB
+	// (about 600 more at 8 MiB, so that doubling starts at 11.7 GiB
+	// written instead of 7); a larger stream needs Size. Parts upload in
+	// parallel only as far as Config.MemoryLimit holds them: at the 8 MiB
+	// default part, the default 64 MiB holds 8 parts up to 11.7 GiB
+	// written, 4 up to 26 GiB, 2 up to 54 GiB and 1 up to 110 GiB; a long
+	// stream that should keep Concurrency parts uploading needs a
+	// MemoryLimit of Concurrency times the part size it reaches.
 	PartSize int64
 	// Concurrency is how many parts upload at once while the caller keeps
 	// writing; 0 means the Client's.
@@ -76,7 +83,10 @@ type Writer struct {
 	cur     []byte // the part being filled, as one value: len is what it holds; nil between parts
 	written int64  // bytes handed to parts
 	part    int32  // parts started
-	created bool   // the multipart upload was created
+	// growAfter is how many parts of an unknown size keep the base size
+	// before the doubling starts (see partSizeAt).
+	growAfter int32
+	created   bool // the multipart upload was created
 
 	mu    sync.Mutex
 	state writerState
@@ -168,6 +178,8 @@ func (w *Writer) setup() error {
 	}
 	if o.Size > 0 {
 		o.PartSize = partSizeFor(o.Size, o.PartSize)
+	} else {
+		w.growAfter = growthDelay(o.PartSize)
 	}
 	w.slots = make(chan struct{}, o.Concurrency)
 	return nil
@@ -181,15 +193,51 @@ func partSizeFor(size, min int64) int64 {
 	return max(min, need)
 }
 
-// partSizeAt returns the size of part n (1-based). For an unknown size the
-// base size doubles every 900 parts, so that the first 7 GiB (at 8 MiB) go
-// in parts of the base size and 10,000 parts hold over 9 TiB even from the
-// 5 MiB minimum; a larger stream needs WriterOptions.Size or PartSize.
+// unknownSizeReach is what the parts of a stream of unknown size must
+// be able to hold in all: over 9 TiB, as 10,000 parts doubling every 900
+// from the 5 MiB minimum do.
+const unknownSizeReach = 9 << 40
+
+// doublingSum returns the bytes in the first k parts of the schedule that
+// starts at base and doubles every 900 parts, up to MaxPartSize.
+func doublingSum(base int64, k int64) int64 {
+	var sum int64
+	for size := base; k > 0; size = min(2*size, MaxPartSize) {
+		n := min(k, 900)
+		sum += n * size
+		k -= n
+	}
+	return sum
+}
+
+// growthDelay returns how many parts of base size a stream of unknown
+// size starts with before its part size doubles every 900 parts: as many
+// as leave the 10,000 parts able to hold unknownSizeReach. The parts only
+// grow as much as the parts left require, and no later than the plain
+// doubling schedule would grow them: at any size written, a part is no
+// larger than that schedule's, so at least as many fit in the budget.
+func growthDelay(base int64) int32 {
+	reach := func(d int64) int64 { return d*base + doublingSum(base, MaxParts-d) }
+	lo, hi := int64(0), int64(MaxParts) // reach(lo) ≥ unknownSizeReach or lo = 0
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if reach(mid) >= unknownSizeReach {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return int32(lo)
+}
+
+// partSizeAt returns the size of part n (1-based). For an unknown size
+// the first growAfter parts (see growthDelay) have the base size, and the
+// following ones double every 900 parts, up to MaxPartSize.
 func (w *Writer) partSizeAt(n int32) int64 {
-	if w.opts.Size > 0 {
+	if w.opts.Size > 0 || n <= w.growAfter {
 		return w.opts.PartSize
 	}
-	return min(w.opts.PartSize<<((n-1)/900), MaxPartSize)
+	return min(w.opts.PartSize<<((n-1-w.growAfter)/900), MaxPartSize)
 }
 
 // Write writes p to the object. It returns an error if the Writer has
