@@ -228,7 +228,11 @@ const (
 // carry no finer time). For a local file that is its modification time,
 // for an object its LastModified, the time it was stored. Each download
 // sets the file's modification time to the object's LastModified, so
-// that Sync run again copies nothing, in either direction. These times
+// that Sync run again copies nothing, in either direction. Unlike
+// Download and DownloadAll, it does not use the object's mtime metadata
+// for this: the next Sync, which sees only the listing's LastModified,
+// later than that mtime, would download the file again every time (or
+// need a HEAD per object to read it). These times
 // come from two clocks: if the store's runs behind the local one, files
 // are uploaded again until the difference has passed; opts.Checksum
 // compares content instead.

@@ -175,7 +175,10 @@ func (b *Bucket) uploadFile(ctx context.Context, op string, f *os.File, key stri
 //
 // A file that existed at localPath keeps its permission bits; a new one
 // gets 0666 less the umask. The file's modification time is set to the
-// object's LastModified. If only that, or the flush of the directory,
+// one the object's mtime metadata holds, as Upload and rclone store it
+// (read from the GET that fetches the bytes: no request is added), else,
+// where the object has none or one that is not a time in that format, to
+// its LastModified. If only that, or the flush of the directory,
 // fails, the complete file is already in place: the error says so, and the
 // ObjectInfo is returned with it.
 func (b *Bucket) Download(ctx context.Context, key, localPath string, opts *TransferOptions) (ObjectInfo, error) {
@@ -192,16 +195,18 @@ func (b *Bucket) Download(ctx context.Context, key, localPath string, opts *Tran
 		return ObjectInfo{}, b.fail("Download", full, err)
 	}
 	defer root.Close()
-	return b.downloadTo(ctx, "Download", key, root, filepath.Base(localPath), nil, opts)
+	return b.downloadTo(ctx, "Download", key, root, filepath.Base(localPath), nil, false, opts)
 }
 
 // downloadTo downloads key to name inside root through a temporary file,
-// as Download describes. listed, if not nil, is the object as a listing
+// as Download describes. The file's modification time is the object's
+// mtime metadata if it has a valid one (modTime), else its LastModified;
+// with lastModified, always its LastModified. listed, if not nil, is the object as a listing
 // gave it: the first GET is then pinned to its ETag, so that the download
 // is of the version listed or fails with ErrPreconditionFailed. The fsyncs
 // run on the calling goroutine, so that the bulk callers' workers flush
 // their files in parallel.
-func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, name string, listed *ObjectInfo, opts *TransferOptions) (ObjectInfo, error) {
+func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, name string, listed *ObjectInfo, lastModified bool, opts *TransferOptions) (ObjectInfo, error) {
 	full, err := b.key(key)
 	if err != nil {
 		return ObjectInfo{}, b.fail(op, full, err)
@@ -242,8 +247,12 @@ func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, 
 	// Set before the fsync, which then makes the time durable with the
 	// bytes; a failure is reported once the file is in place.
 	var timeErr error
-	if !info.LastModified.IsZero() {
-		timeErr = root.Chtimes(tmp, time.Now(), info.LastModified)
+	mtime := info.LastModified
+	if !lastModified {
+		mtime = modTime(info)
+	}
+	if !mtime.IsZero() {
+		timeErr = root.Chtimes(tmp, time.Now(), mtime)
 	}
 	if err := f.Sync(); err != nil {
 		return ObjectInfo{}, b.fail(op, full, fmt.Errorf("flushing %s: %w", tmp, err))
@@ -425,7 +434,7 @@ func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOpti
 			}
 		}
 		if !pool.Go(func(ctx context.Context) {
-			info, err := b.downloadTo(ctx, "DownloadAll", obj.Key, root, name, &obj, &fileOpts)
+			info, err := b.downloadTo(ctx, "DownloadAll", obj.Key, root, name, &obj, false, &fileOpts)
 			if err != nil {
 				report(obj.Key, info, err)
 				return

@@ -24,7 +24,10 @@ and SRC lacks (never an excluded path), and only once both listings ended
 without error; with --max-delete N, nothing at all if more than N would go.
 With --no-clobber, nothing that exists at DST is replaced. SRC and DST are
 local directories or s3://bucket[/prefix]. Memory stays flat however many
-keys: the listings are compared as they stream.
+keys: the listings are compared as they stream. Uploads store each file's
+modification time as the metadata mtime, as cp and rclone do; downloads get
+the object's LastModified, which the listing carries, so that the next sync
+finds them unchanged without a HEAD per object.
 
   s3kit sync ./site s3://www/ --delete
   s3kit sync s3://backup/photos ./photos --include '**.jpg'
