@@ -82,21 +82,21 @@ func (f *filterFlags) add(fs *pflag.FlagSet, withShard bool) {
 
 // filter is the compiled filterFlags.
 type filter struct {
-	include, exclude []*glob
+	include, exclude []*s3kit.Glob
 	shard            shard
 }
 
 func (f *filterFlags) compile() (*filter, error) {
 	c := &filter{shard: f.shard}
 	for _, p := range f.include {
-		g, err := compileGlob(p)
+		g, err := s3kit.CompileGlob(p)
 		if err != nil {
 			return nil, usagef("--include: %v", err)
 		}
 		c.include = append(c.include, g)
 	}
 	for _, p := range f.exclude {
-		g, err := compileGlob(p)
+		g, err := s3kit.CompileGlob(p)
 		if err != nil {
 			return nil, usagef("--exclude: %v", err)
 		}
@@ -113,9 +113,9 @@ func (f *filter) keep(rel string) bool {
 	return !matchAny(f.exclude, rel) && f.shard.has(rel)
 }
 
-func matchAny(gs []*glob, s string) bool {
+func matchAny(gs []*s3kit.Glob, s string) bool {
 	for _, g := range gs {
-		if g.match(s) {
+		if g.Match(s) {
 			return true
 		}
 	}

@@ -56,7 +56,7 @@ shard sync everything between them.
 				return err
 			}
 			for _, pat := range append(append([]string{}, ff.include...), ff.exclude...) {
-				if _, err := compileGlob(pat); err != nil {
+				if _, err := s3kit.CompileGlob(pat); err != nil {
 					return usagef("sync: %v", err)
 				}
 			}
