@@ -43,6 +43,15 @@ type TransferOptions struct {
 	// OnFile, if set, is called by DownloadAll for each key, once it is
 	// downloaded (err nil) or has failed, from one goroutine at a time.
 	OnFile func(key string, info ObjectInfo, err error)
+	// Filter, if set, selects the keys DownloadAll downloads: it is called
+	// for each key listed (relative to the Bucket's prefix; a directory
+	// marker with its trailing "/"), on the goroutine that called
+	// DownloadAll, before anything else is done with it; a key for which
+	// it returns false is neither downloaded nor reported, nor counted in
+	// the Progress. A CompileGlob pattern's Match, or a hash of the key
+	// to split one download between machines, are typical. Upload and
+	// Download ignore it.
+	Filter func(key string) bool
 }
 
 // progress counts bytes and calls the callback, throttled.
@@ -375,7 +384,7 @@ func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOpti
 	defer root.Close()
 	opts = cmp.Or(opts, &TransferOptions{})
 	fileOpts := *opts
-	fileOpts.Progress, fileOpts.OnFile = nil, nil
+	fileOpts.Progress, fileOpts.OnFile, fileOpts.Filter = nil, nil, nil
 	var (
 		mu    sync.Mutex
 		total atomic.Int64
@@ -409,6 +418,9 @@ func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOpti
 		if err != nil {
 			listErr = err
 			break
+		}
+		if opts.Filter != nil && !opts.Filter(obj.Key) {
+			continue
 		}
 		total.Add(obj.Size)
 		if pr != nil {
