@@ -28,9 +28,9 @@ func (*Bucket) location() {}
 type SyncOptions struct {
 	// Delete deletes the files (objects) at the destination that the
 	// source lacks, among those Include, Exclude and Filter select: an
-	// excluded path is never deleted, nor one the source has but skips. Deletions
-	// wait until both listings have ended: if either failed, or part of
-	// the source could not be listed, nothing is deleted.
+	// excluded path is never deleted, nor one the source has but skips.
+	// Deletions wait until both listings have ended: if either failed, or
+	// part of the source could not be listed, nothing is deleted.
 	Delete bool
 	// MaxDelete, if positive, bounds the deletions: if more than MaxDelete
 	// files would be deleted, none is, and Sync returns an error matching
@@ -252,7 +252,8 @@ const (
 // listing carries no metadata, and reading it would take a HEAD per
 // object. A file just uploaded has a LastModified at or after its
 // modification time, so Sync run again does not upload it again.
-// Downloads go as DownloadAll's: through os.Root, so that a symbolic link
+// Downloads go as DownloadAll's (but for the time they set, above):
+// through os.Root, so that a symbolic link
 // inside dst never leads a write out of it; into a temporary file renamed
 // into place when complete and verified; and a key that would land
 // outside dst (a ".." segment, an absolute path, a backslash, a drive
