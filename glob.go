@@ -6,15 +6,42 @@ import (
 	"strings"
 )
 
-// A glob is a compiled key pattern:
+// A Glob is a compiled pattern of keys or slash-separated paths, with the
+// syntax of ListOptions.Pattern and SyncOptions.Include:
 //
-//   - any run of characters other than "/"
-//     ?      one character other than "/"
-//     **     any run of characters, "/" included; "a/**/b" also matches "a/b"
-//     [abc]  one of the characters listed; [a-z] a range; [!a] or [^a] negated
-//     \x     the character x itself
+//	"*"      any run of characters other than "/"
+//	"?"      one character other than "/"
+//	"**"     any run of characters, "/" included; "a/**/b" also matches "a/b"
+//	"[abc]"  one of the characters listed; "[a-z]" a range; "[!a]" or "[^a]" negated
+//	"\x"     the character x itself
 //
-// The pattern matches the whole key.
+// A pattern matches the whole name: "*.jpg" matches "a.jpg" but not
+// "photos/a.jpg", which "**.jpg" and "**/*.jpg" match; "logs/*" matches
+// "logs/a" but not "logs/2025/a", which "logs/**" matches. (s5cmd's "*"
+// crosses "/"; here only "**" does.) A Glob is immutable and safe for
+// concurrent use.
+type Glob struct{ g glob }
+
+// CompileGlob compiles pattern. A malformed pattern (an unterminated
+// "[", a trailing lone "\", a range whose ends are reversed) is an error
+// matching ErrInvalid that says what is wrong.
+func CompileGlob(pattern string) (*Glob, error) {
+	g, err := compileGlob(pattern)
+	if err != nil {
+		return nil, err
+	}
+	return &Glob{*g}, nil
+}
+
+// Match reports whether the pattern matches the whole of name.
+func (g *Glob) Match(name string) bool { return g.g.match(name) }
+
+// Prefix returns the literal text before the pattern's first wildcard,
+// escapes resolved: every name it matches begins with it, so a listing
+// can be narrowed to it ("photos/2025/" for "photos/2025/*.jpg").
+func (g *Glob) Prefix() string { return g.g.prefix }
+
+// glob is a compiled pattern, with the syntax Glob describes.
 type glob struct {
 	re     *regexp.Regexp
 	prefix string // the literal text before the first wildcard

@@ -176,9 +176,10 @@ func (g refGlob) match(key string) bool {
 	return m(0, 0)
 }
 
-// FuzzGlobMatch checks compileGlob and match against the reference
-// matcher above, and, for patterns without "**", against path.Match where
-// the two syntaxes mean the same thing.
+// FuzzGlobMatch checks CompileGlob and Match, the exported face of
+// compileGlob and match, against the reference matcher above, and, for
+// patterns without "**", against path.Match where the two syntaxes mean
+// the same thing.
 func FuzzGlobMatch(f *testing.F) {
 	for _, s := range [][2]string{
 		{"*", "abc"}, {"*", "a/b"}, {"*.txt", "dir/a.txt"}, {"dir/*", "dir/"},
@@ -198,40 +199,40 @@ func FuzzGlobMatch(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, pattern, key string) {
-		g, err := compileGlob(pattern)
+		g, err := CompileGlob(pattern)
 		// Keys are UTF-8 (validKey refuses others), and the reference
 		// works on runes.
 		if !utf8.ValidString(pattern) || !utf8.ValidString(key) {
 			if err != nil && !errors.Is(err, ErrInvalid) {
-				t.Fatalf("compileGlob(%q): %v is not ErrInvalid", pattern, err)
+				t.Fatalf("CompileGlob(%q): %v is not ErrInvalid", pattern, err)
 			}
 			if err == nil {
-				g.match(key)
+				g.Match(key)
 			}
 			return
 		}
 		ref, ok := parseRefGlob(pattern)
 		if !ok {
 			if err == nil {
-				t.Fatalf("compileGlob(%q) accepts a malformed pattern", pattern)
+				t.Fatalf("CompileGlob(%q) accepts a malformed pattern", pattern)
 			}
 			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("compileGlob(%q): %v is not ErrInvalid", pattern, err)
+				t.Fatalf("CompileGlob(%q): %v is not ErrInvalid", pattern, err)
 			}
 			return
 		}
 		if err != nil {
-			t.Fatalf("compileGlob(%q): %v; the pattern is well formed", pattern, err)
+			t.Fatalf("CompileGlob(%q): %v; the pattern is well formed", pattern, err)
 		}
 		if len(key) > 512 || len(pattern) > 256 {
 			return // keep the reference's cost bounded
 		}
-		got, want := g.match(key), ref.match(key)
+		got, want := g.Match(key), ref.match(key)
 		if got != want {
 			t.Fatalf("pattern %q, key %q: match = %v, the reference says %v", pattern, key, got, want)
 		}
-		if got && !strings.HasPrefix(key, g.prefix) {
-			t.Fatalf("pattern %q matches %q, which lacks its literal prefix %q", pattern, key, g.prefix)
+		if got && !strings.HasPrefix(key, g.Prefix()) {
+			t.Fatalf("pattern %q matches %q, which lacks its literal prefix %q", pattern, key, g.Prefix())
 		}
 		// path.Match reads "[!" as a literal "!", and its negated classes
 		// match "/"; elsewhere its syntax is a subset of the glob's.

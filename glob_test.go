@@ -149,7 +149,7 @@ func TestGlobMalformed(t *testing.T) {
 	}
 }
 
-// FuzzGlob checks that no pattern makes compileGlob or match panic, that
+// FuzzGlob checks that no pattern makes CompileGlob or Match panic, that
 // every refusal is ErrInvalid, and that a pattern without metacharacters
 // is a literal: it matches itself, its prefix is all of it, and it matches
 // no other key.
@@ -169,25 +169,25 @@ func FuzzGlob(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, pattern, key string) {
-		g, err := compileGlob(pattern)
+		g, err := CompileGlob(pattern)
 		if err != nil {
 			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("compileGlob(%q) error %v is not ErrInvalid", pattern, err)
+				t.Fatalf("CompileGlob(%q) error %v is not ErrInvalid", pattern, err)
 			}
 			return
 		}
-		got := g.match(key)
+		got := g.Match(key)
 		// Keys are UTF-8 (validKey refuses others); invalid bytes in the
 		// pattern are read as U+FFFD, so the literal property holds only
 		// for valid text.
 		if strings.ContainsAny(pattern, `*?[\`) || !utf8.ValidString(pattern) || !utf8.ValidString(key) {
 			return
 		}
-		if !g.match(pattern) {
+		if !g.Match(pattern) {
 			t.Fatalf("literal pattern %q does not match itself", pattern)
 		}
-		if g.prefix != pattern {
-			t.Fatalf("prefix of literal pattern %q = %q", pattern, g.prefix)
+		if g.Prefix() != pattern {
+			t.Fatalf("prefix of literal pattern %q = %q", pattern, g.Prefix())
 		}
 		if got != (key == pattern) {
 			t.Fatalf("literal pattern %q: match(%q) = %v", pattern, key, got)

@@ -27,10 +27,10 @@ func (*Bucket) location() {}
 // nothing, and report counts only.
 type SyncOptions struct {
 	// Delete deletes the files (objects) at the destination that the
-	// source lacks, among those Include and Exclude select: an excluded
-	// path is never deleted, nor one the source has but skips. Deletions
-	// wait until both listings have ended: if either failed, or part of
-	// the source could not be listed, nothing is deleted.
+	// source lacks, among those Include, Exclude and Filter select: an
+	// excluded path is never deleted, nor one the source has but skips.
+	// Deletions wait until both listings have ended: if either failed, or
+	// part of the source could not be listed, nothing is deleted.
 	Delete bool
 	// MaxDelete, if positive, bounds the deletions: if more than MaxDelete
 	// files would be deleted, none is, and Sync returns an error matching
@@ -64,6 +64,12 @@ type SyncOptions struct {
 	// both HEADs are compared, else the ETags. Without Checksum, Sync
 	// sends no HEAD: size and time come from the listings.
 	Checksum bool
+	// SizeOnly compares by size alone, as rclone's --size-only: a file
+	// that both sides have with the same size is left as it is, whatever
+	// its time. It excludes Checksum (ErrInvalid). Useful where times are
+	// not to be trusted, such as objects written by a tool that keeps no
+	// mtime, or clocks far apart.
+	SizeOnly bool
 	// Include, if not empty, selects only the paths that match one of its
 	// patterns; Exclude then drops those that match one of its own.
 	// Patterns match the whole path of a file, relative to its side and
@@ -74,6 +80,17 @@ type SyncOptions struct {
 	// Include pattern begins with narrows the listings.
 	Include []string
 	Exclude []string
+	// Filter, if set, selects the paths (as Include and Exclude see them,
+	// slash-separated, relative to each side) that Include and Exclude
+	// selected: a path for which it returns false is left out on both
+	// sides, before any comparison, so it is neither copied nor, with
+	// Delete, deleted, as if excluded. It is called for every path of
+	// both listings, from two goroutines at once, so it must be safe for
+	// concurrent use, and must answer the same for the same path: one
+	// that a destination listing kept but the source's dropped would be
+	// deleted. Splitting a large Sync between machines by a hash of the
+	// path, each syncing its own share, is what it is for.
+	Filter func(path string) bool
 	// Concurrency is how many files are compared or copied at once; 0
 	// means the Client's. A large file is moreover transferred in
 	// parallel parts, as by Upload and Download, all within the Client's
@@ -211,7 +228,11 @@ const (
 // carry no finer time). For a local file that is its modification time,
 // for an object its LastModified, the time it was stored. Each download
 // sets the file's modification time to the object's LastModified, so
-// that Sync run again copies nothing, in either direction. These times
+// that Sync run again copies nothing, in either direction. Unlike
+// Download and DownloadAll, it does not use the object's mtime metadata
+// for this: the next Sync, which sees only the listing's LastModified,
+// later than that mtime, would download the file again every time (or
+// need a HEAD per object to read it). These times
 // come from two clocks: if the store's runs behind the local one, files
 // are uploaded again until the difference has passed; opts.Checksum
 // compares content instead.
@@ -224,8 +245,15 @@ const (
 // nothing sends one LIST request per 1,000 keys of each bucket side and no
 // other. Up to Concurrency files are compared and copied at once.
 //
-// Uploads go in parallel parts straight from each file, as Upload's do.
-// Downloads go as DownloadAll's: through os.Root, so that a symbolic link
+// Uploads go in parallel parts straight from each file, as Upload's do,
+// and like Upload's store the file's modification time as the metadata
+// mtime, in rclone's format (unless opts.Put.Metadata sets mtime itself).
+// The comparison still uses the object's LastModified, not that mtime: a
+// listing carries no metadata, and reading it would take a HEAD per
+// object. A file just uploaded has a LastModified at or after its
+// modification time, so Sync run again does not upload it again.
+// Downloads go as DownloadAll's (but for the time they set, above):
+// through os.Root, so that a symbolic link
 // inside dst never leads a write out of it; into a temporary file renamed
 // into place when complete and verified; and a key that would land
 // outside dst (a ".." segment, an absolute path, a backslash, a drive
@@ -336,6 +364,9 @@ func newSyncer(src, dst Location, opts *SyncOptions) (*syncer, error) {
 	}
 	if s.opts.Concurrency < 0 {
 		return fail(invalidf("Concurrency %d is negative", s.opts.Concurrency))
+	}
+	if s.opts.SizeOnly && s.opts.Checksum {
+		return fail(invalidf("SizeOnly and Checksum exclude each other: compare by size alone, or by content"))
 	}
 	if s.opts.MaxDelete < 0 {
 		return fail(invalidf("MaxDelete %d is negative; 0 means no bound", s.opts.MaxDelete))

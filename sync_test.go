@@ -855,6 +855,7 @@ func TestSyncInvalid(t *testing.T) {
 			{"bad exclude", s3kit.LocalDir(dir), b, &s3kit.SyncOptions{Exclude: []string{`a\`}}, s3kit.ErrInvalid},
 			{"negative concurrency", s3kit.LocalDir(dir), b, &s3kit.SyncOptions{Concurrency: -1}, s3kit.ErrInvalid},
 			{"negative MaxDelete", s3kit.LocalDir(dir), b, &s3kit.SyncOptions{Delete: true, MaxDelete: -1}, s3kit.ErrInvalid},
+			{"size only and checksum", s3kit.LocalDir(dir), b, &s3kit.SyncOptions{SizeOnly: true, Checksum: true}, s3kit.ErrInvalid},
 			{"conditional put", s3kit.LocalDir(dir), b, &s3kit.SyncOptions{Put: &s3kit.PutOptions{IfNoneMatch: "*"}}, s3kit.ErrInvalid},
 			{"bad put", s3kit.LocalDir(dir), b, &s3kit.SyncOptions{Put: &s3kit.PutOptions{ACL: "nope"}}, s3kit.ErrInvalid},
 			{"same place", b.Prefix("a"), b.Prefix("a"), nil, s3kit.ErrInvalid},

@@ -219,7 +219,7 @@ func (ex *syncExec) transfer(ctx context.Context, it SyncItem, topts *TransferOp
 		if s.opts.NoClobber {
 			return ex.downloadNew(ctx, p, topts)
 		}
-		info, err := s.src.b.downloadTo(ctx, "Sync", p, s.dst.root, p, nil, topts)
+		info, err := s.src.b.downloadTo(ctx, "Sync", p, s.dst.root, p, nil, true, topts)
 		return info.Size, err
 	case s.src.b.c == s.dst.b.c:
 		_, err := s.src.b.copy(ctx, "Sync", p, s.dst.b.prefix+p, s.copyOpts)
@@ -241,7 +241,7 @@ func (ex *syncExec) downloadNew(ctx context.Context, p string, topts *TransferOp
 	}
 	f.Close()
 	defer root.Remove(tmp)
-	info, err := s.src.b.downloadTo(ctx, "Sync", p, root, tmp, nil, topts)
+	info, err := s.src.b.downloadTo(ctx, "Sync", p, root, tmp, nil, true, topts)
 	if err != nil {
 		return 0, err
 	}

@@ -157,7 +157,7 @@ func (s *syncer) selected(p string) bool {
 	if len(s.include) > 0 && !slices.ContainsFunc(s.include, match) {
 		return false
 	}
-	return !slices.ContainsFunc(s.exclude, match)
+	return !slices.ContainsFunc(s.exclude, match) && (s.opts.Filter == nil || s.opts.Filter(p))
 }
 
 // open opens the local sides, creating a missing destination directory

@@ -118,6 +118,8 @@ func (s *syncer) decide(a, b *syncEntry) syncDecision {
 		item.Reason = syncNew
 	case a.size != b.size:
 		item.Reason = syncSize
+	case s.opts.SizeOnly:
+		return syncDecision{act: actUnchanged, item: item}
 	case s.opts.Checksum && !s.opts.NoClobber:
 		if s.src.b != nil && s.dst.b != nil && a.etag != "" && a.etag == b.etag {
 			// Equal ETags mean equal content; different ones prove

@@ -43,6 +43,15 @@ type TransferOptions struct {
 	// OnFile, if set, is called by DownloadAll for each key, once it is
 	// downloaded (err nil) or has failed, from one goroutine at a time.
 	OnFile func(key string, info ObjectInfo, err error)
+	// Filter, if set, selects the keys DownloadAll downloads: it is called
+	// for each key listed (relative to the Bucket's prefix; a directory
+	// marker with its trailing "/"), on the goroutine that called
+	// DownloadAll, before anything else is done with it; a key for which
+	// it returns false is neither downloaded nor reported, nor counted in
+	// the Progress. A CompileGlob pattern's Match, or a hash of the key
+	// to split one download between machines, are typical. Upload and
+	// Download ignore it.
+	Filter func(key string) bool
 }
 
 // progress counts bytes and calls the callback, throttled.
@@ -94,6 +103,13 @@ func progressAt(done, total int64, start, now time.Time) Progress {
 // straight from the file, and returns what the store reported of the
 // object. Nothing is visible until it returns nil; on error nothing is left
 // behind.
+//
+// The file's modification time is stored with the object as the user
+// metadata mtime (x-amz-meta-mtime), in rclone's format: seconds since the
+// epoch with up to nine decimals ("1700000000.123456789"), so that rclone
+// and Download give the file its time back. opts.Put.Metadata takes
+// precedence: an mtime entry there is sent instead, and none is added
+// where the metadata leaves no room for it within MaxMetadataSize.
 func (b *Bucket) Upload(ctx context.Context, localPath, key string, opts *TransferOptions) (ObjectInfo, error) {
 	full, err := b.key(key)
 	if err != nil {
@@ -122,9 +138,7 @@ func (b *Bucket) uploadFile(ctx context.Context, op string, f *os.File, key stri
 		return ObjectInfo{}, b.fail(op, full, invalidf("%s is not a regular file", f.Name()))
 	}
 	wo := &WriterOptions{PartSize: opts.PartSize, Concurrency: opts.Concurrency, Size: st.Size()}
-	if opts.Put != nil {
-		wo.PutOptions = *opts.Put
-	}
+	wo.PutOptions = *withMtime(opts.Put, st.ModTime())
 	w, err := b.NewWriter(ctx, key, wo)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -170,7 +184,10 @@ func (b *Bucket) uploadFile(ctx context.Context, op string, f *os.File, key stri
 //
 // A file that existed at localPath keeps its permission bits; a new one
 // gets 0666 less the umask. The file's modification time is set to the
-// object's LastModified. If only that, or the flush of the directory,
+// one the object's mtime metadata holds, as Upload and rclone store it
+// (read from the GET that fetches the bytes: no request is added), else,
+// where the object has none or one that is not a time in that format, to
+// its LastModified. If only that, or the flush of the directory,
 // fails, the complete file is already in place: the error says so, and the
 // ObjectInfo is returned with it.
 func (b *Bucket) Download(ctx context.Context, key, localPath string, opts *TransferOptions) (ObjectInfo, error) {
@@ -187,16 +204,18 @@ func (b *Bucket) Download(ctx context.Context, key, localPath string, opts *Tran
 		return ObjectInfo{}, b.fail("Download", full, err)
 	}
 	defer root.Close()
-	return b.downloadTo(ctx, "Download", key, root, filepath.Base(localPath), nil, opts)
+	return b.downloadTo(ctx, "Download", key, root, filepath.Base(localPath), nil, false, opts)
 }
 
 // downloadTo downloads key to name inside root through a temporary file,
-// as Download describes. listed, if not nil, is the object as a listing
+// as Download describes. The file's modification time is the object's
+// mtime metadata if it has a valid one (modTime), else its LastModified;
+// with lastModified, always its LastModified. listed, if not nil, is the object as a listing
 // gave it: the first GET is then pinned to its ETag, so that the download
 // is of the version listed or fails with ErrPreconditionFailed. The fsyncs
 // run on the calling goroutine, so that the bulk callers' workers flush
 // their files in parallel.
-func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, name string, listed *ObjectInfo, opts *TransferOptions) (ObjectInfo, error) {
+func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, name string, listed *ObjectInfo, lastModified bool, opts *TransferOptions) (ObjectInfo, error) {
 	full, err := b.key(key)
 	if err != nil {
 		return ObjectInfo{}, b.fail(op, full, err)
@@ -237,8 +256,12 @@ func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, 
 	// Set before the fsync, which then makes the time durable with the
 	// bytes; a failure is reported once the file is in place.
 	var timeErr error
-	if !info.LastModified.IsZero() {
-		timeErr = root.Chtimes(tmp, time.Now(), info.LastModified)
+	mtime := info.LastModified
+	if !lastModified {
+		mtime = modTime(info)
+	}
+	if !mtime.IsZero() {
+		timeErr = root.Chtimes(tmp, time.Now(), mtime)
 	}
 	if err := f.Sync(); err != nil {
 		return ObjectInfo{}, b.fail(op, full, fmt.Errorf("flushing %s: %w", tmp, err))
@@ -361,7 +384,7 @@ func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOpti
 	defer root.Close()
 	opts = cmp.Or(opts, &TransferOptions{})
 	fileOpts := *opts
-	fileOpts.Progress, fileOpts.OnFile = nil, nil
+	fileOpts.Progress, fileOpts.OnFile, fileOpts.Filter = nil, nil, nil
 	var (
 		mu    sync.Mutex
 		total atomic.Int64
@@ -396,6 +419,9 @@ func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOpti
 			listErr = err
 			break
 		}
+		if opts.Filter != nil && !opts.Filter(obj.Key) {
+			continue
+		}
 		total.Add(obj.Size)
 		if pr != nil {
 			pr.mu.Lock()
@@ -420,7 +446,7 @@ func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOpti
 			}
 		}
 		if !pool.Go(func(ctx context.Context) {
-			info, err := b.downloadTo(ctx, "DownloadAll", obj.Key, root, name, &obj, &fileOpts)
+			info, err := b.downloadTo(ctx, "DownloadAll", obj.Key, root, name, &obj, false, &fileOpts)
 			if err != nil {
 				report(obj.Key, info, err)
 				return

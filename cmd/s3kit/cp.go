@@ -211,7 +211,7 @@ func (a *app) copyOne(ctx context.Context, j copyJob, move, noClobber bool, put 
 		if err != nil {
 			return "", err
 		}
-		p := withMtime(put, formatMtime(j.mtime))
+		p := put // the library adds the file's mtime
 		if noClobber {
 			c := *p
 			c.IfNoneMatch = "*"
@@ -238,11 +238,8 @@ func (a *app) copyOne(ctx context.Context, j copyJob, move, noClobber bool, put 
 		if err != nil {
 			return "", err
 		}
-		info, err := b.Download(ctx, src.key, dst.local, topts)
-		if err != nil {
-			return "", err
-		}
-		if err := setMtime(dst.local, info); err != nil {
+		// The library sets the file's time from the mtime metadata.
+		if _, err := b.Download(ctx, src.key, dst.local, topts); err != nil {
 			return "", err
 		}
 		if move {
@@ -279,17 +276,6 @@ func (a *app) copyOne(ctx context.Context, j copyJob, move, noClobber bool, put 
 		t.update(max(j.size, 0))
 	}
 	return "", err
-}
-
-// setMtime sets the modification time of a downloaded file from the
-// object's mtime metadata, as rclone stores it; without it the library
-// has set the object's LastModified.
-func setMtime(path string, info s3kit.ObjectInfo) error {
-	mt, ok := parseMtime(info.Metadata[mtimeKey])
-	if !ok {
-		return nil
-	}
-	return os.Chtimes(path, mt, mt)
 }
 
 // uploadStream uploads stdin to dst through a Writer. On any failure, an

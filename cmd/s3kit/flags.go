@@ -1,7 +1,6 @@
 package main
 
 import (
-	"maps"
 	"strings"
 
 	"github.com/s3kit/s3kit"
@@ -50,21 +49,6 @@ func (f *putFlags) options() (*s3kit.PutOptions, error) {
 	}, nil
 }
 
-// withMtime returns put with the user metadata mtime added, unless the
-// user set one.
-func withMtime(put *s3kit.PutOptions, mtime string) *s3kit.PutOptions {
-	if _, ok := put.Metadata[mtimeKey]; ok {
-		return put
-	}
-	p := *put
-	p.Metadata = maps.Clone(put.Metadata)
-	if p.Metadata == nil {
-		p.Metadata = map[string]string{}
-	}
-	p.Metadata[mtimeKey] = mtime
-	return &p
-}
-
 // keyValues parses k=v arguments into a map; nil if there are none.
 func keyValues(flag string, kvs []string) (map[string]string, error) {
 	if len(kvs) == 0 {
@@ -98,21 +82,21 @@ func (f *filterFlags) add(fs *pflag.FlagSet, withShard bool) {
 
 // filter is the compiled filterFlags.
 type filter struct {
-	include, exclude []*glob
+	include, exclude []*s3kit.Glob
 	shard            shard
 }
 
 func (f *filterFlags) compile() (*filter, error) {
 	c := &filter{shard: f.shard}
 	for _, p := range f.include {
-		g, err := compileGlob(p)
+		g, err := s3kit.CompileGlob(p)
 		if err != nil {
 			return nil, usagef("--include: %v", err)
 		}
 		c.include = append(c.include, g)
 	}
 	for _, p := range f.exclude {
-		g, err := compileGlob(p)
+		g, err := s3kit.CompileGlob(p)
 		if err != nil {
 			return nil, usagef("--exclude: %v", err)
 		}
@@ -129,9 +113,9 @@ func (f *filter) keep(rel string) bool {
 	return !matchAny(f.exclude, rel) && f.shard.has(rel)
 }
 
-func matchAny(gs []*glob, s string) bool {
+func matchAny(gs []*s3kit.Glob, s string) bool {
 	for _, g := range gs {
-		if g.match(s) {
+		if g.Match(s) {
 			return true
 		}
 	}

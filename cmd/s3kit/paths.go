@@ -3,6 +3,8 @@ package main
 import (
 	"path"
 	"strings"
+
+	"github.com/s3kit/s3kit"
 )
 
 // location is one path argument: an S3 bucket and key, a local path, or
@@ -38,7 +40,7 @@ func parseLocation(s string) (location, error) {
 		return location{}, usagef("%q: no bucket", s)
 	}
 	if hasWildcard(key) {
-		if _, err := compileGlob(key); err != nil {
+		if _, err := s3kit.CompileGlob(key); err != nil {
 			return location{}, usagef("%q: %v", s, err)
 		}
 	}
@@ -60,17 +62,21 @@ func parseS3(s string) (location, error) {
 // s3URL formats bucket and key as an s3:// URL.
 func s3URL(bucket, key string) string { return "s3://" + bucket + "/" + key }
 
+// hasWildcard reports whether s holds a glob wildcard (s3kit.Glob's
+// syntax), and so names the keys it matches rather than one key.
+func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?[") }
+
 // globBase is the directory part of the literal text before a glob's first
 // wildcard: the paths it matches are named relative to it at the
 // destination, so 's3://b/logs/2025-*.gz' copies 2025-01.gz, not
 // logs/2025-01.gz.
 func globBase(pattern string) (string, error) {
-	g, err := compileGlob(pattern)
+	g, err := s3kit.CompileGlob(pattern)
 	if err != nil {
 		return "", err
 	}
-	if i := strings.LastIndex(g.prefix, "/"); i >= 0 {
-		return g.prefix[:i+1], nil
+	if i := strings.LastIndex(g.Prefix(), "/"); i >= 0 {
+		return g.Prefix()[:i+1], nil
 	}
 	return "", nil
 }

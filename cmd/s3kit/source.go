@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/s3kit/s3kit"
 )
@@ -19,8 +18,7 @@ type item struct {
 	loc   location // a single object, a single local file, or "-"
 	rel   string   // its path relative to the source argument, slash-separated
 	size  int64    // -1 if not known before the transfer
-	mtime time.Time
-	class string // storage class, from a listing
+	class string   // storage class, from a listing
 }
 
 // errNoMatch is a source that selects nothing: a failure, so that a
@@ -106,7 +104,7 @@ func (a *app) expandS3(ctx context.Context, src location, recursive bool, f *fil
 			l := src
 			l.key = obj.Key
 			l.raw = s3URL(src.bucket, obj.Key)
-			if !yield(item{loc: l, rel: rel, size: obj.Size, mtime: obj.LastModified, class: obj.StorageClass}, nil) {
+			if !yield(item{loc: l, rel: rel, size: obj.Size, class: obj.StorageClass}, nil) {
 				return
 			}
 		}
@@ -122,7 +120,7 @@ func expandLocal(src location, recursive bool, f *filter) (iter.Seq2[item, error
 		return fail(err), false, nil
 	}
 	if !st.IsDir() {
-		return one(item{loc: src, rel: filepath.Base(src.local), size: st.Size(), mtime: st.ModTime()}, f), false, nil
+		return one(item{loc: src, rel: filepath.Base(src.local), size: st.Size()}, f), false, nil
 	}
 	if !recursive {
 		return fail(fmt.Errorf("%s is a directory (use -r)", src.local)), false, nil
@@ -153,7 +151,7 @@ func expandLocal(src location, recursive bool, f *filter) (iter.Seq2[item, error
 			if !f.keep(rel) {
 				return nil
 			}
-			if !yield(item{loc: location{raw: p, local: p}, rel: rel, size: fi.Size(), mtime: fi.ModTime()}, nil) {
+			if !yield(item{loc: location{raw: p, local: p}, rel: rel, size: fi.Size()}, nil) {
 				stopped = true
 				return filepath.SkipAll
 			}

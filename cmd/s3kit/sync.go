@@ -10,27 +10,33 @@ import (
 
 func (a *app) syncCommand() *cobra.Command {
 	var (
-		del, dryRun, checksum, noClobber bool
-		maxDelete                        int
-		put                              putFlags
-		ff                               filterFlags
+		del, dryRun, checksum, sizeOnly, noClobber bool
+		maxDelete                                  int
+		put                                        putFlags
+		ff                                         filterFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sync [flags] SRC DST",
 		Short: "Bring DST up to date with SRC: local to S3, S3 to local, or bucket to bucket",
 		Long: `Copy what is missing or different at DST: compared by size and modification
-time, or with --checksum by content. With --delete, also delete what DST has
+time, with --size-only by size alone, or with --checksum by content. With --delete, also delete what DST has
 and SRC lacks (never an excluded path), and only once both listings ended
 without error; with --max-delete N, nothing at all if more than N would go.
 With --no-clobber, nothing that exists at DST is replaced. SRC and DST are
 local directories or s3://bucket[/prefix]. Memory stays flat however many
-keys: the listings are compared as they stream.
+keys: the listings are compared as they stream. Uploads store each file's
+modification time as the metadata mtime, as cp and rclone do; downloads get
+the object's LastModified, which the listing carries, so that the next sync
+finds them unchanged without a HEAD per object.
 
   s3kit sync ./site s3://www/ --delete
   s3kit sync s3://backup/photos ./photos --include '**.jpg'
 
 --include and --exclude take globs matched against the whole path relative
-to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth.
+to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth. --shard I/N
+syncs only the paths whose hash falls in shard I of N, on both sides (one
+shard's --delete deletes only its own paths): N machines each running one
+shard sync everything between them.
 
 ` + globHelp,
 		Args:              args(cobra.ExactArgs(2)),
@@ -50,9 +56,12 @@ to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth.
 				return err
 			}
 			for _, pat := range append(append([]string{}, ff.include...), ff.exclude...) {
-				if _, err := compileGlob(pat); err != nil {
+				if _, err := s3kit.CompileGlob(pat); err != nil {
 					return usagef("sync: %v", err)
 				}
+			}
+			if sizeOnly && checksum {
+				return usagef("sync: --size-only and --checksum exclude each other")
 			}
 			if maxDelete < 0 {
 				return usagef("sync: --max-delete %d: want 0 or more", maxDelete)
@@ -63,11 +72,17 @@ to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth.
 				NoClobber: noClobber,
 				DryRun:    dryRun,
 				Checksum:  checksum,
+				SizeOnly:  sizeOnly,
 				Include:   ff.include,
 				Exclude:   ff.exclude,
 				Put:       p,
 				Progress:  func(p s3kit.SyncProgress) { a.prog.sync(p.Files, p.FilesTotal, p.Done, p.Total) },
 				OnItem:    func(ev s3kit.SyncEvent) { a.reportSync(argv[0], argv[1], ev, dryRun) },
+			}
+			if ff.shard.n > 0 {
+				// Applied to both sides: a path of another shard is
+				// neither copied nor deleted by this one.
+				opts.Filter = ff.shard.has
 			}
 			if a.flags.concurrency > 0 {
 				opts.Concurrency = a.flags.concurrency
@@ -89,8 +104,9 @@ to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth.
 	// uploads' checksum algorithm: in sync it means comparing contents,
 	// as in rclone and rsync.
 	fl.BoolVar(&checksum, "checksum", false, "compare contents (checksums) instead of modification times")
+	fl.BoolVar(&sizeOnly, "size-only", false, "compare by size alone, not by modification time")
 	put.add(fl)
-	ff.add(fl, false)
+	ff.add(fl, true)
 	return cmd
 }
 

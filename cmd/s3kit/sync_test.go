@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,6 +63,16 @@ func TestSync(t *testing.T) {
 		r = e.ok(t, nil, "--json", "sync", "--checksum", "--exclude", "*.log", dir, e.url("site"))
 		if got := copied(t, r.stdout, "copy"); !slices.Equal(got, []string{e.url("site/sub/b.txt")}) {
 			t.Errorf("--checksum copied %q", got)
+		}
+		// Same size, later time, other content: --size-only leaves it.
+		writeFile(t, filepath.Join(dir, "sub/b.txt"), "W1 sub/b.txt", time.Now().Add(time.Hour))
+		r = e.ok(t, nil, "--json", "sync", "--size-only", "--exclude", "*.log", dir, e.url("site"))
+		if got := copied(t, r.stdout, "copy"); len(got) != 0 {
+			t.Errorf("--size-only copied %q", got)
+		}
+		r = e.ok(t, nil, "--json", "sync", "--dry-run", "--exclude", "*.log", dir, e.url("site"))
+		if got := copied(t, r.stdout, "copy"); !slices.Equal(got, []string{e.url("site/sub/b.txt")}) {
+			t.Errorf("without --size-only, would copy %q", got)
 		}
 		// --delete removes what the source lacks, but --max-delete stops
 		// it, and nothing at all is deleted, when more would go.
@@ -176,5 +187,46 @@ func TestShardCopy(t *testing.T) {
 		if total != 1 {
 			t.Errorf("the two shards copied %d files, want 1", total)
 		}
+	})
+}
+
+// --shard I/N splits a sync, deletions included, into disjoint parts that
+// together sync everything.
+func TestShardSync(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		dir := t.TempDir()
+		var all []string
+		for i := range 30 {
+			p := fmt.Sprintf("d%d/f%02d.txt", i%4, i)
+			writeFile(t, filepath.Join(dir, p), p, time.Time{})
+			all = append(all, "site/"+p)
+		}
+		slices.Sort(all)
+		for _, k := range []string{"site/old1", "site/old22", "site/old333", "site/old4444", "site/old55555"} {
+			if _, err := e.bucket.PutString(t.Context(), k, "stale", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := map[string]int{}
+		for _, s := range []string{"0/2", "1/2"} {
+			r := e.ok(t, nil, "--json", "sync", "--delete", "--shard", s, dir, e.url("site"))
+			recs, _ := records(t, r.stdout)
+			if len(recs) == 0 || len(recs) >= len(all) {
+				t.Errorf("shard %s did %d operations for %d files", s, len(recs), len(all))
+			}
+			for _, rec := range recs {
+				seen[rec.Operation+" "+rec.Destination]++
+			}
+		}
+		for _, k := range all {
+			if seen["copy "+e.url(k)] != 1 {
+				t.Errorf("%s copied by %d shards", k, seen["copy "+e.url(k)])
+			}
+		}
+		if got := e.keys(t); !slices.Equal(got, all) {
+			t.Errorf("keys after both shards %q", got)
+		}
+		args := []string{"sync", "--shard", "1/1x", dir, e.url("site")}
+		want(t, e.run(t, nil, args...), exitUsage, args...)
 	})
 }

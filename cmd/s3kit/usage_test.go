@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/s3kit/s3kit"
 )
@@ -33,6 +32,7 @@ func TestUsageErrors(t *testing.T) {
 			{[]string{"rm", "--older-than", "1h", "s3://b/k"}, "--incomplete"},
 			{[]string{"cp", "--metadata", "x", "a", "s3://b/k"}, "want k=v"},
 			{[]string{"sync", "-", "s3://b/"}, "not a directory"},
+			{[]string{"sync", "--size-only", "--checksum", "a", "s3://b/"}, "exclude each other"},
 			{[]string{"ls", "s3://b/[a"}, "unterminated ["},
 			{[]string{"rm", "s3://b/x/**/[z-a]"}, "reversed"},
 		} {
@@ -63,38 +63,6 @@ func TestParseSize(t *testing.T) {
 		got, err := parseSize(c.in)
 		if (err == nil) != c.ok || got != c.want {
 			t.Errorf("parseSize(%q) = %d, %v; want %d, ok %v", c.in, got, err, c.want, c.ok)
-		}
-	}
-}
-
-// The mtime metadata is in rclone's format, which drops trailing zeros
-// of the fraction, and parses back to the same instant.
-func TestMtimeFormat(t *testing.T) {
-	for _, c := range []struct {
-		t    time.Time
-		want string
-	}{
-		{time.Unix(1700000000, 123456789), "1700000000.123456789"},
-		{time.Unix(1700000000, 500000000), "1700000000.5"},
-		{time.Unix(1700000000, 0), "1700000000"},
-		{time.Unix(1, 1), "1.000000001"},
-	} {
-		got := formatMtime(c.t)
-		if got != c.want {
-			t.Errorf("formatMtime(%v) = %q, want %q", c.t, got, c.want)
-		}
-		back, ok := parseMtime(got)
-		if !ok || !back.Equal(c.t) {
-			t.Errorf("parseMtime(%q) = %v, %v; want %v", got, back, ok, c.t)
-		}
-	}
-	// More than nine digits are cut, as rclone cuts them.
-	if got, ok := parseMtime("1700000000.1234567899"); !ok || got.Nanosecond() != 123456789 {
-		t.Errorf("parseMtime of ten digits = %v, %v", got, ok)
-	}
-	for _, bad := range []string{"", "abc", "1.2.3", "-5", "1e9", ".5", "12345678901234567890"} {
-		if _, ok := parseMtime(bad); ok {
-			t.Errorf("parseMtime(%q) accepted", bad)
 		}
 	}
 }
