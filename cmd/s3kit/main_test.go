@@ -173,33 +173,26 @@ func (e *env) cmd(ctx context.Context, args ...string) *exec.Cmd {
 // given (the server's endpoint and credentials left out).
 func (e *env) runEnv(t *testing.T, awsEnv []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	c := exec.CommandContext(ctx, binary, args...)
-	c.Env = append(os.Environ(), awsEnv...)
-	var stdout, stderr bytes.Buffer
-	c.Stdout, c.Stderr = &stdout, &stderr
-	err := c.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("s3kit %q: %v", args, err)
-	}
-	return r
+	return e.runWith(t, func(c *exec.Cmd) { c.Env = append(os.Environ(), awsEnv...) }, args...)
 }
 
 // run runs the command to its end, with stdin if not nil, bounded by a
 // timeout so that a hang fails the test.
 func (e *env) run(t *testing.T, stdin io.Reader, args ...string) result {
 	t.Helper()
+	return e.runWith(t, func(c *exec.Cmd) { c.Stdin = stdin }, args...)
+}
+
+// runWith runs the command of e.cmd, changed by setup, to its end,
+// bounded by a timeout so that a hang fails the test.
+func (e *env) runWith(t *testing.T, setup func(*exec.Cmd), args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	c := e.cmd(ctx, args...)
+	setup(c)
 	var stdout, stderr bytes.Buffer
-	c.Stdin, c.Stdout, c.Stderr = stdin, &stdout, &stderr
+	c.Stdout, c.Stderr = &stdout, &stderr
 	err := c.Run()
 	r := result{stdout: stdout.String(), stderr: stderr.String()}
 	var ee *exec.ExitError

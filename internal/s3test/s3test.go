@@ -206,7 +206,12 @@ func startServer(ctx context.Context, name string, tlsOn bool) (*Server, error) 
 // when tb and its subtests have finished, and fails tb if it cannot start.
 func StartTB(tb testing.TB, name string) *Server {
 	tb.Helper()
-	s, err := Start(tb.Context(), name)
+	return startTB(tb, name, false)
+}
+
+func startTB(tb testing.TB, name string, tlsOn bool) *Server {
+	tb.Helper()
+	s, err := startServer(tb.Context(), name, tlsOn)
 	if err != nil {
 		tb.Fatal(err)
 	}

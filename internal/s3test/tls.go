@@ -29,16 +29,7 @@ func StartTLS(ctx context.Context, name string) (*Server, error) {
 // StartTLSTB is StartTB for StartTLS.
 func StartTLSTB(tb testing.TB, name string) *Server {
 	tb.Helper()
-	s, err := StartTLS(tb.Context(), name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			tb.Errorf("stopping %s: %v", name, err)
-		}
-	})
-	return s
+	return startTB(tb, name, true)
 }
 
 // writeCert makes a certificate authority and a server certificate for
