@@ -616,9 +616,10 @@ func compositeCRC32(data []byte, partSize int) string {
 
 // TestInterchangeModTime records how the modification time crosses:
 // rclone stores a file's mtime as X-Amz-Meta-Mtime (seconds since the
-// epoch, fractional); s3kit exposes it as ObjectInfo.Metadata["mtime"]
-// and does not write it, so rclone falls back to LastModified for
-// s3kit's objects.
+// epoch, fractional); s3kit exposes it as ObjectInfo.Metadata["mtime"],
+// writes it the same way on Upload, and sets a downloaded file's time
+// from it. An object written without a file (Put) has none, and rclone
+// falls back to LastModified.
 func TestInterchangeModTime(t *testing.T) {
 	eachServer(t, func(t *testing.T, e *env) {
 		c := newCLI(t, "rclone", e.srv)
@@ -648,6 +649,29 @@ func TestInterchangeModTime(t *testing.T) {
 		}
 		if got.Before(before) {
 			t.Errorf("rclone's mtime of an object s3kit wrote: %v, want its LastModified (now)", got)
+		}
+
+		// A file's time crosses both ways: s3kit's Upload to rclone, and
+		// rclone's object to s3kit's Download.
+		up := writeTemp(t, []byte("uploaded by s3kit"))
+		if err := os.Chtimes(up, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.bucket.Upload(ctx, up, "s3kit-upload.txt", nil); err != nil {
+			t.Fatal(err)
+		}
+		s = c.head(t, e.bucket.Name(), "s3kit-upload.txt")
+		if got, err := time.Parse(time.RFC3339Nano, s.Mtime); err != nil || !got.Equal(mtime) {
+			t.Errorf("rclone's mtime of a file s3kit uploaded: %q (%v), want %v", s.Mtime, err, mtime)
+		}
+		down := filepath.Join(t.TempDir(), "from-rclone.txt")
+		if _, err := e.bucket.Download(ctx, "rclone.txt", down, nil); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(down); err != nil {
+			t.Error(err)
+		} else if !fi.ModTime().Equal(mtime) {
+			t.Errorf("time of a file s3kit downloaded from rclone's object: %v, want %v", fi.ModTime(), mtime)
 		}
 	})
 }
