@@ -58,16 +58,11 @@ func (b *Bucket) DeleteMany(ctx context.Context, keys []string) (DeleteResult, e
 	return b.deleteKeys(ctx, "DeleteMany", full, nil)
 }
 
-// deleteKeys deletes the objects at the full keys as DeleteMany does. If
-// etags is not nil, each key whose etags entry is not empty is deleted
-// only while its ETag is that one: a store that honours the condition
-// reports a changed object as failed with ErrPreconditionFailed and keeps
-// it; one that ignores it deletes it anyway.
 // keepUnchanged returns the keys of a batch delete pinned to etags that
 // still have their ETag, with their ETags, and the others as failures. It
-// checks each with a HEAD (checkUnchanged), in parallel, only on a store
-// that ignores the ETags of a batch delete (StoreProfile); elsewhere, or
-// with no etags, it returns the batch as it is.
+// checks each (checkETag), in parallel, only on a store that ignores the
+// ETags of a batch delete (StoreProfile); elsewhere, or with no etags, it
+// returns the batch as it is.
 func (b *Bucket) keepUnchanged(ctx context.Context, op string, full, etags []string) ([]string, []string, []KeyError) {
 	if etags == nil || b.c.storeProfile(ctx).ConditionalBatchDelete {
 		return full, etags, nil
@@ -77,7 +72,7 @@ func (b *Bucket) keepUnchanged(ctx context.Context, op string, full, etags []str
 	g.SetLimit(b.c.concurrency)
 	for i := range full {
 		g.Go(func() error {
-			errs[i] = b.checkUnchanged(gctx, op, full[i], etags[i])
+			errs[i] = b.checkETag(gctx, op, full[i], etags[i])
 			return nil
 		})
 	}
@@ -94,6 +89,12 @@ func (b *Bucket) keepUnchanged(ctx context.Context, op string, full, etags []str
 	return keep, keepTags, changed
 }
 
+// deleteKeys deletes the objects at the full keys as DeleteMany does. If
+// etags is not nil, each key whose etags entry is not empty is deleted
+// only while its ETag is that one: a changed object is reported as failed
+// with ErrPreconditionFailed and kept, by the store where it honours the
+// condition, else by a check just before the delete (keepUnchanged), which
+// leaves a short window.
 func (b *Bucket) deleteKeys(ctx context.Context, op string, full, etags []string) (DeleteResult, error) {
 	var (
 		mu  sync.Mutex

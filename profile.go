@@ -247,25 +247,35 @@ func (c *Client) probeProfile(ctx context.Context) (StoreProfile, error) {
 }
 
 // checkUnchanged is the check a delete pinned to etag makes first on a
-// store that ignores If-Match on DeleteObject: it fails with
-// ErrPreconditionFailed if the object at the full key now has another
-// ETag. A gone object passes (the delete then has nothing to do). It
-// narrows the window in which a concurrent write is lost to the time
-// between this HEAD and the DELETE; it cannot close it.
+// store that ignores If-Match on DeleteObject (see checkETag); elsewhere,
+// or with no etag, it sends nothing.
 func (b *Bucket) checkUnchanged(ctx context.Context, op, full, etag string) error {
 	if etag == "" || b.c.storeProfile(ctx).ConditionalDelete {
 		return nil
 	}
-	h, err := b.headOnly(ctx, op, full, "")
+	return b.checkETag(ctx, op, full, etag)
+}
+
+// checkETag fails with ErrPreconditionFailed if the object at the full key
+// now has another ETag than etag; a gone object passes (its delete then
+// has nothing to do). It reads the ETag from a listing of one key, not a
+// HEAD, which would need the customer key of an SSE-C object and read
+// permission. It narrows the window in which a write is lost to the time
+// between this request and the delete; it cannot close it.
+func (b *Bucket) checkETag(ctx context.Context, op, full, etag string) error {
+	out, err := b.c.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket: aws.String(b.name), Prefix: aws.String(full), MaxKeys: aws.Int32(1),
+	})
 	if err != nil {
-		if errors.Is(err, ErrNotExist) {
-			return nil
-		}
-		return err
+		return wrapErr(op, b.name, full, err)
 	}
-	if h.ETag != etag {
+	// The key itself sorts first among the keys it prefixes.
+	if len(out.Contents) == 0 || aws.ToString(out.Contents[0].Key) != full {
+		return nil
+	}
+	if got := aws.ToString(out.Contents[0].ETag); strings.Trim(got, `"`) != strings.Trim(etag, `"`) {
 		return &Error{Op: op, Bucket: b.name, Key: full, Err: ErrPreconditionFailed,
-			Message: "the object's ETag is " + h.ETag + ", not " + etag + " (checked before the delete: the store ignores If-Match on DeleteObject)"}
+			Message: "the object's ETag is " + got + ", not " + etag + " (checked before the delete: the store ignores the condition of a delete)"}
 	}
 	return nil
 }

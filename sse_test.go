@@ -334,6 +334,15 @@ func TestSSEC(t *testing.T) {
 				t.Fatal(err)
 			}
 			check("moved.txt", k1)
+			// Through a handle without a key, the source's key given to
+			// Move alone: its delete, pinned to the ETag, needs no key.
+			if err := b.Move(ctx, "moved.txt", "moved2.txt", &s3kit.CopyOptions{SourceSSECustomerKey: k1, SSECustomerKey: k1}); err != nil {
+				t.Fatalf("Move with the source's key as an option: %v", err)
+			}
+			check("moved2.txt", k1)
+			if ok, err := b.Exists(ctx, "moved.txt"); ok || err != nil {
+				t.Errorf("source after Move: %v, %v", ok, err)
+			}
 			// A copy of an SSE-C source without its key fails and is not
 			// retried.
 			before := e.requests.n.Load()

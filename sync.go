@@ -295,11 +295,12 @@ const (
 // has the ETag listed: one written there since the listing, with other
 // bytes, is kept and reported as failed, with an error that matches
 // ErrPreconditionFailed, by a store that honours the condition (Amazon S3
-// documents it). The race that remains: a store that ignores the
-// condition (of those s3kit is tested with, MinIO and versitygw both
-// ignore it in a batch delete) deletes an object written after the
-// listing, which the source does not have; and a local file is deleted
-// without such a check, so one written after the listing is deleted.
+// documents it), else by a listing of the key just before the delete
+// (Client.StoreProfile says which stores ignore it: of those s3kit is
+// tested with, MinIO and versitygw in a batch delete). The race that
+// remains: there, an object written between that check and the delete
+// is deleted; and a local file is deleted without such a check, so one
+// written after the listing is deleted.
 //
 // A file that fails does not stop the others: it is reported as failed,
 // and the error is non-nil whenever anything failed, as for DeleteMany.

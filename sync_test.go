@@ -993,3 +993,42 @@ func TestSyncDeleteConditional(t *testing.T) {
 		}
 	})
 }
+
+// TestSyncDeleteCheckedAfterListing: an extra object rewritten after the
+// destination was listed, before the deletes, is kept on every store:
+// where the store ignores the ETags of a batch delete, Sync checks each
+// just before (its StoreProfile says where).
+func TestSyncDeleteCheckedAfterListing(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, direct := t.Context(), e.bucket
+		src := t.TempDir()
+		if err := os.WriteFile(filepath.Join(src, "same"), []byte("s"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"extra", "gone"} {
+			if _, err := direct.PutString(ctx, k, "old", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first := once()
+		c := hookedClient(t, e, func(r *http.Request, next func(*http.Request) (*http.Response, error)) (*http.Response, error) {
+			resp, err := next(r)
+			if r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "2" && first() {
+				if _, err := direct.PutString(ctx, "extra", "written meanwhile", nil); err != nil {
+					return nil, err
+				}
+			}
+			return resp, err
+		})
+		res, err := syncRec(t, ctx, s3kit.LocalDir(src), c.Bucket(direct.Name()), &s3kit.SyncOptions{Delete: true})
+		if !errors.Is(err, s3kit.ErrPreconditionFailed) || len(res.Failures) != 1 || res.Failures[0].Key != "extra" {
+			t.Fatalf("Sync: %v, failed %+v; want extra failed with ErrPreconditionFailed", err, res.Failures)
+		}
+		if got := keysUnder(t, direct, ""); !slices.Equal(got, []string{"extra", "same"}) {
+			t.Fatalf("left %q; want extra kept, gone deleted", got)
+		}
+		if s, _, err := direct.GetString(ctx, "extra"); err != nil || s != "written meanwhile" {
+			t.Errorf("extra: %q, %v", s, err)
+		}
+	})
+}

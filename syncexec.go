@@ -362,7 +362,13 @@ func (ex *syncExec) deleteObjects(ctx context.Context, batch []syncDelete) {
 	for i, d := range batch {
 		full[i], etags[i] = s.dst.b.prefix+d.path, d.etag
 	}
-	_, failed := s.dst.b.deleteBatch(ctx, "Sync", full, etags)
+	// Where the store ignores the ETags of a batch delete, each is
+	// checked just before.
+	full, etags, failed := s.dst.b.keepUnchanged(ctx, "Sync", full, etags)
+	if len(full) > 0 {
+		_, f := s.dst.b.deleteBatch(ctx, "Sync", full, etags)
+		failed = append(failed, f...)
+	}
 	bad := make(map[string]bool, len(failed))
 	for _, f := range failed {
 		bad[f.Key] = true
