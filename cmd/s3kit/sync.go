@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/s3kit/s3kit"
@@ -88,8 +89,16 @@ shard sync everything between them.
 				opts.Concurrency = a.flags.concurrency
 			}
 			res, err := s3kit.Sync(ctx, src, dst, opts)
-			if err != nil && res.Failed.Files == 0 && ctx.Err() == nil {
-				// A failure of the whole sync, not of one path.
+			nothing := s3kit.SyncCount{}
+			if errors.Is(err, s3kit.ErrInvalid) && res.Copied == nothing && res.Deleted == nothing &&
+				res.Skipped == nothing && res.Failed == nothing {
+				// Refused before anything was looked at: the arguments
+				// (say, a destination inside the source).
+				return usagef("sync: %v", err)
+			}
+			if err != nil && ctx.Err() == nil && (res.Failed.Files == 0 || errors.Is(err, s3kit.ErrTooManyDeletes)) {
+				// A failure of the whole sync, not of one path; the
+				// refusal of --max-delete is told even when paths failed.
 				a.rep.fail("sync", argv[0], err)
 			}
 			return nil

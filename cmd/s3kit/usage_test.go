@@ -35,6 +35,9 @@ func TestUsageErrors(t *testing.T) {
 			{[]string{"sync", "--size-only", "--checksum", "a", "s3://b/"}, "exclude each other"},
 			{[]string{"ls", "s3://b/[a"}, "unterminated ["},
 			{[]string{"rm", "s3://b/x/**/[z-a]"}, "reversed"},
+			// Refused by the library's Sync before it looks at anything.
+			{[]string{"sync", t.TempDir(), t.TempDir()}, "sync: "},
+			{[]string{"sync", e.url("a"), e.url("a/b")}, "overlap"},
 		} {
 			r := e.run(t, nil, c.args...)
 			want(t, r, exitUsage, c.args...)
