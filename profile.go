@@ -258,11 +258,14 @@ func (b *Bucket) checkUnchanged(ctx context.Context, op, full, etag string) erro
 
 // checkETag fails with ErrPreconditionFailed if the object at the full key
 // now has another ETag than etag; a gone object passes (its delete then
-// has nothing to do). It reads the ETag from a listing of one key, not a
+// has nothing to do), and so does any object when etag is empty. It reads the ETag from a listing of one key, not a
 // HEAD, which would need the customer key of an SSE-C object and read
 // permission. It narrows the window in which a write is lost to the time
 // between this request and the delete; it cannot close it.
 func (b *Bucket) checkETag(ctx context.Context, op, full, etag string) error {
+	if etag == "" {
+		return nil // an unpinned delete
+	}
 	out, err := b.c.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
 		Bucket: aws.String(b.name), Prefix: aws.String(full), MaxKeys: aws.Int32(1),
 	})
