@@ -226,6 +226,7 @@ var lacks = map[string]map[string]string{
 			"(\"A header you provided implies functionality that is not implemented\")",
 		"SSE-C key on a plain object": "a HEAD or GET of an unencrypted object with a customer key answers as if " +
 			"no key were sent (S3 answers 400)",
+		"website redirect location": "it neither stores nor reports x-amz-website-redirect-location",
 	},
 }
 
