@@ -19,12 +19,9 @@ against its checksum at the end.
 		Args:              args(cobra.ExactArgs(1)),
 		ValidArgsFunction: a.completePath,
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			l, err := parseS3(argv[0])
+			l, err := parseObject("cat", argv[0])
 			if err != nil {
 				return err
-			}
-			if l.key == "" || hasWildcard(l.key) {
-				return usagef("cat %s: want one object, s3://bucket/key", l)
 			}
 			a.rep.takeStdout()
 			t := a.prog.begin(l.key, 0)

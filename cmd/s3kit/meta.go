@@ -18,12 +18,9 @@ ETag, that keeps its content headers, storage class and tags). With
 		Args:              args(cobra.MinimumNArgs(1)),
 		ValidArgsFunction: a.completePath,
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			l, err := parseS3(argv[0])
+			l, err := parseObject("meta", argv[0])
 			if err != nil {
 				return err
-			}
-			if l.key == "" || hasWildcard(l.key) {
-				return usagef("meta %s: want one object, s3://bucket/key", l)
 			}
 			meta, err := keyValues("meta", argv[1:])
 			if err != nil {

@@ -59,6 +59,19 @@ func parseS3(s string) (location, error) {
 	return l, nil
 }
 
+// parseObject parses the argument of verb that names one object: an
+// s3:// URL with a key and no wildcard.
+func parseObject(verb, s string) (location, error) {
+	l, err := parseS3(s)
+	if err != nil {
+		return l, err
+	}
+	if l.key == "" || hasWildcard(l.key) {
+		return l, usagef("%s %s: want one object, s3://bucket/key", verb, l)
+	}
+	return l, nil
+}
+
 // s3URL formats bucket and key as an s3:// URL.
 func s3URL(bucket, key string) string { return "s3://" + bucket + "/" + key }
 

@@ -22,12 +22,9 @@ with them. With --clear, remove them all.
 		Args:              args(cobra.MinimumNArgs(1)),
 		ValidArgsFunction: a.completePath,
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			l, err := parseS3(argv[0])
+			l, err := parseObject("tag", argv[0])
 			if err != nil {
 				return err
-			}
-			if l.key == "" || hasWildcard(l.key) {
-				return usagef("tag %s: want one object, s3://bucket/key", l)
 			}
 			tags, err := keyValues("tag", argv[1:])
 			if err != nil {
