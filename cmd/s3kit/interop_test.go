@@ -263,8 +263,9 @@ func getTree(t *testing.T, c *s3test.ForeignCLI, bucket, prefix, dir string) {
 func putTree(t *testing.T, c *s3test.ForeignCLI, dir, bucket, prefix string) {
 	t.Helper()
 	switch c.Name {
-	case s3test.AWSCLI: // configured by ForeignCLI
-		c.Run(t, "s3", "cp", "--recursive", dir, "s3://"+bucket+"/"+prefix)
+	case s3test.AWSCLI: // part size configured by ForeignCLI
+		// Each part with its CRC32: the object has a composite checksum.
+		c.Run(t, "s3", "cp", "--recursive", "--checksum-algorithm", "CRC32", dir, "s3://"+bucket+"/"+prefix)
 	case s3test.Rclone:
 		c.Run(t, "copy", "--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M", dir, s3test.Remote(bucket, strings.TrimSuffix(prefix, "/")))
 	case s3test.S5cmd:
@@ -424,7 +425,7 @@ func TestInteropUpload(t *testing.T) {
 					}
 				}
 				for _, key := range checked {
-					checkForeignView(t, e, c, key, mtimes[key])
+					checkForeignView(t, e, c, key, mtimes[key], listed[e.url(key)].ETag)
 				}
 				if name == s3test.Rclone {
 					// rclone's listing carries the times of all the
@@ -441,8 +442,9 @@ func TestInteropUpload(t *testing.T) {
 }
 
 // checkForeignView checks the attributes of an object s3kit uploaded, from
-// a file with the time mtime, as the client c reports them.
-func checkForeignView(t *testing.T, e *env, c *s3test.ForeignCLI, key string, mtime time.Time) {
+// a file with the time mtime, as the client c reports them; etag is the
+// object's as s3kit lists it.
+func checkForeignView(t *testing.T, e *env, c *s3test.ForeignCLI, key string, mtime time.Time, etag string) {
 	t.Helper()
 	b := e.bucket.Name()
 	wantMeta := maps.Clone(interopMetaLC)
@@ -456,6 +458,7 @@ func checkForeignView(t *testing.T, e *env, c *s3test.ForeignCLI, key string, mt
 	switch c.Name {
 	case s3test.AWSCLI:
 		h := c.AWSHead(t, b, key)
+		check("ETag", h.ETag, etag)
 		check("content type", h.ContentType, interopType)
 		check("Cache-Control", h.CacheControl, interopCache)
 		check("metadata", h.Metadata, wantMeta)
@@ -473,6 +476,7 @@ func checkForeignView(t *testing.T, e *env, c *s3test.ForeignCLI, key string, mt
 		check("metadata mtime", o.Metadata["mtime"], mtime.Format(time.RFC3339Nano))
 	case s3test.S5cmd:
 		o := c.S5cmdHead(t, b, key)
+		check("ETag", o.ETag, strings.Trim(etag, `"`))
 		check("content type", o.ContentType, interopType)
 		check("metadata", o.Metadata, wantMeta)
 		check("storage class", o.StorageClass, e.wantClass())
@@ -548,8 +552,14 @@ func TestInteropDownload(t *testing.T) {
 		} else if m, ok := o.Metadata["mtime"]; ok {
 			t.Errorf("%s stored an mtime %q; the test expects none", c.Name, m)
 		}
-		if big := e.statJSON(t, p+"tree/big.bin"); big.Size != bigSize || !strings.HasSuffix(strings.Trim(big.ETag, `"`), "-3") {
-			t.Errorf("s3kit stat of %s's big.bin: size %d, ETag %s; want %d bytes in three parts", c.Name, big.Size, big.ETag, bigSize)
+		big := e.statJSON(t, p+"tree/big.bin")
+		if big.Size != bigSize || !strings.HasSuffix(strings.Trim(big.ETag, `"`), "-3") || big.ETag != all[e.url(p+"tree/big.bin")].ETag {
+			t.Errorf("s3kit stat of %s's big.bin: size %d, ETag %s (listed: %s); want %d bytes in three parts",
+				c.Name, big.Size, big.ETag, all[e.url(p+"tree/big.bin")].ETag, bigSize)
+		}
+		if c.Name == s3test.AWSCLI && (!strings.HasSuffix(big.Checksums["CRC32"], "-3") || big.ChecksumType != "COMPOSITE") {
+			t.Errorf("s3kit stat of the aws CLI's big.bin: checksums %v (%s), want a composite CRC32 of three parts",
+				big.Checksums, big.ChecksumType)
 		}
 
 		// cp of one object: the time from rclone's mtime, else

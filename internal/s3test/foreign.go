@@ -103,6 +103,15 @@ func NewForeignCLI(tb testing.TB, name string, srv *Server) *ForeignCLI {
 		"AWS_REGION=" + srv.Region, "AWS_DEFAULT_REGION=" + srv.Region,
 		"AWS_CONFIG_FILE=" + awsConfig, "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none"),
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=",
+		// botocore asks for 100-continue even with an empty file; when
+		// the store answers such a PUT (of an aws-chunked body, so not
+		// empty on the wire) at once, botocore sends no body but keeps
+		// the connection, whose next response it then misreads (urllib3's
+		// MissingHeaderBodySeparatorDefect, then "upload failed: 'ETag'"):
+		// a recursive upload with an empty file failed that way on MinIO
+		// about one run in three. This variable of botocore's own skips
+		// the Expect header for empty bodies.
+		"BOTO_EXPERIMENTAL__NO_EMPTY_CONTINUE=true",
 		"RCLONE_CONFIG=" + rcloneConfig,
 		"RCLONE_CONFIG_S3_TYPE=s3", "RCLONE_CONFIG_S3_PROVIDER=Other",
 		"RCLONE_CONFIG_S3_ENDPOINT=" + srv.Endpoint, "RCLONE_CONFIG_S3_REGION=" + srv.Region,
