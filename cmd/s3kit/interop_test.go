@@ -25,8 +25,8 @@ package main
 // size 0); `sync` down makes it an empty directory (as Sync does) and never
 // a file; `cp -r` down should do the same, as DownloadAll does, but drops
 // it (see TestInteropDirectoryMarkers); an empty local directory is not
-// uploaded by `cp -r` or `sync` (as Sync and UploadAll do), so s3kit
-// itself never makes a marker.
+// uploaded by `cp -r` or `sync` (as Sync does not), so the command's
+// copies never make a marker (the library's FS.MkdirAll does).
 
 import (
 	"bytes"
@@ -35,6 +35,7 @@ import (
 	"io/fs"
 	"maps"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -175,15 +176,18 @@ func rcloneMtime(tm time.Time) string {
 	return s
 }
 
-// The attributes the tests set on single objects, both ways. Metadata
-// names are given in mixed case; S3 keeps them in lower case.
+// The attributes the tests set on objects, both ways. Metadata names are
+// given in mixed case; S3 keeps them in lower case.
+const (
+	interopType  = "text/csv; charset=utf-8"
+	interopCache = "public, max-age=3600"
+	interopClass = "REDUCED_REDUNDANCY"
+)
+
 var (
-	interopType   = "text/csv; charset=utf-8"
-	interopCache  = "public, max-age=3600"
 	interopMeta   = map[string]string{"Camera-Model": "X100 V", "Shot-At": "2026-12-02T10:00:00Z"}
-	interopTags   = map[string]string{"project": "s3kit", "tier": "gold"}
-	interopClass  = "REDUCED_REDUNDANCY"
 	interopMetaLC = map[string]string{"camera-model": "X100 V", "shot-at": "2026-12-02T10:00:00Z"}
+	interopTags   = map[string]string{"project": "s3kit", "tier": "gold"}
 )
 
 // keepsStorageClass tells, per server, whether it stores a storage class
@@ -284,9 +288,13 @@ func putAttributed(t *testing.T, c *s3test.ForeignCLI, path, bucket, key string)
 		if err != nil {
 			t.Fatal(err)
 		}
+		tags := url.Values{}
+		for k, v := range interopTags {
+			tags.Set(k, v)
+		}
 		c.Run(t, "s3api", "put-object", "--bucket", bucket, "--key", key, "--body", path,
 			"--content-type", interopType, "--cache-control", interopCache, "--metadata", string(mj),
-			"--tagging", "project=s3kit&tier=gold", "--storage-class", interopClass)
+			"--tagging", tags.Encode(), "--storage-class", interopClass)
 	case s3test.Rclone:
 		args := []string{"copyto", "--metadata", "--metadata-set", "content-type=" + interopType,
 			"--metadata-set", "cache-control=" + interopCache, "--s3-storage-class", interopClass}
@@ -430,10 +438,14 @@ func TestInteropUpload(t *testing.T) {
 				if name == s3test.Rclone {
 					// rclone's listing carries the times of all the
 					// objects, read from their metadata.
-					for _, en := range c.RcloneList(t, b, "", "-R", "--files-only") {
+					entries := c.RcloneList(t, b, "", "-R", "--files-only")
+					for _, en := range entries {
 						if want, ok := mtimes[en.Path]; !ok || !en.ModTime.Equal(want) {
 							t.Errorf("rclone lists %s with the time %v, want %v", en.Path, en.ModTime, want)
 						}
+					}
+					if len(entries) != len(mtimes) {
+						t.Errorf("rclone lists %d files, want %d", len(entries), len(mtimes))
 					}
 				}
 			})
