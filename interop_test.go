@@ -360,8 +360,11 @@ func sortedCopy(s []string) []string {
 
 // TestInterchangeDirectoryMarkers: s3kit's FS marks a directory with a
 // zero-byte "dir/" object (application/x-directory, as rclone's
-// --s3-directory-markers does); the aws CLI and s5cmd have no directories,
-// and their "dir/" object is a directory to s3kit too.
+// --s3-directory-markers does); the aws CLI has no directories, and its
+// "dir/" object is a directory to s3kit too. s5cmd cannot make a "dir/"
+// object (its cp to a key ending in "/" puts the file under that prefix,
+// here sub/src; its pipe refuses one), so what it makes is a directory by
+// a key beneath it.
 func TestInterchangeDirectoryMarkers(t *testing.T) {
 	eachClient(t, func(t *testing.T, e *env, c *cli) {
 		fsys := e.bucket.FS(t.Context())
