@@ -19,8 +19,11 @@ type copyFlags struct {
 	recursive bool
 	dryRun    bool
 	noClobber bool
-	put       putFlags
-	filter    filterFlags
+	// copyThreshold is the size above which a copy between S3 locations
+	// is a multipart copy; 0 means the library's (5 GiB).
+	copyThreshold byteSize
+	put           putFlags
+	filter        filterFlags
 }
 
 func (a *app) cpCommand() *cobra.Command { return a.copyCommand("cp", false) }
@@ -42,7 +45,9 @@ func (a *app) copyCommand(name string, move bool) *cobra.Command {
 		Short: verb + " files and objects: local to S3, S3 to local, S3 to S3 (server-side), - for stdin/stdout",
 		Long: verb + ` files and objects. SRC and DST are s3://bucket/key, local paths,
 or "-": stdin as the source of one object, stdout as the destination of one.
-Copies between S3 locations are made by the store (multipart above 5 GiB).
+Copies between S3 locations are made by the store: one request up to 5 GiB
+(or --copy-threshold), above that a parallel multipart copy in parts of
+--part-size (default 256MiB for copies), pinned to the source's version.
 Uploads store the file's modification time as the metadata mtime, as rclone
 does; downloads set it back.
 
@@ -62,6 +67,7 @@ does; downloads set it back.
 	fl.BoolVarP(&f.recursive, "recursive", "r", false, "copy directories and prefixes with everything under them")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print what would be done and do nothing")
 	fl.BoolVarP(&f.noClobber, "no-clobber", "n", false, "never overwrite: uploads are create-only, existing files are skipped")
+	fl.Var(&f.copyThreshold, "copy-threshold", "copies between S3 locations above this size are parallel multipart copies (default 5GiB)")
 	f.put.add(fl)
 	f.filter.add(fl, true)
 	return cmd
@@ -155,7 +161,7 @@ func (a *app) copy(ctx context.Context, op string, move bool, f *copyFlags, argv
 			return
 		}
 		t := a.prog.begin(j.rel, max(j.size, 0))
-		skipped, err := a.copyOne(ctx, j, move, f.noClobber, put, t)
+		skipped, err := a.copyOne(ctx, j, move, f, put, t)
 		t.end()
 		if err == nil && skipped != "" {
 			rec.Skipped = skipped
@@ -206,8 +212,8 @@ func destination(dst location, rel string, dir bool) (location, error) {
 
 // copyOne makes the copy j and, for a move, deletes its source. It returns
 // why it skipped the copy, if it did.
-func (a *app) copyOne(ctx context.Context, j copyJob, move, noClobber bool, put *s3kit.PutOptions, t *transfer) (skipped string, err error) {
-	src, dst := j.loc, j.dst
+func (a *app) copyOne(ctx context.Context, j copyJob, move bool, f *copyFlags, put *s3kit.PutOptions, t *transfer) (skipped string, err error) {
+	src, dst, noClobber := j.loc, j.dst, f.noClobber
 	topts := &s3kit.TransferOptions{Progress: func(p s3kit.Progress) { t.update(p.Done) }}
 	switch {
 	case src.std:
@@ -273,6 +279,11 @@ func (a *app) copyOne(ctx context.Context, j copyJob, move, noClobber bool, put 
 		StorageClass: put.StorageClass,
 		SSE:          put.SSE,
 		NoClobber:    noClobber,
+		// A multipart copy's parts: --part-size if given, else the
+		// library's default for copies, larger than for uploads (the
+		// bytes stay in the store).
+		MultipartThreshold: int64(f.copyThreshold),
+		PartSize:           int64(a.flags.partSize),
 	}
 	if put.ContentType != "" || put.CacheControl != "" || put.Metadata != nil {
 		copts.ReplaceMetadata = true
