@@ -236,6 +236,10 @@ func (a *app) copyOne(ctx context.Context, j copyJob, move bool, f *copyFlags, p
 			p = &c
 		}
 		topts.Put = p
+		before, err := os.Stat(src.local)
+		if err != nil {
+			return "", err
+		}
 		if _, err := b.Upload(ctx, src.local, dst.key, topts); err != nil {
 			if noClobber && errors.Is(err, s3kit.ErrExist) {
 				return "exists", nil
@@ -243,7 +247,7 @@ func (a *app) copyOne(ctx context.Context, j copyJob, move bool, f *copyFlags, p
 			return "", err
 		}
 		if move {
-			return "", os.Remove(src.local)
+			return "", removeUploaded(src.local, before)
 		}
 		return "", nil
 	case !dst.s3: // S3 to local
@@ -301,6 +305,22 @@ func (a *app) copyOne(ctx context.Context, j copyJob, move bool, f *copyFlags, p
 		t.update(max(j.size, 0))
 	}
 	return "", err
+}
+
+// removeUploaded removes the source of a move to S3, the local file name,
+// unless it changed since before was taken, ahead of the upload: a file
+// rewritten meanwhile is kept, and the move fails. The check and the
+// removal are two steps; a write between them is lost, as with any
+// rename-free move of a file another process writes.
+func removeUploaded(name string, before os.FileInfo) error {
+	now, err := os.Stat(name)
+	if err != nil {
+		return err
+	}
+	if !os.SameFile(before, now) || now.Size() != before.Size() || !now.ModTime().Equal(before.ModTime()) {
+		return fmt.Errorf("uploaded, but %s changed since and was kept", name)
+	}
+	return os.Remove(name)
 }
 
 // deleteDownloaded deletes the source of a move to a local file, pinned to

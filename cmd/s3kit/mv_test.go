@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -78,6 +79,42 @@ func TestMvRacingWriter(t *testing.T) {
 					t.Errorf("the copy holds %q, want the version moved", got)
 				}
 			})
+		}
+	})
+}
+
+// mv of a local file keeps it if it changed during the upload: the proxy
+// touches the file when the upload reaches the store (a new time, the
+// same bytes, so that the upload itself still succeeds).
+func TestMvLocalRacingWriter(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		p := faultproxy.New(e.srv.Endpoint)
+		t.Cleanup(p.Close)
+		src := filepath.Join(t.TempDir(), "f.txt")
+		writeFile(t, src, "version one", mtime1)
+		var (
+			mu       sync.Mutex
+			writeErr error
+		)
+		rule := p.Add(faultproxy.Rule{Method: http.MethodPut, Times: 1, Match: func(*http.Request) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			writeErr = os.Chtimes(src, time.Now(), time.Now())
+			return true
+		}})
+		args := []string{"mv", src, e.url("f.txt")}
+		r := e.runEnv(t, proxyEnv(e, p), args...)
+		mu.Lock()
+		defer mu.Unlock()
+		if writeErr != nil || rule.Fired() != 1 {
+			t.Fatalf("the racing write: %v, fired %d", writeErr, rule.Fired())
+		}
+		if got, err := os.ReadFile(src); err != nil || string(got) != "version one" {
+			t.Fatalf("the file changed during the upload was removed: %q, %v", got, err)
+		}
+		want(t, r, exitFailed, args...)
+		if !strings.Contains(r.stderr, "changed") {
+			t.Errorf("stderr %q does not say the source changed", r.stderr)
 		}
 	})
 }
