@@ -121,6 +121,16 @@ func TestCpWriteFlagsReachStore(t *testing.T) {
 				t.Errorf("%s: SSE %q, want AES256", key, info.SSE)
 			}
 		}
+		// sync's uploads carry them too.
+		syncDir := t.TempDir()
+		writeFile(t, filepath.Join(syncDir, "synced"), "synced", mtime1)
+		p.Reset()
+		run(nil, append([]string{"sync"}, append(flags, syncDir, e.url(""))...)...)
+		if r, ok := writes(p)["synced"]; !ok || r.Header.Get("X-Amz-Acl") != "private" || r.Header.Get("X-Amz-Storage-Class") != "STANDARD" ||
+			sse != nil && r.Header.Get("X-Amz-Server-Side-Encryption") != "AES256" {
+			t.Errorf("sync's upload: %v, headers %v", ok, r.Header)
+		}
+
 		// mv too goes through the multipart copy, and deletes its source.
 		run(nil, "mv", "--copy-threshold", "5MiB", e.url("mpcopy"), e.url("moved"))
 		if e.get(t, "moved") != string(big) {
