@@ -367,9 +367,20 @@ func (b *Bucket) deleteIfMatch(ctx context.Context, op, full, etag string) error
 		if errors.Is(err, ErrNotExist) && !errors.Is(err, ErrBucketNotExist) {
 			return nil
 		}
+		if etag != "" && errors.Is(err, ErrPreconditionFailed) && b.absent(ctx, op, full) {
+			// SeaweedFS answers 412 for a key that is not there.
+			return nil
+		}
 		return err
 	}
 	return nil
+}
+
+// absent reports whether the listing that checkETag reads shows no object
+// at the full key: an ETag that no object has passes its check only where
+// nothing is. A failed listing reports false.
+func (b *Bucket) absent(ctx context.Context, op, full string) bool {
+	return b.checkETag(ctx, op, full, "\x00 no object has this ETag") == nil
 }
 
 // multipartCopy copies the source described by head to dst with parallel

@@ -52,6 +52,29 @@ type TransferOptions struct {
 	// to split one download between machines, are typical. Upload and
 	// Download ignore it.
 	Filter func(key string) bool
+	// Pattern, if set, makes DownloadAll download only the keys, relative
+	// to the handle, that match this glob (ListOptions.Pattern's syntax
+	// and meaning): the literal text before its first wildcard narrows
+	// the listing on the server, and Filter sees only the keys that
+	// match. An invalid pattern fails DownloadAll with ErrInvalid before
+	// anything is downloaded. Upload and Download ignore it.
+	Pattern string
+	// OnStart, if set, is called by DownloadAll for each file just before
+	// its download starts, with the object as listed; every file it is
+	// called for is then reported to OnFile once. It is called one call at
+	// a time, and never at the same time as OnFile.
+	OnStart func(key string, info ObjectInfo)
+	// NoClobber makes Download and DownloadAll create-only: a file that
+	// exists at the destination (a symbolic link or a directory
+	// included) is left as it is and not downloaded. The name is checked
+	// before the download, and taken at the end with an exclusive create
+	// (a hard link to the finished temporary file, or, where the file
+	// system has no hard links, an exclusive create of the name that the
+	// finished file is then renamed over), so that a file created there
+	// by anyone in the meantime is kept too. A file so kept fails Download
+	// with an error matching ErrExist, and DownloadAll reports it to
+	// OnFile with such an error and counts it as Skipped, not as failed.
+	NoClobber bool
 }
 
 // progress counts bytes and calls the callback, throttled.
@@ -180,7 +203,8 @@ func (b *Bucket) uploadFile(ctx context.Context, op string, f *os.File, key stri
 // leaves the new content there, never an empty or partial file (a parent
 // directory that Download had to create is not flushed into its own
 // parent, and may be lost with it). A process killed mid-download leaves
-// localPath as it was, and its temporary file behind.
+// localPath as it was, and its temporary file behind. With opts.NoClobber
+// a file at localPath is never replaced (see TransferOptions.NoClobber).
 //
 // A file that existed at localPath keeps its permission bits; a new one
 // gets 0666 less the umask. The file's modification time is set to the
@@ -224,8 +248,12 @@ func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, 
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	noClobber := opts != nil && opts.NoClobber
 	// Lstat: a symbolic link at name is replaced, not followed.
 	st, err := root.Lstat(name)
+	if noClobber && err == nil {
+		return ObjectInfo{}, b.fail(op, full, errNoClobber(name))
+	}
 	keepMode := err == nil && st.Mode().IsRegular()
 	f, tmp, err := createTemp(root, name)
 	if err != nil {
@@ -269,7 +297,12 @@ func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, 
 	if err := f.Close(); err != nil {
 		return ObjectInfo{}, b.fail(op, full, err)
 	}
-	if err := root.Rename(tmp, name); err != nil {
+	if noClobber {
+		err = placeNew(root, tmp, name)
+	} else {
+		err = root.Rename(tmp, name)
+	}
+	if err != nil {
 		return ObjectInfo{}, b.fail(op, full, err)
 	}
 	ok = true
@@ -281,6 +314,42 @@ func (b *Bucket) downloadTo(ctx context.Context, op, key string, root *os.Root, 
 		return info, b.fail(op, full, fmt.Errorf("%s is in place, but setting its modification time failed: %w", name, timeErr))
 	}
 	return info, nil
+}
+
+// errNoClobber is why a create-only download (NoClobber) left name as it
+// was.
+func errNoClobber(name string) error {
+	return fmt.Errorf("%w: %s exists and the download is create-only (NoClobber)", ErrExist, name)
+}
+
+// placeNew gives the finished temporary file tmp the name name only if
+// nothing is there, with an exclusive create: a hard link, which fails if
+// the name exists, then the removal of tmp. Where the file system has no
+// hard links, the name is created exclusively, empty, and tmp renamed over
+// it; a reader may then see the empty file for that instant. Either way a
+// file that appeared at name since the download began is kept, and the
+// error matches ErrExist. On error tmp is left to the caller to remove.
+func placeNew(root *os.Root, tmp, name string) error {
+	err := root.Link(tmp, name)
+	if err == nil {
+		// Only the extra name goes: the file is in place.
+		root.Remove(tmp)
+		return nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		var f *os.File
+		if f, err = root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666); err == nil {
+			f.Close()
+			if err = root.Rename(tmp, name); err != nil {
+				root.Remove(name)
+			}
+			return err
+		}
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return errNoClobber(name)
+	}
+	return err
 }
 
 // maxNameLen is the longest file name (one path element) in bytes that
@@ -349,6 +418,8 @@ type DownloadResult struct {
 	Bytes       int64
 	Failed      []KeyError
 	FailedFiles int
+	// Skipped counts the files that existed and were kept (NoClobber).
+	Skipped int
 }
 
 // DownloadAll downloads every object under the handle into the local
@@ -357,9 +428,10 @@ type DownloadResult struct {
 // drive letter — are refused with ErrInsecurePath and reported in the
 // result; the others are downloaded. Files are written through os.Root, so
 // a symbolic link inside dir cannot lead a download out of it. Each file
-// is written, flushed and renamed into place as Download does it. Directory
-// markers ("dir/") become directories. The error is non-nil if anything
-// failed.
+// is written, flushed and renamed into place as Download does it (with
+// opts.NoClobber, only where no file is: see there). Directory markers
+// ("dir/") become directories. The error is non-nil if anything failed; a
+// file kept by NoClobber is no failure.
 //
 // Downloads start while the listing continues, Concurrency/2 files at
 // once (each in up to Concurrency ranges), so memory does not grow with
@@ -384,7 +456,7 @@ func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOpti
 	defer root.Close()
 	opts = cmp.Or(opts, &TransferOptions{})
 	fileOpts := *opts
-	fileOpts.Progress, fileOpts.OnFile, fileOpts.Filter = nil, nil, nil
+	fileOpts.Progress, fileOpts.OnFile, fileOpts.Filter, fileOpts.OnStart = nil, nil, nil, nil
 	var (
 		mu    sync.Mutex
 		total atomic.Int64
@@ -394,7 +466,10 @@ func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOpti
 	report := func(key string, info ObjectInfo, err error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if err != nil {
+		switch {
+		case opts.NoClobber && errors.Is(err, ErrExist):
+			res.Skipped++
+		case err != nil:
 			if res.FailedFiles == 0 {
 				first = KeyError{Key: key, Err: err}
 			}
@@ -402,7 +477,7 @@ func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOpti
 			if len(res.Failed) < maxSyncFailed {
 				res.Failed = append(res.Failed, KeyError{Key: key, Err: err})
 			}
-		} else {
+		default:
 			res.Downloaded++
 			res.Bytes += info.Size
 		}
@@ -413,8 +488,15 @@ func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOpti
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pool := newFanOut(lctx, max(cmp.Or(opts.Concurrency, b.c.concurrency)/2, 1))
+	start := func(key string, info ObjectInfo) {
+		if opts.OnStart != nil {
+			mu.Lock()
+			defer mu.Unlock()
+			opts.OnStart(key, info)
+		}
+	}
 	var listErr error
-	for obj, err := range b.List(lctx, nil) {
+	for obj, err := range b.List(lctx, &ListOptions{Pattern: opts.Pattern}) {
 		if err != nil {
 			listErr = err
 			break
@@ -446,6 +528,7 @@ func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOpti
 			}
 		}
 		if !pool.Go(func(ctx context.Context) {
+			start(obj.Key, obj)
 			info, err := b.downloadTo(ctx, "DownloadAll", obj.Key, root, name, &obj, false, &fileOpts)
 			if err != nil {
 				report(obj.Key, info, err)
@@ -468,7 +551,7 @@ func (b *Bucket) DownloadAll(ctx context.Context, dir string, opts *TransferOpti
 	case listErr != nil:
 		return res, listErr
 	case res.FailedFiles > 0:
-		return res, batchErr("DownloadAll", b.name, res.FailedFiles, res.Downloaded+res.FailedFiles, first.Key, first.Err)
+		return res, batchErr("DownloadAll", b.name, res.FailedFiles, res.Downloaded+res.Skipped+res.FailedFiles, first.Key, first.Err)
 	}
 	return res, nil
 }

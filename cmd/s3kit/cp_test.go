@@ -253,9 +253,18 @@ func TestMv(t *testing.T) {
 		dir := t.TempDir()
 		src := filepath.Join(dir, "f.txt")
 		writeFile(t, src, "moving", time.Time{})
+		// --dry-run moves nothing.
+		r := e.ok(t, nil, "--json", "mv", "--dry-run", src, e.url("a.txt"))
+		if recs, _ := records(t, r.stdout); len(recs) != 1 || !recs[0].DryRun || readFile(t, src) != "moving" || len(e.keys(t)) != 0 {
+			t.Fatalf("mv --dry-run: %+v, keys %q", recs, e.keys(t))
+		}
 		e.ok(t, nil, "mv", src, e.url("a.txt"))
 		if _, err := os.Stat(src); !os.IsNotExist(err) {
 			t.Errorf("local source still there: %v", err)
+		}
+		e.ok(t, nil, "mv", "--dry-run", e.url("a.txt"), e.url("b.txt"))
+		if got := e.keys(t); len(got) != 1 || got[0] != "a.txt" {
+			t.Fatalf("mv --dry-run between keys: %q", got)
 		}
 		e.ok(t, nil, "mv", e.url("a.txt"), e.url("b.txt"))
 		e.ok(t, nil, "mv", e.url("b.txt"), src)

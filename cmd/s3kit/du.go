@@ -11,17 +11,31 @@ import (
 
 func (a *app) duCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "du s3://bucket[/prefix-or-glob]...",
+		Use:   "du [s3://bucket[/prefix-or-glob]...]",
 		Short: "Count the objects and bytes under prefixes, by storage class",
 		Long: `Count the objects and their bytes under each prefix (everything beneath
-it) or matching each glob, in all and by storage class.
+it) or matching each glob, in all and by storage class; with no argument,
+in each bucket.
 
   s3kit du s3://logs/2025/
+  s3kit du
 
 ` + globHelp,
-		Args:              args(cobra.MinimumNArgs(1)),
 		ValidArgsFunction: a.completePath,
 		RunE: func(cmd *cobra.Command, argv []string) error {
+			if len(argv) == 0 {
+				c, err := a.clientFor(cmd.Context())
+				if err != nil {
+					return err
+				}
+				buckets, err := c.ListBuckets(cmd.Context())
+				if err != nil {
+					return runError{err}
+				}
+				for _, b := range buckets {
+					argv = append(argv, "s3://"+b.Name)
+				}
+			}
 			var locs []location
 			for _, s := range argv {
 				l, err := parseS3(s)

@@ -52,6 +52,12 @@ func TestStatTagMeta(t *testing.T) {
 		if got := e.get(t, "doc.txt"); got != "hello" {
 			t.Errorf("content after meta %q", got)
 		}
+		e.ok(t, nil, "meta", "--clear", e.url("doc.txt"))
+		if info, err := e.bucket.Head(t.Context(), "doc.txt", nil); err != nil || len(info.Metadata) != 0 || info.CacheControl != "no-cache" {
+			t.Errorf("after meta --clear: %v, %+v", err, info)
+		}
+		args := []string{"meta", "--clear", e.url("doc.txt"), "k=v"}
+		want(t, e.run(t, nil, args...), exitUsage, args...)
 	})
 }
 
@@ -131,6 +137,18 @@ func TestBucketsAndDu(t *testing.T) {
 		r = e.ok(t, nil, "du", "s3://"+name)
 		if !strings.Contains(r.stdout, "3 objects") || !strings.Contains(r.stdout, "STANDARD") {
 			t.Errorf("du text:\n%s", r.stdout)
+		}
+		// No argument: every bucket.
+		r = e.ok(t, nil, "--json", "du")
+		recs, _ = records(t, r.stdout)
+		found := false
+		for _, rec := range recs {
+			if rec.Source == "s3://"+name && rec.StorageClass == "" {
+				found = rec.Count == 3 && rec.Size == 70
+			}
+		}
+		if !found {
+			t.Errorf("du of every bucket: no total of 3 objects, 70 bytes for %s in %+v", name, recs)
 		}
 
 		r = e.run(t, nil, "rb", "s3://"+name)

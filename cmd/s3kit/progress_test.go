@@ -57,6 +57,15 @@ func TestProgressOnTerminal(t *testing.T) {
 				t.Errorf("flags %q: %d lines of copies, want 3:\n%s", c.flags, n, pane)
 			}
 		}
+		// Down through DownloadAll, whose OnStart and OnFile feed the
+		// same display.
+		pane := runInTmux(t, e, "--concurrency", "2", "cp", "-r", e.url("up/"), t.TempDir())
+		if !strings.Contains(pane, "3/3 objects") || !strings.Contains(pane, "24.0 MiB / 24.0 MiB") || strings.Count(pane, " objects ") != 1 {
+			t.Errorf("cp -r down: no progress, or a torn one:\n%s", pane)
+		}
+		if n := strings.Count(pane, "cp "+e.url("up/")); n != 3 {
+			t.Errorf("cp -r down: %d lines of copies, want 3:\n%s", n, pane)
+		}
 	})
 }
 

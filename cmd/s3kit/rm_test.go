@@ -24,6 +24,11 @@ func TestRm(t *testing.T) {
 			t.Fatal("--dry-run deleted")
 		}
 
+		// --include and --exclude select within what -r lists.
+		r = e.ok(t, nil, "--json", "rm", "--dry-run", "-r", "--include", "**.tmp", "--exclude", "old/**", e.url("logs/"))
+		if recs, _ := records(t, r.stdout); len(recs) != 1 || recs[0].Source != e.url("logs/1.tmp") {
+			t.Errorf("rm --include --exclude would delete %+v", recs)
+		}
 		e.ok(t, nil, "rm", e.url("a.txt"))
 		e.ok(t, nil, "rm", e.url("**.tmp"))
 		if got, want := e.keys(t), []string{"keep/x", "logs/2.txt"}; !slices.Equal(got, want) {

@@ -31,9 +31,12 @@ type globalFlags struct {
 	partSize    byteSize
 	memory      byteSize
 	checksum    string
-	json        bool
-	quiet       bool
-	noProgress  bool
+	// checksumAlgorithm is --checksum-algorithm, the same setting under
+	// a name that sync's own --checksum (compare contents) leaves free.
+	checksumAlgorithm string
+	json              bool
+	quiet             bool
+	noProgress        bool
 }
 
 // app is one run of the command: its streams, flags, client and report.
@@ -140,7 +143,8 @@ func (a *app) rootCommand() *cobra.Command {
 	f.IntVar(&a.flags.concurrency, "concurrency", 0, "requests and transfers at once (default 8)")
 	f.Var(&a.flags.partSize, "part-size", "part size of multipart transfers, e.g. 64MiB (default 8MiB)")
 	f.Var(&a.flags.memory, "memory", "memory for part buffers and read-ahead, e.g. 256MiB (default 64MiB)")
-	f.StringVar(&a.flags.checksum, "checksum", "", "checksum of uploads: CRC64NVME (default), CRC32C or none")
+	f.StringVar(&a.flags.checksum, "checksum", "", "checksum algorithm of uploads: CRC64NVME (default), CRC32C or none (sync's own\n--checksum compares contents: there use --checksum-algorithm)")
+	f.StringVar(&a.flags.checksumAlgorithm, "checksum-algorithm", "", "checksum algorithm of uploads, as --checksum ALGO: the name that sync takes too")
 	f.BoolVar(&a.flags.json, "json", false, "one JSON object per line per operation, and a summary line")
 	f.BoolVarP(&a.flags.quiet, "quiet", "q", false, "print only errors")
 	f.BoolVar(&a.flags.noProgress, "no-progress", false, "show no progress display")
@@ -156,17 +160,19 @@ func (a *app) rootCommand() *cobra.Command {
 // display. The client is made on first use, so that usage errors come
 // before any configuration is read.
 func (a *app) setup(cmd *cobra.Command) error {
-	switch strings.ToLower(a.flags.checksum) {
-	case "":
-	case "crc64nvme":
-		a.flags.checksum = s3kit.ChecksumCRC64NVME
-	case "crc32c":
-		a.flags.checksum = s3kit.ChecksumCRC32C
-	case "none":
-		a.flags.checksum = s3kit.ChecksumNone
-	default:
-		// sync has a --checksum of its own, a switch, that shadows this one.
-		return usagef("--checksum %q: want CRC64NVME, CRC32C or none", a.flags.checksum)
+	algo, flag := a.flags.checksum, "--checksum"
+	if c := a.flags.checksumAlgorithm; c != "" {
+		if algo != "" && !strings.EqualFold(algo, c) {
+			return usagef("--checksum %q and --checksum-algorithm %q disagree", algo, c)
+		}
+		algo, flag = c, "--checksum-algorithm"
+	}
+	a.flags.checksum = ""
+	if algo != "" {
+		var ok bool
+		if a.flags.checksum, ok = checksumAlgorithm(algo); !ok {
+			return usagef("%s %q: want CRC64NVME, CRC32C or none", flag, algo)
+		}
 	}
 	if a.flags.concurrency < 0 {
 		return usagef("--concurrency %d: want a positive number", a.flags.concurrency)
@@ -182,6 +188,20 @@ func (a *app) setup(cmd *cobra.Command) error {
 		}
 	}
 	return nil
+}
+
+// checksumAlgorithm returns the library's name of the upload checksum
+// algorithm s, in any case, and whether s names one.
+func checksumAlgorithm(s string) (string, bool) {
+	switch strings.ToLower(s) {
+	case "crc64nvme":
+		return s3kit.ChecksumCRC64NVME, true
+	case "crc32c":
+		return s3kit.ChecksumCRC32C, true
+	case "none":
+		return s3kit.ChecksumNone, true
+	}
+	return "", false
 }
 
 // showProgress reports whether the progress display goes on stderr: only

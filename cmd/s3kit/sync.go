@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/s3kit/s3kit"
 	"github.com/spf13/cobra"
@@ -11,10 +12,11 @@ import (
 
 func (a *app) syncCommand() *cobra.Command {
 	var (
-		del, dryRun, checksum, sizeOnly, noClobber bool
-		maxDelete                                  int
-		put                                        putFlags
-		ff                                         filterFlags
+		del, dryRun, sizeOnly, noClobber bool
+		checksum                         compareFlag
+		maxDelete                        int
+		put                              putFlags
+		ff                               filterFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sync [flags] SRC DST",
@@ -33,6 +35,12 @@ finds them unchanged without a HEAD per object.
   s3kit sync ./site s3://www/ --delete
   s3kit sync s3://backup/photos ./photos --include '**.jpg'
 
+In sync, --checksum is a switch that compares contents, as in rclone and
+rsync; the checksum algorithm of the uploads, --checksum ALGO in the other
+verbs, is --checksum-algorithm ALGO here (CRC64NVME, CRC32C or none):
+
+  s3kit sync --checksum --checksum-algorithm CRC32C ./site s3://www/
+
 --include and --exclude take globs matched against the whole path relative
 to SRC: "*.jpg" matches at the top only, "**.jpg" at any depth. --shard I/N
 syncs only the paths whose hash falls in shard I of N, on both sides (one
@@ -40,7 +48,14 @@ shard's --delete deletes only its own paths): N machines each running one
 shard sync everything between them.
 
 ` + globHelp,
-		Args:              args(cobra.ExactArgs(2)),
+		Args: args(func(cmd *cobra.Command, argv []string) error {
+			for _, s := range argv {
+				if _, ok := checksumAlgorithm(s); ok && len(argv) != 2 && bool(checksum) {
+					return usagef("sync: --checksum compares contents and takes no value; the uploads' algorithm is --checksum-algorithm %s", s)
+				}
+			}
+			return cobra.ExactArgs(2)(cmd, argv)
+		}),
 		ValidArgsFunction: a.completePath,
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ctx := cmd.Context()
@@ -61,7 +76,7 @@ shard sync everything between them.
 					return usagef("sync: %v", err)
 				}
 			}
-			if sizeOnly && checksum {
+			if sizeOnly && bool(checksum) {
 				return usagef("sync: --size-only and --checksum exclude each other")
 			}
 			if maxDelete < 0 {
@@ -72,7 +87,7 @@ shard sync everything between them.
 				MaxDelete: maxDelete,
 				NoClobber: noClobber,
 				DryRun:    dryRun,
-				Checksum:  checksum,
+				Checksum:  bool(checksum),
 				SizeOnly:  sizeOnly,
 				Include:   ff.include,
 				Exclude:   ff.exclude,
@@ -111,12 +126,32 @@ shard sync everything between them.
 	fl.BoolVar(&dryRun, "dry-run", false, "print what would be copied and deleted, and change nothing")
 	// This --checksum, a switch, shadows the global one that picks the
 	// uploads' checksum algorithm: in sync it means comparing contents,
-	// as in rclone and rsync.
-	fl.BoolVar(&checksum, "checksum", false, "compare contents (checksums) instead of modification times")
+	// as in rclone and rsync; --checksum-algorithm is the other.
+	fl.Var(&checksum, "checksum", "compare contents (checksums) instead of modification times; the uploads'\nalgorithm is --checksum-algorithm")
+	fl.Lookup("checksum").NoOptDefVal = "true"
 	fl.BoolVar(&sizeOnly, "size-only", false, "compare by size alone, not by modification time")
 	put.add(fl)
 	ff.add(fl, true)
 	return cmd
+}
+
+// compareFlag is sync's --checksum: a switch, whose refusal of a value
+// points to --checksum-algorithm, the global --checksum it shadows.
+type compareFlag bool
+
+func (c *compareFlag) String() string { return strconv.FormatBool(bool(*c)) }
+func (c *compareFlag) Type() string   { return "bool" }
+func (c *compareFlag) IsBoolFlag() bool {
+	return true
+}
+
+func (c *compareFlag) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("%q: sync's --checksum compares contents and takes no value; the uploads' algorithm is --checksum-algorithm %s", s, s)
+	}
+	*c = compareFlag(v)
+	return nil
 }
 
 // syncLocation turns a sync argument into a Location: a local directory,

@@ -93,6 +93,13 @@ func TestSync(t *testing.T) {
 			t.Errorf("--delete deleted %q", got)
 		}
 
+		// --include selects by the whole relative path.
+		incl := t.TempDir()
+		r = e.ok(t, nil, "--json", "sync", "--include", "sub/**", e.url("site/"), incl)
+		if got := copied(t, r.stdout, "copy"); !slices.Equal(got, []string{incl + "/sub/b.txt"}) {
+			t.Errorf("sync --include copied %q", got)
+		}
+
 		// Down, and bucket to bucket.
 		out := t.TempDir()
 		e.ok(t, nil, "sync", e.url("site/"), out)

@@ -21,6 +21,14 @@ func TestUsageErrors(t *testing.T) {
 			{[]string{"cp", "--nosuchflag", "a", "s3://b/k"}, "unknown flag"},
 			{[]string{"--part-size", "lots", "ls"}, "not a size"},
 			{[]string{"--checksum", "md5", "ls"}, "--checksum"},
+			{[]string{"--checksum-algorithm", "md5", "ls"}, `--checksum-algorithm "md5"`},
+			{[]string{"sync", "--checksum-algorithm", "md5", "a", "s3://b/"}, `--checksum-algorithm "md5"`},
+			{[]string{"--checksum", "crc32c", "--checksum-algorithm", "none", "ls"}, "disagree"},
+			// sync's --checksum is a switch: an algorithm given to it is
+			// pointed to --checksum-algorithm.
+			{[]string{"sync", "--checksum=CRC32C", "a", "s3://b/"}, "--checksum-algorithm CRC32C"},
+			{[]string{"sync", "--checksum", "CRC32C", "a", "s3://b/"}, "--checksum-algorithm CRC32C"},
+			{[]string{"sync", "a", "s3://b/", "--checksum", "none"}, "--checksum-algorithm none"},
 			{[]string{"cp", "--shard", "2/2", "a", "s3://b/"}, "I/N"},
 			{[]string{"cp", "a", "b"}, "one side must be s3://"},
 			{[]string{"cp", "-", "s3://b/dir/"}, "stdin goes to one object"},
