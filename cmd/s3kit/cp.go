@@ -420,7 +420,9 @@ func (a *app) downloadAll(ctx context.Context, op string, move, noClobber bool, 
 		NoClobber: noClobber,
 		Filter: func(key string) bool {
 			if strings.HasSuffix(key, "/") {
-				return false // a directory marker: files only, as for uploads
+				// A directory marker becomes a directory, as in DownloadAll
+				// and sync; it is no file, so no match and no record.
+				return filt.keep(key)
 			}
 			matched++
 			return filt.keep(key)

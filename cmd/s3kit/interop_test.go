@@ -706,11 +706,6 @@ func TestInteropDirectoryMarkers(t *testing.T) {
 			if len(files) != 1 || string(files["full/a.txt"]) != "in full\n" {
 				t.Errorf("s3kit cp -r made the files %q, want full/a.txt", slices.Sorted(maps.Keys(files)))
 			}
-			if os.Getenv("S3KIT_KNOWN_BUGS") != "1" {
-				t.Skip("known bug: s3kit cp -r drops directory markers (cmd/s3kit/source.go expandS3 lists with " +
-					"FilesOnly), so an empty directory that DownloadAll and sync make is not made; " +
-					"S3KIT_KNOWN_BUGS=1 runs the check")
-			}
 			if slices.Sort(dirs); !slices.Equal(dirs, []string{"empty", "full"}) {
 				t.Errorf("s3kit cp -r made the directories %q, want empty and full, as DownloadAll and sync do", dirs)
 			}
