@@ -23,8 +23,8 @@ package main
 // follows the library. `ls` shows one as a directory (one level: once,
 // merged with the common prefix; -r: the marker key itself, "dir": true,
 // size 0); `sync` down makes it an empty directory (as Sync does) and never
-// a file; `cp -r` down should do the same, as DownloadAll does, but drops
-// it (see TestInteropDirectoryMarkers); an empty local directory is not
+// a file, and so does `cp -r` down (as DownloadAll does); an empty local
+// directory is not
 // uploaded by `cp -r` or `sync` (as Sync does not), so the command's
 // copies never make a marker (the library's FS.MkdirAll does).
 
