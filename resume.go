@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/middleware"
@@ -91,7 +92,16 @@ func (r *rangeBody) get() (*s3.GetObjectOutput, error) {
 		}
 		in.Range = aws.String(rng)
 	}
-	out, err := r.b.c.s3.GetObject(r.ctx, in, checksumMode)
+	// The SDK's retries of this GET (before its headers) and the resumes
+	// (after them) share one budget of Config.MaxAttempts per offset: a
+	// resume may make only the attempts left.
+	left := r.maxResumes + 1 - r.resumes
+	out, err := r.b.c.s3.GetObject(r.ctx, in, checksumMode, func(o *s3.Options) { o.RetryMaxAttempts = left })
+	if err == nil {
+		if ar, ok := retry.GetAttemptResults(out.ResultMetadata); ok && len(ar.Results) > 1 {
+			r.resumes += len(ar.Results) - 1
+		}
+	}
 	if err != nil {
 		err = r.b.ssecErr(r.b.fail(r.op, r.full, err))
 		var e *Error

@@ -19,7 +19,7 @@ import (
 
 // stallTimeout is short so that the tests do not wait long, and long
 // enough that a loaded machine does not see a stall where there is none.
-const stallTimeout = 300 * time.Millisecond
+const stallTimeout = time.Second
 
 // TestStallTimeout covers review finding C5(c): a response that stops
 // sending, before its headers or mid-body, is given up after
@@ -155,6 +155,23 @@ func TestStallTimeout(t *testing.T) {
 				if rng := req.Header.Get("Range"); req.Method == http.MethodGet && rng != "" && !strings.HasPrefix(rng, "bytes=0-") {
 					t.Fatalf("the body was resumed (%s %s) after the caller paused", req.Method, rng)
 				}
+			}
+		})
+
+		t.Run("resumes and the SDK's retries share MaxAttempts", func(t *testing.T) {
+			// The body stalls once after its header; every GET after that
+			// is refused with a 503 before its header, which the SDK
+			// retries. Together: 4 attempts, not 1 + 4.
+			p.Reset()
+			p.Add(faultproxy.Rule{Method: http.MethodGet, Times: 1, Fault: faultproxy.StallAfter(0)})
+			p.Add(faultproxy.Rule{Method: http.MethodGet, Fault: faultproxy.Status(503, "SlowDown")})
+			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			if _, _, err := b.GetBytes(ctx, "obj"); err == nil || errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("got %v, want the 503 after the stall", err)
+			}
+			if n := p.Count(); n != 4 {
+				t.Fatalf("%d attempts, want MaxAttempts = 4", n)
 			}
 		})
 
