@@ -65,6 +65,14 @@ type ObjectInfo struct {
 	// "SHA256") to its base64 value, for those the server reported.
 	Checksums    map[string]string
 	ChecksumType string // "FULL_OBJECT" or "COMPOSITE", if reported
+	// Verified is set by the reads that fetch a whole object (Download,
+	// DownloadTo, DownloadAll's OnFile, GetBytes, GetString, and a
+	// Reader's Info once it was read through in order) to the checksum
+	// the bytes were found to match, a key of Checksums: also a
+	// COMPOSITE one, checked part by part. Empty means the bytes were
+	// not verified: the store reported no CRC (or a SHA only), or a
+	// composite checksum without telling where the parts are.
+	Verified string
 }
 
 // PutOptions are the options of Put and its typed variants. nil means
@@ -358,6 +366,9 @@ func (b *Bucket) getBytes(ctx context.Context, op, key string) ([]byte, ObjectIn
 	buf := bytes.NewBuffer(make([]byte, 0, max(info.Size, 0)+bytes.MinRead))
 	if _, err := buf.ReadFrom(body); err != nil {
 		return nil, ObjectInfo{}, b.fail(op, full, err)
+	}
+	if rb, ok := body.(*rangeBody); ok {
+		info.Verified = rb.verified
 	}
 	return buf.Bytes(), info, nil
 }
