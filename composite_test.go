@@ -159,7 +159,9 @@ func TestCompositeChecksum(t *testing.T) {
 					}
 					p.Reset()
 					p.Add(faultproxy.Rule{Method: http.MethodGet, Times: 1, Fault: flip,
-						Match: func(r *http.Request) bool { return (r.Header.Get("Range") != "") == ranged && !r.URL.Query().Has("attributes") }})
+						Match: func(r *http.Request) bool {
+							return (r.Header.Get("Range") != "") == ranged && !r.URL.Query().Has("attributes")
+						}})
 					if _, err := bk.Download(ctx, key, dst, opts); !errors.Is(err, s3kit.ErrChecksum) {
 						t.Fatalf("Download with a flipped byte (ranged %v): %v, want ErrChecksum", ranged, err)
 					}
