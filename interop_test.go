@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	"time"
 
 	"github.com/s3kit/s3kit"
+	"github.com/s3kit/s3kit/internal/faultproxy"
 	"github.com/s3kit/s3kit/internal/s3test"
 )
 
@@ -719,4 +721,86 @@ func TestInterchangeUnicodeMetadata(t *testing.T) {
 			t.Logf("%s: %q reads back in s3kit as %q", name, value, info.Metadata["city"])
 		}
 	})
+}
+
+// TestInterchangeChecksums: s3kit's multipart upload (two parts, a
+// full-object CRC64NVME) is read by the aws CLI with its checksum
+// validation on (s3api get-object: one GET; `s3 cp` fetches a large object
+// in ranges, which carry no checksum), and a byte flipped on the way must
+// fail the aws CLI's download where it can compute the checksum. The
+// other direction, the aws CLI's composite CRC32 verified by s3kit's
+// downloads, is TestCompositeChecksum.
+func TestInterchangeChecksums(t *testing.T) {
+	const size = 12<<20 + 1
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		data := randomBytes(size)
+		w, err := e.bucket.NewWriter(ctx, "s3kit.bin", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if info := w.Info(); info.Checksums["CRC64NVME"] != crc64Of(data) || !strings.HasSuffix(strings.Trim(info.ETag, `"`), "-2") {
+			t.Fatalf("s3kit's upload: ETag %s, checksums %v; want two parts and the bytes' CRC64NVME %s", info.ETag, info.Checksums, crc64Of(data))
+		}
+		p := faultproxy.New(e.srv.Endpoint)
+		defer p.Close()
+		c := newCLI(t, "aws", e.srv) // get goes through p
+		out := filepath.Join(t.TempDir(), "out")
+		// get downloads key with the aws CLI and returns its debug log.
+		get := func(key string) (string, error) {
+			ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, c.path, "--debug", "--endpoint-url", p.URL, "s3api", "get-object",
+				"--checksum-mode", "ENABLED", "--bucket", e.bucket.Name(), "--key", key, out)
+			cmd.Env = c.env
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			return stderr.String(), err
+		}
+		// verifies reports whether the aws CLI's download of key fails on
+		// a flipped byte, after a clean download of it read want.
+		verifies := func(key string, want []byte) (bool, string) {
+			t.Helper()
+			p.Reset()
+			log, err := get(key)
+			if err != nil {
+				t.Fatalf("aws s3api get-object %s: %v: %s", key, err, lastLine(log))
+			}
+			if got, _ := os.ReadFile(out); !bytes.Equal(got, want) {
+				t.Fatalf("the aws CLI read %s wrong (%d bytes)", key, len(got))
+			}
+			p.Add(faultproxy.Rule{Method: http.MethodGet, Times: 1, Fault: faultproxy.FlipByte(int64(len(want) / 2))})
+			flipped, err := get(key)
+			if err != nil && !strings.Contains(flipped, "Expected checksum") {
+				t.Errorf("the aws CLI refused the flipped byte of %s, but not for its checksum: %s", key, lastLine(flipped))
+			}
+			return err != nil, log
+		}
+		// The harness itself: an object the aws CLI wrote with a CRC32 in
+		// one PUT, which it can check.
+		small := randomBytes(1 << 20)
+		c.run(t, "s3api", "put-object", "--checksum-algorithm", "CRC32", "--bucket", e.bucket.Name(), "--key", "aws.bin", "--body", writeTemp(t, small))
+		if ok, _ := verifies("aws.bin", small); !ok {
+			t.Fatal("the aws CLI downloaded a flipped byte of its own CRC32 object without an error")
+		}
+		if ok, log := verifies("s3kit.bin", data); !ok {
+			if strings.Contains(log, "Skipping checksum validation") {
+				// Botocore without awscrt computes CRC32 and the SHAs only.
+				t.Skipf("this aws CLI cannot check CRC64NVME (botocore without awscrt): it downloaded a flipped byte of s3kit's object unverified")
+			}
+			t.Errorf("the aws CLI downloaded a flipped byte of s3kit's object without an error")
+		}
+	})
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
