@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,6 +147,26 @@ func TestCompositeChecksum(t *testing.T) {
 				check("GetBytes", info, got)
 			})
 		}
+
+		t.Run("DownloadAll", func(t *testing.T) {
+			verified := map[string]string{}
+			var mu sync.Mutex
+			res, err := bk.DownloadAll(ctx, filepath.Join(dir, "all"), &s3kit.TransferOptions{PartSize: 3 << 20,
+				OnFile: func(key string, info s3kit.ObjectInfo, err error) {
+					mu.Lock()
+					defer mu.Unlock()
+					verified[key] = info.Verified
+				}})
+			if err != nil || res.Downloaded != len(content) {
+				t.Fatalf("DownloadAll: %d files, %v; want %d", res.Downloaded, err, len(content))
+			}
+			for key := range content {
+				if verified[key] != "CRC32" {
+					t.Errorf("DownloadAll of %s: Verified %q, want CRC32", key, verified[key])
+				}
+			}
+			os.RemoveAll(filepath.Join(dir, "all"))
+		})
 
 		for _, key := range []string{"aws/twice-plus", "sdk/uneven"} {
 			t.Run("flipped byte in "+strings.ReplaceAll(key, "/", "-"), func(t *testing.T) {
