@@ -96,7 +96,13 @@ type PutOptions struct {
 	WebsiteRedirectLocation string
 
 	// Metadata is the user metadata (x-amz-meta-*), at most 2 KiB of
-	// printable US-ASCII names and values. A name may be given with its
+	// names of printable US-ASCII (HTTP header tokens) and values of
+	// printable UTF-8. A value that is not US-ASCII is sent as RFC 2047
+	// encoded words, as S3 documents, and counts towards the 2 KiB as
+	// sent; reads (Head, Get, Download, a Reader's Info) decode such
+	// words, so the value reads back as written, from S3, MinIO,
+	// versitygw and SeaweedFS alike, and raw UTF-8 another client sent
+	// reads back as it is. A name may be given with its
 	// header prefix, "x-amz-meta-state" for "state" (in any case): the
 	// prefix is stripped, never doubled. Names that are the same without
 	// regard to case or prefix ("State" and "state") are ErrInvalid, since
@@ -468,7 +474,7 @@ func (b *Bucket) infoOfGet(full string, out *s3.GetObjectOutput) ObjectInfo {
 		ContentDisposition: aws.ToString(out.ContentDisposition),
 		ContentEncoding:    aws.ToString(out.ContentEncoding),
 		ContentLanguage:    aws.ToString(out.ContentLanguage),
-		Metadata:           out.Metadata,
+		Metadata:           decodeMeta(out.Metadata),
 		SSE:                string(out.ServerSideEncryption),
 		SSEKMSKeyID:        aws.ToString(out.SSEKMSKeyId),
 
@@ -562,7 +568,7 @@ func (b *Bucket) headOnly(ctx context.Context, op, full, version string) (Object
 		ContentDisposition: aws.ToString(out.ContentDisposition),
 		ContentEncoding:    aws.ToString(out.ContentEncoding),
 		ContentLanguage:    aws.ToString(out.ContentLanguage),
-		Metadata:           out.Metadata,
+		Metadata:           decodeMeta(out.Metadata),
 		SSE:                string(out.ServerSideEncryption),
 		SSEKMSKeyID:        aws.ToString(out.SSEKMSKeyId),
 
