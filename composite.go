@@ -207,7 +207,7 @@ func (b *Bucket) learnParts(ctx context.Context, k *crcCheck, full, etag, versio
 	if k.ready() {
 		return k, nil
 	}
-	starts, sums, err := b.partsByAttributes(ctx, k, full, etag, version)
+	starts, sums, err := b.partsByAttributes(ctx, k, full, etag, version, size)
 	if err != nil || starts == nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -232,7 +232,7 @@ func (b *Bucket) learnParts(ctx context.Context, k *crcCheck, full, etag, versio
 
 // partsByAttributes asks GetObjectAttributes for the parts; nil bounds
 // and no error if the store answers without them.
-func (b *Bucket) partsByAttributes(ctx context.Context, k *crcCheck, full, etag, version string) ([]int64, []string, error) {
+func (b *Bucket) partsByAttributes(ctx context.Context, k *crcCheck, full, etag, version string, size int64) ([]int64, []string, error) {
 	if b.ssec != nil {
 		return nil, nil, nil // the SDK's request has the SSE-C fields, but stores differ on needing them
 	}
@@ -275,6 +275,9 @@ func (b *Bucket) partsByAttributes(ctx context.Context, k *crcCheck, full, etag,
 			sums = append(sums, aws.ToString(sum))
 		}
 		if !aws.ToBool(op.IsTruncated) || op.NextPartNumberMarker == nil {
+			if at != size {
+				return nil, nil, fmt.Errorf("%w: GetObjectAttributes lists parts of %d bytes in all, the object has %d", errLayout, at, size)
+			}
 			return starts, sums, nil
 		}
 		marker = op.NextPartNumberMarker
@@ -295,12 +298,15 @@ func (b *Bucket) partsByHead(ctx context.Context, k *crcCheck, full, etag, versi
 		b.ssec.apply(in)
 		return b.c.s3.HeadObject(ctx, in)
 	}
-	// part returns where part n starts and its checksum.
+	// part returns where part n starts and its checksum, and records
+	// where it ends.
+	var ends []int64
 	part := func(out *s3.HeadObjectOutput, n int) (int64, string, error) {
 		br, ok := parseByteRange(aws.ToString(out.ContentRange))
 		if !ok || br.total != size || br.last-br.first+1 != aws.ToInt64(out.ContentLength) {
 			return 0, "", fmt.Errorf("%w: a HEAD of part %d answers Content-Range %q and %d bytes", errLayout, n, aws.ToString(out.ContentRange), aws.ToInt64(out.ContentLength))
 		}
+		ends[n-1] = br.last + 1
 		sum := out.ChecksumCRC32
 		if k.cs == crc32cSum {
 			sum = out.ChecksumCRC32C
@@ -319,6 +325,7 @@ func (b *Bucket) partsByHead(ctx context.Context, k *crcCheck, full, etag, versi
 		return nil, nil, fmt.Errorf("%w: a HEAD of part 1 reports %d parts", errLayout, count)
 	}
 	starts, sums := make([]int64, count), make([]string, count)
+	ends = make([]int64, count)
 	if starts[0], sums[0], err = part(out, 1); err != nil {
 		return nil, nil, err
 	}
@@ -336,6 +343,14 @@ func (b *Bucket) partsByHead(ctx context.Context, k *crcCheck, full, etag, versi
 	}
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
+	}
+	for i := 1; i < count; i++ {
+		if starts[i] != ends[i-1] {
+			return nil, nil, fmt.Errorf("%w: part %d ends at %d, part %d starts at %d", errLayout, i, ends[i-1], i+1, starts[i])
+		}
+	}
+	if ends[count-1] != size {
+		return nil, nil, fmt.Errorf("%w: the last part ends at %d, the object has %d bytes", errLayout, ends[count-1], size)
 	}
 	return starts, sums, nil
 }

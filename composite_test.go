@@ -212,6 +212,31 @@ func TestCompositeChecksum(t *testing.T) {
 			})
 		}
 
+		t.Run("parts by HEAD", func(t *testing.T) {
+			// Where GetObjectAttributes is refused (a missing
+			// s3:GetObjectAttributes permission), a HEAD per part number
+			// tells the parts.
+			p.Reset()
+			attrs := p.Add(faultproxy.Rule{Match: faultproxy.HasQuery("attributes"),
+				Fault: faultproxy.Status(http.StatusForbidden, "AccessDenied")})
+			for _, key := range []string{"aws/twice-plus", "sdk/uneven"} {
+				got, info, err := bk.GetBytes(ctx, key)
+				if err != nil || !bytes.Equal(got, content[key]) || info.Verified != "CRC32" {
+					t.Errorf("GetBytes of %s without GetObjectAttributes: %d bytes, Verified %q, %v; want the bytes, verified CRC32",
+						key, len(got), info.Verified, err)
+				}
+			}
+			heads := 0
+			for _, r := range p.Requests() {
+				if r.Method == http.MethodHead && strings.Contains(r.RawQuery, "partNumber=") {
+					heads++
+				}
+			}
+			if attrs.Fired() != 2 || heads != 3+3 {
+				t.Errorf("%d GetObjectAttributes and %d HEADs of a part, want 2 and 6", attrs.Fired(), heads)
+			}
+		})
+
 		t.Run("parts not told", func(t *testing.T) {
 			// A store that answers neither GetObjectAttributes nor a HEAD
 			// of a part: the bytes arrive, and nothing claims they were
