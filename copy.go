@@ -398,6 +398,7 @@ func (b *Bucket) multipartCopy(ctx context.Context, op, srcFull string, head Obj
 		}
 	}
 	h := head
+	h.Metadata = metaHeaders(head.Metadata) // read decoded, sent encoded
 	if opts.ReplaceMetadata {
 		h = opts.replaced(head)
 	}

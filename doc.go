@@ -80,8 +80,11 @@
 // the whole. Every read of a whole object — GetBytes, GetString, GetJSON,
 // Lines, a Reader read to the end, Download — is verified against the
 // checksum the store reports (CRC64NVME, CRC32C or CRC32 of the full
-// object), and a mismatch is ErrChecksum from the read itself, not from
-// Close. Both versitygw and MinIO accept and report these checksums.
+// object, or the composite CRC32 or CRC32C of a multipart upload's parts,
+// checked part by part where the store tells where the parts are), and a
+// mismatch is ErrChecksum from the read itself, not from Close.
+// ObjectInfo.Verified names the checksum a download matched. versitygw,
+// MinIO and SeaweedFS accept and report these checksums.
 //
 // # Errors
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -33,8 +34,13 @@ const downloadCopyBuffer = 256 << 10
 // bytes the store had already sent beyond it (at most what the
 // connection buffers) are lost. A connection broken mid-body resumes from
 // its last byte. The checksum (CRC64NVME, CRC32C or CRC32, whichever the
-// store reports, unless it is a composite one) is computed as the bytes
-// pass and combined across ranges; a mismatch is ErrChecksum.
+// store reports) is computed as the bytes pass and combined across ranges;
+// a mismatch is ErrChecksum. A composite checksum (a multipart upload's
+// CRC32 or CRC32C of its parts' CRCs, as the aws CLI writes) is verified
+// too, part by part: for one of several parts, that costs one request
+// more, made after the first GET, to learn where the parts are; if the
+// store does not tell, the bytes are not verified. ObjectInfo.Verified
+// names the checksum the bytes matched, and is empty if none was checked.
 //
 // On any error, including a cancelled ctx, DownloadTo returns once no
 // range writes to w any more; w may then hold part of the object, or all
@@ -109,20 +115,20 @@ func (d *download) run(ctx context.Context, w io.WriterAt, etag string) (ObjectI
 	}
 	info := d.b.infoOfGet(d.full, out)
 	// The ranges are checksummed here, each on its own, and combined.
-	verify, want := first.verify, first.want
-	first.verify = nil
+	verify := first.check
+	first.check = nil
 	size := first.end
 	d.pr = newProgress(d.progress, max(size, 0))
 	if size < 0 || first.etag == "" || size <= d.part {
 		// One range, or a store that gives no length or no ETag to pin
 		// further ranges to: the first body is the whole download.
 		defer first.Close()
-		crc, n, err := d.copyRange(w, first, 0, verify)
+		spans, n, err := d.copyRange(w, first, 0, verify)
 		if err != nil {
 			return ObjectInfo{}, err
 		}
 		info.Size = n
-		return info, d.check(verify, want, []crcPiece{{crc, n}})
+		return info, d.check(&info, verify, spans)
 	}
 	first.end = d.part
 
@@ -141,12 +147,12 @@ func (d *download) run(ctx context.Context, w io.WriterAt, etag string) (ObjectI
 		return err
 	}
 	n := (size + d.part - 1) / d.part
-	pieces := make([]crcPiece, n)
+	pieces := make([][]crcSpan, n)
 	g.SetLimit(d.conc)
 	g.Go(func() error {
 		defer first.Close() // early: the rest of its body is other ranges'
-		crc, m, err := d.copyRange(w, first, 0, verify)
-		pieces[0] = crcPiece{crc, m}
+		spans, _, err := d.copyRange(w, first, 0, verify)
+		pieces[0] = spans
 		if err != nil {
 			return fail(err)
 		}
@@ -163,8 +169,8 @@ func (d *download) run(ctx context.Context, w io.WriterAt, etag string) (ObjectI
 				return fail(err)
 			}
 			defer body.Close()
-			crc, m, err := d.copyRange(w, body, start, verify)
-			pieces[i] = crcPiece{crc, m}
+			spans, _, err := d.copyRange(w, body, start, verify)
+			pieces[i] = spans
 			if err != nil {
 				return fail(err)
 			}
@@ -179,32 +185,32 @@ func (d *download) run(ctx context.Context, w io.WriterAt, etag string) (ObjectI
 		// Cancelled before every range was started.
 		return ObjectInfo{}, d.b.fail(d.op, d.full, context.Cause(ctx))
 	}
-	return info, d.check(verify, want, pieces)
+	return info, d.check(&info, verify, slices.Concat(pieces...))
 }
 
 // copyRange copies body, whose first byte is the object's byte at off,
-// into w at its offsets through one copy buffer, and returns the CRC of
+// into w at its offsets through one copy buffer, and returns the CRCs of
 // the bytes (if verify is set) and their number.
-func (d *download) copyRange(w io.WriterAt, body *rangeBody, off int64, verify *checksummer) (uint64, int64, error) {
+func (d *download) copyRange(w io.WriterAt, body *rangeBody, off int64, verify *crcCheck) ([]crcSpan, int64, error) {
 	size := int64(downloadCopyBuffer)
 	if body.end >= 0 {
 		size = max(min(size, body.end-off), 1)
 	}
 	buf, err := d.b.c.pool.get(body.ctx, int(size))
 	if err != nil {
-		return 0, 0, d.b.fail(d.op, d.full, err)
+		return nil, 0, d.b.fail(d.op, d.full, err)
 	}
 	defer d.b.c.pool.put(buf)
-	var crc uint64
+	var spans []crcSpan
 	start, flushed := off, off
 	for {
 		n, rerr := io.ReadFull(body, buf)
 		if n > 0 {
 			if _, err := w.WriteAt(buf[:n], off); err != nil {
-				return 0, off - start, d.b.fail(d.op, d.full, err)
+				return nil, off - start, d.b.fail(d.op, d.full, err)
 			}
 			if verify != nil {
-				crc = verify.sum(crc, buf[:n])
+				spans = verify.add(spans, off, buf[:n])
 			}
 			off += int64(n)
 			d.pr.add(int64(n), false)
@@ -218,24 +224,25 @@ func (d *download) copyRange(w io.WriterAt, body *rangeBody, off int64, verify *
 			break
 		}
 		if rerr != nil {
-			return 0, off - start, rerr
+			return nil, off - start, rerr
 		}
 	}
 	if d.file != nil && off > flushed {
 		startWriteback(d.file, flushed, off-flushed)
 	}
-	return crc, off - start, nil
+	return spans, off - start, nil
 }
 
-// check compares the combined CRC of the pieces with the store's
-// full-object checksum, if it reported one.
-func (d *download) check(verify *checksummer, want string, pieces []crcPiece) error {
-	if verify == nil || want == "" {
+// check compares the CRCs of the spans, the whole object's, with the
+// store's checksum, if it reported one that can be checked, and records
+// in info what was verified.
+func (d *download) check(info *ObjectInfo, verify *crcCheck, spans []crcSpan) error {
+	if verify == nil {
 		return nil
 	}
-	if got := verify.encode(verify.combineAll(pieces)); got != want {
-		return &Error{Op: d.op, Bucket: d.b.name, Key: d.full,
-			Err: fmt.Errorf("%w: %s of the bytes downloaded is %s, the store has %s", ErrChecksum, verify.name, got, want)}
+	if msg := verify.mismatch(spans, info.Size); msg != "" {
+		return &Error{Op: d.op, Bucket: d.b.name, Key: d.full, Err: fmt.Errorf("%w: %s", ErrChecksum, msg)}
 	}
+	info.Verified = verify.name()
 	return nil
 }

@@ -65,6 +65,14 @@ type ObjectInfo struct {
 	// "SHA256") to its base64 value, for those the server reported.
 	Checksums    map[string]string
 	ChecksumType string // "FULL_OBJECT" or "COMPOSITE", if reported
+	// Verified is set by the reads that fetch a whole object (Download,
+	// DownloadTo, DownloadAll's OnFile, GetBytes, GetString, and a
+	// Reader's Info once it was read through in order) to the checksum
+	// the bytes were found to match, a key of Checksums: also a
+	// COMPOSITE one, checked part by part. Empty means the bytes were
+	// not verified: the store reported no CRC (or a SHA only), or a
+	// composite checksum without telling where the parts are.
+	Verified string
 }
 
 // PutOptions are the options of Put and its typed variants. nil means
@@ -88,7 +96,13 @@ type PutOptions struct {
 	WebsiteRedirectLocation string
 
 	// Metadata is the user metadata (x-amz-meta-*), at most 2 KiB of
-	// printable US-ASCII names and values. A name may be given with its
+	// names of printable US-ASCII (HTTP header tokens) and values of
+	// printable UTF-8. A value that is not US-ASCII is sent as RFC 2047
+	// encoded words, as S3 documents, and counts towards the 2 KiB as
+	// sent; reads (Head, Get, Download, a Reader's Info) decode such
+	// words, so the value reads back as written, from S3, MinIO,
+	// versitygw and SeaweedFS alike, and raw UTF-8 another client sent
+	// reads back as it is. A name may be given with its
 	// header prefix, "x-amz-meta-state" for "state" (in any case): the
 	// prefix is stripped, never doubled. Names that are the same without
 	// regard to case or prefix ("State" and "state") are ErrInvalid, since
@@ -359,6 +373,9 @@ func (b *Bucket) getBytes(ctx context.Context, op, key string) ([]byte, ObjectIn
 	if _, err := buf.ReadFrom(body); err != nil {
 		return nil, ObjectInfo{}, b.fail(op, full, err)
 	}
+	if rb, ok := body.(*rangeBody); ok {
+		info.Verified = rb.verified
+	}
 	return buf.Bytes(), info, nil
 }
 
@@ -457,7 +474,7 @@ func (b *Bucket) infoOfGet(full string, out *s3.GetObjectOutput) ObjectInfo {
 		ContentDisposition: aws.ToString(out.ContentDisposition),
 		ContentEncoding:    aws.ToString(out.ContentEncoding),
 		ContentLanguage:    aws.ToString(out.ContentLanguage),
-		Metadata:           out.Metadata,
+		Metadata:           decodeMeta(out.Metadata),
 		SSE:                string(out.ServerSideEncryption),
 		SSEKMSKeyID:        aws.ToString(out.SSEKMSKeyId),
 
@@ -551,7 +568,7 @@ func (b *Bucket) headOnly(ctx context.Context, op, full, version string) (Object
 		ContentDisposition: aws.ToString(out.ContentDisposition),
 		ContentEncoding:    aws.ToString(out.ContentEncoding),
 		ContentLanguage:    aws.ToString(out.ContentLanguage),
-		Metadata:           out.Metadata,
+		Metadata:           decodeMeta(out.Metadata),
 		SSE:                string(out.ServerSideEncryption),
 		SSEKMSKeyID:        aws.ToString(out.SSEKMSKeyId),
 

@@ -52,7 +52,11 @@ type ReaderOptions struct {
 // verifies the object's full-object checksum, if the store reported one:
 // on a mismatch, the Read or WriteTo that would hand over the last bytes
 // returns ErrChecksum instead, and withholds them, so that a caller who
-// reads exactly Size() bytes (io.ReadFull) gets the error too.
+// reads exactly Size() bytes (io.ReadFull) gets the error too. A
+// composite checksum (see DownloadTo) is verified likewise; the first
+// Read or WriteTo from the object's first byte then asks the store where
+// the parts are (one request more), and if it does not tell, the object
+// is read unverified. Info().Verified says what was verified.
 //
 // ReadAt is safe for concurrent use; Read, Seek and WriteTo are not. The
 // Reader keeps the context it was made with for all its requests; Close
@@ -83,10 +87,9 @@ type Reader struct {
 	next  int64 // next offset to prefetch, relative
 
 	// Whole-object verification across chunks.
-	verify   *checksummer
-	want     string
-	crc      uint64
-	verified int64 // bytes folded into crc, from the object's first byte
+	check    *crcCheck
+	spans    []crcSpan
+	verified int64 // bytes folded into spans, from the object's first byte
 
 	cache blockCache // of small ReadAt calls
 }
@@ -97,11 +100,11 @@ type chunk struct {
 	buf    []byte
 	done   chan struct{}
 	cancel context.CancelFunc
-	// verify is the Reader's checksummer when the chunk was scheduled:
-	// the fetch must not read the Reader's field, which eof clears.
-	verify *checksummer
+	// verify is the Reader's check when the chunk was scheduled: the
+	// fetch must not read the Reader's field, which eof clears.
+	verify *crcCheck
 	err    error
-	crc    uint64
+	spans  []crcSpan
 	read   int // bytes consumed by Read
 }
 
@@ -162,7 +165,7 @@ func (b *Bucket) readerFor(ctx context.Context, full string, info ObjectInfo, o 
 		r.span = min(readAheadMin, r.part)
 	}
 	if r.start == 0 && r.size == info.Size {
-		r.verify, r.want = fullChecksumOf(info)
+		r.check = checkOfInfo(info)
 	}
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	return r
@@ -179,8 +182,25 @@ func fullChecksumOf(info ObjectInfo) (*checksummer, string) {
 	return fullChecksum(get("CRC64NVME"), get("CRC32C"), get("CRC32"), types.ChecksumType(info.ChecksumType))
 }
 
-// Info returns the object's metadata as the HEAD at open saw it.
+// Info returns the object's metadata as the HEAD at open saw it, and,
+// once the object was read through in order and its checksum matched,
+// Verified.
 func (r *Reader) Info() ObjectInfo { return r.info }
+
+// prepare learns where the parts of an object with a composite checksum
+// are, before its first byte is read, so that the bytes can be summed
+// per part; the check is dropped if the store does not tell.
+func (r *Reader) prepare() error {
+	if r.check == nil || r.check.ready() || r.pos != 0 || r.verified != 0 {
+		return nil
+	}
+	k, err := r.b.verifyWhole(r.ctx, r.check, "Read", r.full, r.etag, r.ver, r.info.Size)
+	if err != nil {
+		return r.fail(err)
+	}
+	r.check = k
+	return nil
+}
 
 // Size returns the number of bytes the Reader covers.
 func (r *Reader) Size() int64 { return r.size }
@@ -195,6 +215,9 @@ func (r *Reader) Read(p []byte) (int, error) {
 	}
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if err := r.prepare(); err != nil {
+		return 0, err
 	}
 	for {
 		if r.pos >= r.size {
@@ -279,8 +302,8 @@ func (r *Reader) Read(p []byte) (int, error) {
 // a Seek back) folds only what is new.
 func (r *Reader) fold(p []byte) {
 	at := r.start + r.pos
-	if r.verify != nil && at <= r.verified && r.verified < at+int64(len(p)) {
-		r.crc = r.verify.sum(r.crc, p[r.verified-at:])
+	if r.check != nil && r.check.ready() && at <= r.verified && r.verified < at+int64(len(p)) {
+		r.spans = r.check.add(r.spans, r.verified, p[r.verified-at:])
 		r.verified = at + int64(len(p))
 	}
 }
@@ -288,13 +311,13 @@ func (r *Reader) fold(p []byte) {
 // eof returns io.EOF at the end, or ErrChecksum if the whole object was
 // read in order and does not match its checksum.
 func (r *Reader) eof() error {
-	if r.verify != nil && r.verified == r.info.Size && r.want != "" {
-		if got := r.verify.encode(r.crc); got != r.want {
-			r.err = &Error{Op: "Read", Bucket: r.b.name, Key: r.full,
-				Err: fmt.Errorf("%w: %s of the bytes read is %s, the store has %s", ErrChecksum, r.verify.name, got, r.want)}
+	if r.check != nil && r.check.ready() && r.verified == r.info.Size {
+		if msg := r.check.mismatch(r.spans, r.info.Size); msg != "" {
+			r.err = &Error{Op: "Read", Bucket: r.b.name, Key: r.full, Err: fmt.Errorf("%w: %s", ErrChecksum, msg)}
 			return r.err
 		}
-		r.verify = nil
+		r.info.Verified = r.check.name()
+		r.check = nil
 	}
 	return io.EOF
 }
@@ -324,18 +347,15 @@ func (r *Reader) front() (*chunk, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
-	if at := r.start + c.off; r.verify != nil && at <= r.verified && r.verified < at+c.n {
-		if at == r.verified {
-			// The usual case: the CRC the fetch computed in parallel.
-			if r.verified == 0 {
-				r.crc = c.crc
-			} else {
-				r.crc = r.verify.combine(r.crc, c.crc, c.n)
-			}
+	if at := r.start + c.off; r.check != nil && r.check.ready() && at <= r.verified && r.verified < at+c.n {
+		if at == r.verified && c.verify == r.check {
+			// The usual case: the CRCs the fetch computed in parallel.
+			r.spans = r.check.join(r.spans, c.spans)
 		} else {
 			// A chunk that starts before the verified offset (ranges
-			// restart at a Seek): fold the part not yet folded.
-			r.crc = r.verify.sum(r.crc, c.buf[r.verified-at:c.n])
+			// restart at a Seek), or scheduled before the parts were
+			// known: fold the part not yet folded.
+			r.spans = r.check.add(r.spans, r.verified, c.buf[r.verified-at:c.n])
 		}
 		r.verified = at + c.n
 	}
@@ -365,7 +385,7 @@ func (r *Reader) schedule() bool {
 		return false
 	}
 	ctx, cancel := context.WithCancel(r.ctx)
-	c := &chunk{off: r.next, n: n, buf: buf, done: make(chan struct{}), cancel: cancel, verify: r.verify}
+	c := &chunk{off: r.next, n: n, buf: buf, done: make(chan struct{}), cancel: cancel, verify: r.check}
 	r.next += n
 	r.queue = append(r.queue, c)
 	go r.fetch(ctx, c)
@@ -376,8 +396,8 @@ func (r *Reader) schedule() bool {
 func (r *Reader) fetch(ctx context.Context, c *chunk) {
 	defer close(c.done)
 	c.err = r.readRange(ctx, c.buf[:c.n], c.off)
-	if c.err == nil && c.verify != nil {
-		c.crc = c.verify.sum(0, c.buf[:c.n])
+	if c.err == nil && c.verify != nil && c.verify.ready() {
+		c.spans = c.verify.add(nil, r.start+c.off, c.buf[:c.n])
 	}
 }
 
@@ -595,6 +615,9 @@ func (r *Reader) block(start int64) ([]byte, error) {
 // ahead of w and writing them in order. io.Copy uses it.
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
+	if err := r.prepare(); err != nil {
+		return 0, err
+	}
 	r.ahead, r.span = r.conc, r.part // the caller means to read it all
 	var scratch []byte
 	for {

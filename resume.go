@@ -27,8 +27,9 @@ import (
 // bytes after the break come from the same object or not at all. The SDK's
 // retries end when the response headers arrive; this covers the body.
 //
-// When it reads a whole object whose store reported a full-object checksum,
-// it verifies it and returns ErrChecksum instead of io.EOF on a mismatch.
+// When it reads a whole object whose store reported a checksum it can
+// check (see crcCheck), it verifies it and returns ErrChecksum instead of
+// io.EOF on a mismatch.
 type rangeBody struct {
 	ctx         context.Context
 	b           *Bucket
@@ -44,13 +45,15 @@ type rangeBody struct {
 	base, limit time.Duration
 	err         error // sticky
 
-	verify *checksummer // nil: nothing to verify
-	want   string
-	crc    uint64
+	check    *crcCheck // nil: nothing to verify
+	spans    []crcSpan
+	verified string // the algorithm, once the whole object checked out
 }
 
 // openRange sends the first GET of [start, end) (end < 0: to the end of
-// the object). etag, if known, pins the object.
+// the object). etag, if known, pins the object. For the whole object with
+// a composite checksum of several parts, it also asks where the parts are
+// (see learnParts), so that the bytes can be verified as they pass.
 func (b *Bucket) openRange(ctx context.Context, op, full, etag, version string, start, end int64) (*rangeBody, *s3.GetObjectOutput, error) {
 	r := &rangeBody{
 		ctx: ctx, b: b, op: op, full: full, etag: etag, version: version,
@@ -71,7 +74,11 @@ func (b *Bucket) openRange(ctx context.Context, op, full, etag, version string, 
 	if start == 0 && end < 0 {
 		// The whole object (checkRange made sure of it): verify it if the
 		// store said what it holds.
-		r.verify, r.want = fullChecksum(out.ChecksumCRC64NVME, out.ChecksumCRC32C, out.ChecksumCRC32, out.ChecksumType)
+		k := checkOf(out.ChecksumCRC64NVME, out.ChecksumCRC32C, out.ChecksumCRC32, out.ChecksumType)
+		if r.check, err = b.verifyWhole(ctx, k, op, full, r.etag, version, aws.ToInt64(out.ContentLength)); err != nil {
+			out.Body.Close()
+			return nil, nil, err
+		}
 	}
 	return r, out, nil
 }
@@ -224,8 +231,8 @@ func (r *rangeBody) Read(p []byte) (int, error) {
 	for {
 		n, err := r.body.Read(p)
 		r.off += int64(n)
-		if r.verify != nil {
-			r.crc = r.verify.sum(r.crc, p[:n])
+		if r.check != nil {
+			r.spans = r.check.add(r.spans, r.off-int64(n), p[:n])
 		}
 		switch {
 		case err == nil || r.end >= 0 && r.off == r.end:
@@ -257,13 +264,13 @@ func (r *rangeBody) Read(p []byte) (int, error) {
 // finish is called at the end of the range; it returns io.EOF, or
 // ErrChecksum if a whole object's bytes do not match its checksum.
 func (r *rangeBody) finish() error {
-	if r.verify != nil && r.want != "" {
-		if got := r.verify.encode(r.crc); got != r.want {
-			r.err = &Error{Op: r.op, Bucket: r.b.name, Key: r.full,
-				Err: fmt.Errorf("%w: %s of the bytes read is %s, the store has %s", ErrChecksum, r.verify.name, got, r.want)}
+	if r.check != nil {
+		if msg := r.check.mismatch(r.spans, r.off); msg != "" {
+			r.err = &Error{Op: r.op, Bucket: r.b.name, Key: r.full, Err: fmt.Errorf("%w: %s", ErrChecksum, msg)}
 			return r.err
 		}
-		r.verify = nil
+		r.verified = r.check.name()
+		r.check = nil
 	}
 	r.err = io.EOF
 	return io.EOF

@@ -108,7 +108,7 @@ func (ex *syncExec) apply(ctx context.Context, d syncDecision) {
 			return
 		}
 	}
-	j := syncJob{SyncItem: d.item, check: d.act == actCheck}
+	j := syncJob{SyncItem: d.item, check: d.act == actCheck, etag: d.etag}
 	ex.pool.Go(func(ctx context.Context) {
 		s.gauges.inFlight.add(1)
 		defer s.gauges.inFlight.add(-1)
@@ -136,13 +136,15 @@ func (ex *syncExec) do(ctx context.Context, j syncJob) {
 			return
 		}
 	}
-	size, err := ex.copy(ctx, j.SyncItem)
+	size, err := ex.copy(ctx, j)
 	switch {
 	case err == nil:
 		j.Size = size
 		rep.item(SyncCopied, j.SyncItem, nil)
-	case s.opts.NoClobber && (errors.Is(err, fs.ErrExist) || errors.Is(err, ErrPreconditionFailed)):
-		// Written by someone else since the listing: kept, as asked.
+	case s.opts.NoClobber && (errors.Is(err, fs.ErrExist) || s.dst.b != nil && errors.Is(err, ErrPreconditionFailed)):
+		// Written by someone else since the listing: kept, as asked. (A
+		// download's ErrPreconditionFailed is its source replaced since
+		// the listing: a failure.)
 		j.Reason = syncExists
 		rep.item(SyncSkipped, j.SyncItem, nil)
 	default:
@@ -176,7 +178,7 @@ func (ex *syncExec) mkdir(marker string) {
 }
 
 // copy copies one file and returns its size.
-func (ex *syncExec) copy(ctx context.Context, it SyncItem) (int64, error) {
+func (ex *syncExec) copy(ctx context.Context, it syncJob) (int64, error) {
 	rep := ex.rep
 	var counted atomic.Int64 // bytes of this file passed to the progress
 	topts := &TransferOptions{Put: ex.s.opts.Put}
@@ -199,8 +201,15 @@ func (ex *syncExec) copy(ctx context.Context, it SyncItem) (int64, error) {
 	return size, err
 }
 
-func (ex *syncExec) transfer(ctx context.Context, it SyncItem, topts *TransferOptions, counted *atomic.Int64) (int64, error) {
+// transfer copies one file. A download is pinned to the ETag listed, as
+// DownloadAll's are: an object replaced since the listing fails with
+// ErrPreconditionFailed rather than land under the listed size and time.
+func (ex *syncExec) transfer(ctx context.Context, it syncJob, topts *TransferOptions, counted *atomic.Int64) (int64, error) {
 	s, p := ex.s, it.Path
+	var listed *ObjectInfo
+	if it.etag != "" {
+		listed = &ObjectInfo{ETag: it.etag}
+	}
 	switch {
 	case s.src.b == nil:
 		f, err := s.src.root.Open(filepath.FromSlash(p))
@@ -217,9 +226,9 @@ func (ex *syncExec) transfer(ctx context.Context, it SyncItem, topts *TransferOp
 			}
 		}
 		if s.opts.NoClobber {
-			return ex.downloadNew(ctx, p, topts)
+			return ex.downloadNew(ctx, p, listed, topts)
 		}
-		info, err := s.src.b.downloadTo(ctx, "Sync", p, s.dst.root, p, nil, true, topts)
+		info, err := s.src.b.downloadTo(ctx, "Sync", p, s.dst.root, p, listed, true, topts)
 		return info.Size, err
 	case s.src.b.c == s.dst.b.c:
 		_, err := s.src.b.copy(ctx, "Sync", p, s.dst.b.prefix+p, s.copyOpts)
@@ -232,7 +241,7 @@ func (ex *syncExec) transfer(ctx context.Context, it SyncItem, topts *TransferOp
 // then linked to its name, which fails if anything is there, so that a
 // file created since the listing is kept. Where the file system has no
 // hard links, the name is checked just before the rename instead.
-func (ex *syncExec) downloadNew(ctx context.Context, p string, topts *TransferOptions) (int64, error) {
+func (ex *syncExec) downloadNew(ctx context.Context, p string, listed *ObjectInfo, topts *TransferOptions) (int64, error) {
 	s := ex.s
 	root := s.dst.root
 	f, tmp, err := createTemp(root, p)
@@ -241,7 +250,7 @@ func (ex *syncExec) downloadNew(ctx context.Context, p string, topts *TransferOp
 	}
 	f.Close()
 	defer root.Remove(tmp)
-	info, err := s.src.b.downloadTo(ctx, "Sync", p, root, tmp, nil, true, topts)
+	info, err := s.src.b.downloadTo(ctx, "Sync", p, root, tmp, listed, true, topts)
 	if err != nil {
 		return 0, err
 	}

@@ -14,7 +14,8 @@ import (
 // syncJob is a file to compare or copy.
 type syncJob struct {
 	SyncItem
-	check bool // compare the contents first (Checksum)
+	check bool   // compare the contents first (Checksum)
+	etag  string // the source object's, as listed: what is copied
 }
 
 // syncAction is what the join decided for one path.
@@ -34,6 +35,7 @@ const (
 type syncDecision struct {
 	act  syncAction
 	item SyncItem
+	etag string     // actCopy, actCheck: the source object's ETag as listed
 	err  KeyError   // actFail
 	del  syncDelete // actDelete
 	// incomplete, with actFail: part of the source could not be listed,
@@ -136,7 +138,7 @@ func (s *syncer) decide(a, b *syncEntry) syncDecision {
 		item.Reason = syncExists
 		return syncDecision{act: actSkip, item: item}
 	}
-	return syncDecision{act: act, item: item}
+	return syncDecision{act: act, item: item, etag: a.etag}
 }
 
 // writable reports why the path p cannot be written at the destination,

@@ -1,6 +1,8 @@
 package s3kit
 
 import (
+	"encoding/base64"
+	"mime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -102,7 +104,9 @@ func validHeaderValue(what, v string) error {
 }
 
 // validMetadata checks user metadata: names are HTTP tokens (sent as
-// x-amz-meta-NAME headers), values printable US-ASCII, at most 2 KiB in all.
+// x-amz-meta-NAME headers), values printable UTF-8 (sent RFC 2047-encoded
+// where they are not US-ASCII, see encodeMetaValue), at most 2 KiB in all,
+// counted as sent.
 // A name may be given with its header prefix ("x-amz-meta-state", in any
 // case), which is stripped (see metaName); two names that are the same
 // once stripped and compared without regard to case are refused, since S3
@@ -128,10 +132,10 @@ func validMetadata(m map[string]string) error {
 			return invalidf("metadata names %q and %q are the same name (S3 stores names in lower case, without the %s prefix)", a, b, metaPrefix)
 		}
 		seen[strings.ToLower(name)] = k
-		if err := validHeaderValue("metadata value of "+k, v); err != nil {
+		if err := validMetaValue(k, v); err != nil {
 			return err
 		}
-		total += len(name) + len(v)
+		total += len(name) + len(encodeMetaValue(v))
 	}
 	if total > MaxMetadataSize {
 		return invalidf("metadata is %d bytes; the limit is %d", total, MaxMetadataSize)
@@ -157,13 +161,90 @@ func metaName(k string) string {
 func sameMetaName(a, b string) bool { return strings.EqualFold(metaName(a), metaName(b)) }
 
 // metaHeaders returns the metadata to send for m, which validMetadata
-// accepted: m itself, or a copy with the names' header prefixes stripped.
+// accepted: m itself, or a copy with the names' header prefixes stripped
+// and the values encoded (encodeMetaValue).
 func metaHeaders(m map[string]string) map[string]string {
-	for k := range m {
-		if metaName(k) != k {
+	for k, v := range m {
+		if metaName(k) != k || encodeMetaValue(v) != v {
 			out := make(map[string]string, len(m))
 			for k, v := range m {
-				out[metaName(k)] = v
+				out[metaName(k)] = encodeMetaValue(v)
+			}
+			return out
+		}
+	}
+	return m
+}
+
+// validMetaValue reports why v cannot be the value of the metadata entry
+// k: it is not UTF-8, or has a control character (a CR or LF would split
+// the request).
+func validMetaValue(k, v string) error {
+	if !utf8.ValidString(v) {
+		return invalidf("metadata value of %s %q is not UTF-8", k, v)
+	}
+	for _, r := range v {
+		if r < 0x20 && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 {
+			return invalidf("metadata value of %s %q has the control character %U", k, v, r)
+		}
+	}
+	return nil
+}
+
+// encodeMetaValue returns v as S3 takes it in a header: unchanged if it
+// is printable US-ASCII, else RFC 2047 encoded words of UTF-8, as S3
+// documents for user metadata (it decodes them on write and encodes
+// them again on read; other stores keep them as sent). A US-ASCII value
+// that decodeMetaValue would change (it holds something like an encoded
+// word) is encoded too, so that it reads back as written.
+func encodeMetaValue(v string) string {
+	if validHeaderValue("", v) == nil {
+		if decodeMetaValue(v) == v {
+			return v
+		}
+		// mime's encoders leave US-ASCII as it is: B-encode it here,
+		// in words of at most 75 characters (45 bytes each).
+		var words []string
+		for len(v) > 0 {
+			n := min(len(v), 45)
+			words = append(words, "=?UTF-8?b?"+base64.StdEncoding.EncodeToString([]byte(v[:n]))+"?=")
+			v = v[n:]
+		}
+		return strings.Join(words, " ")
+	}
+	return mime.QEncoding.Encode("UTF-8", v)
+}
+
+// metaDecoder decodes RFC 2047 encoded words in UTF-8, US-ASCII and
+// ISO-8859-1, the charsets mime knows without a CharsetReader.
+var metaDecoder = new(mime.WordDecoder)
+
+// decodeMetaValue returns a metadata value as read from a store: with its
+// RFC 2047 encoded words decoded (S3 and MinIO encode a value that is not
+// US-ASCII; versitygw and SeaweedFS return raw UTF-8 as sent), or as it
+// is if it has none, cannot be decoded, or decodes to what s3kit would
+// not write.
+func decodeMetaValue(v string) string {
+	if !strings.Contains(v, "=?") {
+		return v
+	}
+	d, err := metaDecoder.DecodeHeader(v)
+	if err != nil || validMetaValue("", d) != nil {
+		// Kept as read: a value with a control character could not be
+		// written back (see validMetaValue).
+		return v
+	}
+	return d
+}
+
+// decodeMeta returns the user metadata a response carried with its values
+// decoded (decodeMetaValue): m itself if none needed it.
+func decodeMeta(m map[string]string) map[string]string {
+	for _, v := range m {
+		if decodeMetaValue(v) != v {
+			out := make(map[string]string, len(m))
+			for k, v := range m {
+				out[k] = decodeMetaValue(v)
 			}
 			return out
 		}

@@ -201,7 +201,11 @@ func TestValidMetadata(t *testing.T) {
 		{"empty name", map[string]string{"": "v"}, "name is empty"},
 		{"name with non-ASCII", map[string]string{"naïve": "v"}, "HTTP header tokens"},
 		{"value with newline", map[string]string{"k": "a\nb"}, "metadata value of k"},
-		{"value with non-ASCII", map[string]string{"k": "é"}, "printable US-ASCII"},
+		{"value with non-ASCII", map[string]string{"k": "東京 é"}, ""},
+		{"value not UTF-8", map[string]string{"k": "\xff"}, "not UTF-8"},
+		{"value with a C1 control", map[string]string{"k": "a\u0085b"}, "control character"},
+		// 600 bytes of UTF-8, over 2 KiB as RFC 2047 encoded words.
+		{"2 KiB counted encoded", map[string]string{"k": strings.Repeat("é", 300)}, "the limit is 2048"},
 		{"2 KiB + 1", map[string]string{"k": strings.Repeat("v", 2048)}, "2049 bytes"},
 		{"over 2 KiB across entries", map[string]string{"a": strings.Repeat("v", 1500), "b": strings.Repeat("v", 1500)}, "3002 bytes"},
 	}
