@@ -1,10 +1,12 @@
 package s3kit
 
 import (
+	"crypto/md5"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"io"
 	"net/http"
 	"strings"
 
@@ -209,4 +211,32 @@ func (c *Client) dropChecksums(refusal error) {
 	}
 	c.log.Warn("s3kit: the store refuses checksum headers; this Client's uploads carry none from now on, and only what the store reports is verified",
 		"error", refusal)
+}
+
+// contentMD5 returns the base64 MD5 of what r holds, for Content-MD5, and
+// rewinds r; "" if the Client's store takes checksum headers, or if the
+// caller chose ChecksumNone. A store that refuses the flexible checksum
+// headers still knows Content-MD5, which S3 has had from its start: it
+// refuses a body whose MD5 differs (BadDigest), so that an upload is
+// still checked end to end where UNSIGNED-PAYLOAD is sent (over https) and
+// no CRC may be.
+func (c *Client) contentMD5(r io.ReadSeeker) (string, error) {
+	if !c.noChecksums.Load() {
+		return "", nil
+	}
+	return md5Of(r)
+}
+
+// md5Of returns the base64 MD5 of what r holds and rewinds it.
+func md5Of(r io.ReadSeeker) (string, error) {
+	bp := scratch.Get().(*[]byte)
+	defer scratch.Put(bp)
+	h := md5.New()
+	if _, err := io.CopyBuffer(h, r, *bp); err != nil {
+		return "", err
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil
 }

@@ -304,14 +304,25 @@ func (b *Bucket) putBody(ctx context.Context, full string, body io.ReadSeeker, s
 	if cs = b.c.stillSending(cs); cs != nil {
 		sum = cs.encode(crc)
 		setChecksum(cs.name, sum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C)
+	} else if md, err := b.c.contentMD5(body); err != nil {
+		return ObjectInfo{}, err
+	} else {
+		in.ContentMD5 = optString(md)
 	}
 	out, err := b.c.s3.PutObject(ctx, in, b.c.uploadOptions)
 	if sum != "" && b.c.checksumRefused(err) {
 		if _, serr := body.Seek(0, io.SeekStart); serr == nil {
 			refusal := err
 			in.ChecksumCRC64NVME, in.ChecksumCRC32C, sum = nil, nil, ""
-			if out, err = b.c.s3.PutObject(ctx, in, b.c.uploadOptions); err == nil {
-				b.c.dropChecksums(refusal)
+			// The MD5 is taken as if the store were known to refuse
+			// checksum headers, which it may turn out not to be.
+			if md, merr := md5Of(body); merr != nil {
+				err = merr
+			} else {
+				in.ContentMD5 = aws.String(md)
+				if out, err = b.c.s3.PutObject(ctx, in, b.c.uploadOptions); err == nil {
+					b.c.dropChecksums(refusal)
+				}
 			}
 		}
 	}

@@ -3,6 +3,8 @@ package s3kit_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -59,6 +61,12 @@ func withChecksums(reqs []faultproxy.Request) int {
 	return n
 }
 
+// md5Of is the base64 MD5 of data, as in Content-MD5.
+func md5Of(data []byte) string {
+	sum := md5.Sum(data)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
 // checkHonest fails unless every full-object CRC64NVME info reports is
 // that of data: a checksum reported must be the object's, whoever
 // computed it.
@@ -98,14 +106,29 @@ func TestChecksumFallback(t *testing.T) {
 					}
 				}
 				// learned checks that after the first refusal no request
-				// carried a checksum header.
+				// carried a checksum header, and every upload of bytes
+				// carried their Content-MD5 instead.
 				learned := func(t *testing.T, p *faultproxy.Proxy, r *faultproxy.Rule) {
 					t.Helper()
 					if r.Fired() != 1 {
 						t.Errorf("refused %d times, want once", r.Fired())
 					}
-					if n := withChecksums(p.Requests()); n != 1 {
+					reqs := p.Requests()
+					if n := withChecksums(reqs); n != 1 {
 						t.Errorf("%d requests carried checksum headers, want only the refused one", n)
+					}
+					uploads := 0
+					for _, req := range reqs {
+						if req.Fault != "" || req.Method != http.MethodPut || req.Header.Get("X-Amz-Copy-Source") != "" {
+							continue
+						}
+						uploads++
+						if req.Header.Get("Content-Md5") == "" {
+							t.Errorf("PUT %s?%s carried neither a checksum nor Content-MD5", req.Path, req.RawQuery)
+						}
+					}
+					if uploads == 0 {
+						t.Error("no upload of bytes seen")
 					}
 				}
 
@@ -118,6 +141,8 @@ func TestChecksumFallback(t *testing.T) {
 					checkHonest(t, info, small)
 					if reqs := p.Requests(); len(reqs) != 2 || r.Fired() != 1 || !hasChecksumHeader(reqs[0]) || hasChecksumHeader(reqs[1]) {
 						t.Fatalf("%d requests, %d refused; want the refused one with checksum headers, then one without", len(reqs), r.Fired())
+					} else if got := reqs[1].Header.Get("Content-Md5"); got != md5Of(small) {
+						t.Fatalf("the retry's Content-MD5 is %q, want %q", got, md5Of(small))
 					}
 					stored(t, "put", small)
 					// The second upload of the Client goes without at once.
@@ -125,8 +150,8 @@ func TestChecksumFallback(t *testing.T) {
 					if _, err := b.PutBytes(ctx, "put2", small, nil); err != nil {
 						t.Fatal(err)
 					}
-					if reqs := p.Requests(); len(reqs) != 1 || hasChecksumHeader(reqs[0]) {
-						t.Fatalf("second upload: %d requests, %d with checksum headers; want 1 and 0", len(reqs), withChecksums(reqs))
+					if reqs := p.Requests(); len(reqs) != 1 || hasChecksumHeader(reqs[0]) || reqs[0].Header.Get("Content-Md5") != md5Of(small) {
+						t.Fatalf("second upload: %d requests, %d with checksum headers; want 1 and 0, with Content-MD5", len(reqs), withChecksums(reqs))
 					}
 					got, info, err := b.GetBytes(ctx, "put2")
 					if err != nil || !bytes.Equal(got, small) {
@@ -401,6 +426,9 @@ func TestConfigStoreProfile(t *testing.T) {
 			}
 			if r.Fired() != 0 {
 				t.Fatalf("%d requests refused for checksum headers, want 0", r.Fired())
+			}
+			if reqs := p.Requests(); len(reqs) != 2 || reqs[0].Header.Get("Content-Md5") != md5Of(data) {
+				t.Fatalf("%d requests; want a PUT with Content-MD5, then a GET", len(reqs))
 			}
 		})
 

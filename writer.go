@@ -621,6 +621,10 @@ func (w *Writer) uploadPart(num int32, body io.ReadSeeker, size int64, crc uint6
 	if w.cs != nil {
 		res.checksum = w.cs.encode(crc)
 		setChecksum(w.cs.name, res.checksum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C)
+	} else if md, err := w.b.c.contentMD5(body); err != nil {
+		return res, err
+	} else {
+		in.ContentMD5 = optString(md)
 	}
 	out, err := w.b.c.s3.UploadPart(w.ctx, in, w.b.c.uploadOptions)
 	if err != nil {
