@@ -378,7 +378,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		o.DisableLogOutputChecksumValidationSkipped = true
-		o.APIOptions = append(o.APIOptions, c.refuseWhenClosed, c.dropChecksumMode)
+		o.APIOptions = append(o.APIOptions, c.refuseWhenClosed, c.dropChecksumMode, c.sdkChecksums)
 	})
 	c.presign = s3.NewPresignClient(c.s3)
 	return c, nil

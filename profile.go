@@ -2,7 +2,10 @@ package s3kit
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -219,17 +222,112 @@ func (c *Client) setProfile(given *StoreProfile) {
 // whose store takes no checksum headers (its profile says so, or it
 // refused them): Backblaze B2 refuses a GET or HEAD that carries it
 // ("Unsupported header 'x-amz-checksum-mode'"), and such a store reports
-// no checksum to ask for.
+// no checksum to ask for. A read the store refuses for it (see
+// Client.checksumRefused) is sent once more without it, and teaches the
+// Client as a refused upload does. A HEAD's refusal has no body to say
+// why, and is not retried.
 func (c *Client) dropChecksumMode(stack *middleware.Stack) error {
 	// First in Finalize: after every Build step, where reads set the
 	// header, and before the retries and the signature.
 	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("s3kitNoChecksumMode",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			if req, ok := in.Request.(*smithyhttp.Request); ok && c.noChecksums.Load() {
-				req.Header.Del("X-Amz-Checksum-Mode")
+			req, ok := in.Request.(*smithyhttp.Request)
+			if !ok || req.Header.Get("X-Amz-Checksum-Mode") == "" {
+				return next.HandleFinalize(ctx, in)
 			}
-			return next.HandleFinalize(ctx, in)
+			if c.noChecksums.Load() {
+				req.Header.Del("X-Amz-Checksum-Mode")
+				return next.HandleFinalize(ctx, in)
+			}
+			out, md, err := next.HandleFinalize(ctx, in)
+			if !c.checksumRefused(err) || req.RewindStream() != nil {
+				return out, md, err
+			}
+			refusal := err
+			req.Header.Del("X-Amz-Checksum-Mode")
+			if out, md, err = next.HandleFinalize(ctx, in); err == nil {
+				c.dropChecksums(refusal)
+			}
+			return out, md, err
 		}), middleware.Before)
+}
+
+// sdkChecksums deals with the checksum the SDK adds by itself to the
+// operations that require one (DeleteObjects, bucket configurations): an
+// x-amz-checksum-crc32 header, which a store that takes no checksum
+// headers refuses. For such a store it becomes Content-MD5, which S3
+// required of these operations before flexible checksums and stores
+// still know; a store not yet known to refuse them gets the request once
+// more so if it refuses it (see Client.checksumRefused), as uploads do.
+// The checksums s3kit sets itself on uploads are left to the code that
+// sets them.
+func (c *Client) sdkChecksums(stack *middleware.Stack) error {
+	const computed = "AWSChecksum:ComputeInputPayloadChecksum"
+	if _, ok := stack.Finalize.Get(computed); !ok {
+		return nil
+	}
+	return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("s3kitSDKChecksums",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			req, ok := in.Request.(*smithyhttp.Request)
+			if !ok || !hasChecksumHeader(req.Header) {
+				return next.HandleFinalize(ctx, in)
+			}
+			switch awsmiddleware.GetOperationName(ctx) {
+			case "PutObject", "UploadPart", "CreateMultipartUpload", "CompleteMultipartUpload":
+				return next.HandleFinalize(ctx, in)
+			}
+			if c.noChecksums.Load() {
+				if err := toContentMD5(req); err != nil {
+					return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+				}
+				return next.HandleFinalize(ctx, in)
+			}
+			out, md, err := next.HandleFinalize(ctx, in)
+			if !c.checksumRefused(err) || toContentMD5(req) != nil {
+				return out, md, err
+			}
+			refusal := err
+			if out, md, err = next.HandleFinalize(ctx, in); err == nil {
+				c.dropChecksums(refusal)
+			}
+			return out, md, err
+		}), computed, middleware.After)
+}
+
+// hasChecksumHeader reports whether h holds a flexible checksum header.
+func hasChecksumHeader(h http.Header) bool {
+	for name := range h {
+		n := strings.ToLower(name)
+		if strings.HasPrefix(n, "x-amz-checksum-") || strings.HasPrefix(n, "x-amz-sdk-checksum-") {
+			return true
+		}
+	}
+	return false
+}
+
+// toContentMD5 replaces the flexible checksum headers of req by the
+// Content-MD5 of its body, which it leaves rewound.
+func toContentMD5(req *smithyhttp.Request) error {
+	if err := req.RewindStream(); err != nil {
+		return err
+	}
+	sum := md5.New()
+	if body := req.GetStream(); body != nil {
+		if _, err := io.Copy(sum, body); err != nil {
+			return err
+		}
+		if err := req.RewindStream(); err != nil {
+			return err
+		}
+	}
+	for name := range req.Header {
+		n := strings.ToLower(name)
+		if strings.HasPrefix(n, "x-amz-checksum-") || strings.HasPrefix(n, "x-amz-sdk-checksum-") {
+			req.Header.Del(name)
+		}
+	}
+	req.Header.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum.Sum(nil)))
+	return nil
 }
 
 // validate refuses a profile given in Config.StoreProfile that no store

@@ -262,6 +262,57 @@ func TestChecksumFallback(t *testing.T) {
 					stored(t, "up2", small)
 				})
 
+				t.Run("Get, then Put", func(t *testing.T) {
+					if _, err := e.bucket.PutBytes(ctx, "read", small, nil); err != nil {
+						t.Fatal(err)
+					}
+					b, p, r := fresh(t)
+					got, info, err := b.GetBytes(ctx, "read")
+					if err != nil || !bytes.Equal(got, small) {
+						t.Fatalf("GetBytes: %d bytes, %v", len(got), err)
+					}
+					checkHonest(t, info, small)
+					if reqs := p.Requests(); len(reqs) != 2 || r.Fired() != 1 || hasChecksumHeader(reqs[1]) {
+						t.Fatalf("%d requests, %d refused; want the refused GET, then one without x-amz-checksum-mode", len(reqs), r.Fired())
+					}
+					p.Reset()
+					if _, err := b.PutBytes(ctx, "read2", small, nil); err != nil {
+						t.Fatal(err)
+					}
+					if reqs := p.Requests(); len(reqs) != 1 || hasChecksumHeader(reqs[0]) || reqs[0].Header.Get("Content-Md5") != md5Of(small) {
+						t.Fatalf("upload after the refused read: %d requests, %d with checksum headers; want 1 and 0, with Content-MD5", len(reqs), withChecksums(reqs))
+					}
+				})
+
+				t.Run("DeleteMany twice", func(t *testing.T) {
+					keys := []string{"del1", "del2", "del3"}
+					for _, k := range keys {
+						if _, err := e.bucket.PutBytes(ctx, k, small, nil); err != nil {
+							t.Fatal(err)
+						}
+					}
+					b, p, r := fresh(t)
+					if res, err := b.DeleteMany(ctx, keys[:2]); err != nil || len(res.Failed) != 0 {
+						t.Fatalf("DeleteMany: %+v, %v", res, err)
+					}
+					reqs := p.Requests()
+					if len(reqs) != 2 || r.Fired() != 1 || hasChecksumHeader(reqs[1]) || reqs[1].Header.Get("Content-Md5") == "" {
+						t.Fatalf("%d requests, %d refused; want the refused DeleteObjects, then one with Content-MD5 instead", len(reqs), r.Fired())
+					}
+					p.Reset()
+					if res, err := b.DeleteMany(ctx, keys[2:]); err != nil || len(res.Failed) != 0 {
+						t.Fatalf("second DeleteMany: %+v, %v", res, err)
+					}
+					if reqs := p.Requests(); len(reqs) != 1 || hasChecksumHeader(reqs[0]) || reqs[0].Header.Get("Content-Md5") == "" {
+						t.Fatalf("second DeleteMany: %d requests, %d with checksum headers; want 1 and 0, with Content-MD5", len(reqs), withChecksums(reqs))
+					}
+					for _, k := range keys {
+						if ok, err := e.bucket.Exists(ctx, k); err != nil || ok {
+							t.Errorf("%s: exists %v, %v after the deletes", k, ok, err)
+						}
+					}
+				})
+
 				t.Run("Copy", func(t *testing.T) {
 					if _, err := e.bucket.PutBytes(ctx, "src", large, nil); err != nil {
 						t.Fatal(err)
