@@ -224,8 +224,10 @@ func (c *Client) setProfile(given *StoreProfile) {
 // ("Unsupported header 'x-amz-checksum-mode'"), and such a store reports
 // no checksum to ask for. A read the store refuses for it (see
 // Client.checksumRefused) is sent once more without it, and teaches the
-// Client as a refused upload does. A HEAD's refusal has no body to say
-// why, and is not retried.
+// Client as a refused upload does if the store then answers. A HEAD's
+// refusal has no body to say why: any 400 to a HEAD that carried the
+// header is taken for one, which costs a second HEAD where the 400 meant
+// something else, and teaches nothing then.
 func (c *Client) dropChecksumMode(stack *middleware.Stack) error {
 	// First in Finalize: after every Build step, where reads set the
 	// header, and before the retries and the signature.
@@ -240,7 +242,7 @@ func (c *Client) dropChecksumMode(stack *middleware.Stack) error {
 				return next.HandleFinalize(ctx, in)
 			}
 			out, md, err := next.HandleFinalize(ctx, in)
-			if !c.checksumRefused(err) || req.RewindStream() != nil {
+			if !c.checksumRefused(err) && !(req.Method == http.MethodHead && c.headRefused(err)) || req.RewindStream() != nil {
 				return out, md, err
 			}
 			refusal := err
