@@ -92,18 +92,20 @@ type Config struct {
 	//
 	// Left empty, the checksum is chosen for the store: the one of
 	// StoreProfile if set, else the one of the profile the endpoint's host
-	// names (none for Backblaze B2), else CRC64NVME; and a store that
-	// refuses a request for its checksum headers (a 501 NotImplemented, or
-	// a 400 whose message says a checksum header is not supported) gets
-	// the request once more without them. If the store takes it so, the
-	// Client remembers that its store takes no checksum headers and its
-	// later uploads carry none (its ObjectInfo then reports only what the
-	// store reports; see the README's store profiles). Set, it is used as
-	// given, and a store's refusal is the upload's error. The checksum catches
-	// accidents, not attacks: whoever can change the bytes can fix up
-	// their CRC. Against attacks, uploads over https rely on TLS and send
-	// UNSIGNED-PAYLOAD; over plain http they carry the signed SHA-256 of
-	// their bytes, unless UnsignedPayload is set.
+	// names (none for Backblaze B2), else CRC64NVME. Without StoreProfile,
+	// a store that refuses a request for its checksum headers (a 501
+	// NotImplemented, or a 400 whose message says a checksum header is
+	// not supported) also gets the request once more without them. If the
+	// store takes it so, the Client remembers that its store takes no
+	// checksum headers: its later requests carry none, its uploads carry
+	// Content-MD5 instead, and its ObjectInfo reports only the checksums
+	// the store reports (see the README's store profiles). Set, Checksum
+	// is used as given, and a store's refusal is the upload's error.
+	//
+	// The checksum catches accidents, not attacks: whoever can change the
+	// bytes can fix up their CRC. Against attacks, uploads over https rely
+	// on TLS and send UNSIGNED-PAYLOAD; over plain http they carry the
+	// signed SHA-256 of their bytes, unless UnsignedPayload is set.
 	Checksum string
 
 	// StoreProfile, if set, is the profile of the store (see

@@ -141,8 +141,9 @@ func knownProfile(name string) (StoreProfile, bool) {
 			KeepAlive: true,
 		}, true
 	case StoreBackblazeB2:
-		// Backblaze documents the checksum headers among the features its
-		// S3-compatible API does not support; nothing else is assumed.
+		// Users report B2 refusing checksum headers, citing the
+		// unsupported features of its S3-compatible API documentation;
+		// nothing else is assumed.
 		return StoreProfile{
 			Name: StoreBackblazeB2, Checksum: ChecksumNone,
 			ConditionalWrites: true, Tagging: true, MaxKeyLength: MaxKeyLength, KeepAlive: true,
