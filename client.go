@@ -337,7 +337,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.checksum = checksummerFor(cmp.Or(cfg.Checksum, storeSum, ChecksumCRC64NVME))
 	c.checksumFallback = cfg.Checksum == "" && cfg.StoreProfile == nil
-	c.noChecksums.Store(storeSum == ChecksumNone)
+	// A profile that says none is the store's word; a Checksum set is the
+	// caller's, which wins.
+	c.noChecksums.Store(cfg.Checksum == "" && storeSum == ChecksumNone)
 	// Without TLS the signed SHA-256 is what keeps the bytes from being
 	// altered in transit; with TLS it is a second pass over every byte for
 	// nothing, and the SDK itself then sends UNSIGNED-PAYLOAD. Amazon S3

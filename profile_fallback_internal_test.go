@@ -44,7 +44,7 @@ func TestStoreFromHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	if c2.checksum != crc32cSum {
+	if c2.uploadChecksum() != crc32cSum {
 		t.Fatal("Config.Checksum did not win over the host's profile")
 	}
 }
