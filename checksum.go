@@ -211,13 +211,14 @@ func (c *Client) headRefused(err error) bool {
 }
 
 // dropChecksums records that the store took a request without checksum
-// headers after refusing it with them (refusal): the Client's uploads
-// carry none from now on. Safe for concurrent use.
+// headers after refusing it with them (refusal): the Client's requests
+// carry none from now on, and its uploads carry Content-MD5 instead. Safe
+// for concurrent use.
 func (c *Client) dropChecksums(refusal error) {
 	if c.noChecksums.Swap(true) || c.log == nil {
 		return
 	}
-	c.log.Warn("s3kit: the store refuses checksum headers; this Client's uploads carry none from now on, and only what the store reports is verified",
+	c.log.Warn("s3kit: the store refuses checksum headers; this Client's requests carry none from now on (uploads carry Content-MD5), and downloads verify only what the store reports",
 		"error", refusal)
 }
 

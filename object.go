@@ -314,8 +314,8 @@ func (b *Bucket) putBody(ctx context.Context, full string, body io.ReadSeeker, s
 		if _, serr := body.Seek(0, io.SeekStart); serr == nil {
 			refusal := err
 			in.ChecksumCRC64NVME, in.ChecksumCRC32C, sum = nil, nil, ""
-			// The MD5 is taken as if the store were known to refuse
-			// checksum headers, which it may turn out not to be.
+			// The retry carries Content-MD5, so that the store still
+			// checks the bytes.
 			if md, merr := md5Of(body); merr != nil {
 				err = merr
 			} else {

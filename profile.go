@@ -243,7 +243,8 @@ func (c *Client) dropChecksumMode(stack *middleware.Stack) error {
 				return next.HandleFinalize(ctx, in)
 			}
 			out, md, err := next.HandleFinalize(ctx, in)
-			if !c.checksumRefused(err) && !(req.Method == http.MethodHead && c.headRefused(err)) || req.RewindStream() != nil {
+			refused := c.checksumRefused(err) || (req.Method == http.MethodHead && c.headRefused(err))
+			if !refused || req.RewindStream() != nil {
 				return out, md, err
 			}
 			refusal := err
