@@ -202,14 +202,6 @@ func (c *Client) checksumRefused(err error) bool {
 	return false
 }
 
-// headRefused reports whether err may be a store's refusal of the
-// checksum header of a HEAD: a 400, whose reason a HEAD's answer cannot
-// carry.
-func (c *Client) headRefused(err error) bool {
-	var e *Error
-	return c.checksumFallback && err != nil && errors.As(wrapErr("", "", "", err), &e) && e.StatusCode == http.StatusBadRequest
-}
-
 // dropChecksums records that the store took a request without checksum
 // headers after refusing it with them (refusal): the Client's requests
 // carry none from now on, and its uploads carry Content-MD5 instead. Safe

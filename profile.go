@@ -226,9 +226,9 @@ func (c *Client) setProfile(given *StoreProfile) {
 // no checksum to ask for. A read the store refuses for it (see
 // Client.checksumRefused) is sent once more without it, and teaches the
 // Client as a refused upload does if the store then answers. A HEAD's
-// refusal has no body to say why: any 400 to a HEAD that carried the
-// header is taken for one, which costs a second HEAD where the 400 meant
-// something else, and teaches nothing then.
+// refusal has no body to say why, and a 400 to a HEAD has other causes
+// (an SSE-C object read without its key): it is not retried, and a HEAD
+// before the Client has learned fails on such a store.
 func (c *Client) dropChecksumMode(stack *middleware.Stack) error {
 	// First in Finalize: after every Build step, where reads set the
 	// header, and before the retries and the signature.
@@ -243,8 +243,7 @@ func (c *Client) dropChecksumMode(stack *middleware.Stack) error {
 				return next.HandleFinalize(ctx, in)
 			}
 			out, md, err := next.HandleFinalize(ctx, in)
-			refused := c.checksumRefused(err) || (req.Method == http.MethodHead && c.headRefused(err))
-			if !refused || req.RewindStream() != nil {
+			if !c.checksumRefused(err) || req.RewindStream() != nil {
 				return out, md, err
 			}
 			refusal := err
