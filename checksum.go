@@ -1,9 +1,14 @@
 package s3kit
 
 import (
+	"crypto/md5"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
+	"io"
+	"net/http"
+	"strings"
 
 	"github.com/minio/crc64nvme"
 )
@@ -133,4 +138,106 @@ func (c *checksummer) combineAll(pieces []crcPiece) uint64 {
 		crc = c.combine(crc, p.crc, p.size)
 	}
 	return crc
+}
+
+// uploadChecksum returns the checksummer the Client's uploads carry now:
+// nil with ChecksumNone, for a store whose profile rejects checksum
+// headers, and once the Client has seen its store refuse them (see
+// dropChecksums).
+func (c *Client) uploadChecksum() *checksummer {
+	if c.checksum == nil || c.noChecksums.Load() {
+		return nil
+	}
+	return c.checksum
+}
+
+// stillSending returns cs, or nil once the Client has learned that its
+// store refuses checksum headers: a Writer made before then sends none
+// either.
+func (c *Client) stillSending(cs *checksummer) *checksummer {
+	if c.noChecksums.Load() {
+		return nil
+	}
+	return cs
+}
+
+// checksumRefused reports whether err is a store's refusal of the checksum
+// headers of a request the Client chose them for itself (Config.Checksum
+// and Config.StoreProfile unset): the request is then worth sending once
+// more without them. Stores answer so in several ways:
+//
+//   - 501 NotImplemented: Cloudflare R2 before it knew CRC32 ("Header
+//     'x-amz-checksum-crc32' with value '…' not implemented"), s3proxy ("A
+//     header you provided implies functionality that is not implemented").
+//   - 400 with a message that names a checksum and says it is not
+//     supported: Backblaze B2 ("InvalidArgument: Unsupported header
+//     'x-amz-checksum-crc32' received for this API call."), emulators
+//     refusing an algorithm they lack.
+//
+// A 400 that says nothing of checksums (a bad key, a bad argument) is not
+// a refusal, nor is BadDigest or any other checksum mismatch: those say
+// the store checked the checksum and the bytes differ, and sending them
+// again unchecked would store what was damaged.
+func (c *Client) checksumRefused(err error) bool {
+	if !c.checksumFallback || err == nil {
+		return false
+	}
+	var e *Error
+	if !errors.As(wrapErr("", "", "", err), &e) {
+		return false
+	}
+	code, msg := e.Code, strings.ToLower(e.Message)
+	switch {
+	case code == "BadDigest" || strings.Contains(code, "Mismatch"):
+		return false
+	case e.StatusCode == http.StatusNotImplemented || code == "NotImplemented":
+		return true
+	case e.StatusCode == http.StatusBadRequest && strings.Contains(msg, "checksum"):
+		for _, s := range []string{"unsupported", "not supported", "not implemented", "unknown", "unrecognized", "not recognized", "not allowed"} {
+			if strings.Contains(msg, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dropChecksums records that the store took a request without checksum
+// headers after refusing it with them (refusal): the Client's requests
+// carry none from now on, and its uploads carry Content-MD5 instead. Safe
+// for concurrent use.
+func (c *Client) dropChecksums(refusal error) {
+	if c.noChecksums.Swap(true) || c.log == nil {
+		return
+	}
+	c.log.Warn("s3kit: the store refuses checksum headers; this Client's requests carry none from now on (uploads carry Content-MD5), and downloads verify only what the store reports",
+		"error", refusal)
+}
+
+// contentMD5 returns the base64 MD5 of what r holds, for Content-MD5, and
+// rewinds r; "" if the Client's store takes checksum headers, or if the
+// caller chose ChecksumNone. A store that refuses the flexible checksum
+// headers still knows Content-MD5, which S3 has had from its start: it
+// refuses a body whose MD5 differs (BadDigest), so that an upload is
+// still checked end to end where UNSIGNED-PAYLOAD is sent (over https) and
+// no CRC may be.
+func (c *Client) contentMD5(r io.ReadSeeker) (string, error) {
+	if !c.noChecksums.Load() {
+		return "", nil
+	}
+	return md5Of(r)
+}
+
+// md5Of returns the base64 MD5 of what r holds and rewinds it.
+func md5Of(r io.ReadSeeker) (string, error) {
+	bp := scratch.Get().(*[]byte)
+	defer scratch.Put(bp)
+	h := md5.New()
+	if _, err := io.CopyBuffer(h, r, *bp); err != nil {
+		return "", err
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil
 }

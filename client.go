@@ -88,12 +88,38 @@ type Config struct {
 	// store to verify, and that full downloads are verified against:
 	// ChecksumCRC64NVME (the default), ChecksumCRC32C, or ChecksumNone for
 	// stores that reject checksum headers (some older S3-compatible
-	// stores, and proxies that rewrite bodies). The checksum catches
-	// accidents, not attacks: whoever can change the bytes can fix up
-	// their CRC. Against attacks, uploads over https rely on TLS and send
-	// UNSIGNED-PAYLOAD; over plain http they carry the signed SHA-256 of
-	// their bytes, unless UnsignedPayload is set.
+	// stores, and proxies that rewrite bodies).
+	//
+	// Left empty, the checksum is chosen for the store: the one of
+	// StoreProfile if set, else the one of the profile the endpoint's host
+	// names (none for Backblaze B2), else CRC64NVME. Without StoreProfile,
+	// a store that refuses a request for its checksum headers (a 501
+	// NotImplemented, or a 400 whose message says a checksum header is
+	// not supported) also gets the request once more without them. If the
+	// store takes it so, the Client remembers that its store takes no
+	// checksum headers: its later requests carry none, its uploads carry
+	// Content-MD5 instead, and its ObjectInfo reports only the checksums
+	// the store reports (see the README's store profiles). Set, Checksum
+	// is used as given, and a store's refusal is the upload's error.
+	//
+	// The checksum catches accidents, not attacks: whoever can change the
+	// bytes can fix up their CRC. Against attacks, uploads over https rely
+	// on TLS and send UNSIGNED-PAYLOAD; over plain http they carry the
+	// signed SHA-256 of their bytes, unless UnsignedPayload is set.
 	Checksum string
+
+	// StoreProfile, if set, is the profile of the store (see
+	// Client.StoreProfile): it replaces detection, so that no probe is
+	// sent, and its Checksum is the checksum of uploads unless
+	// Config.Checksum says otherwise. Start from KnownStoreProfile for a
+	// known store, or from the generic profile for another one, and change
+	// what you know differs; a profile whose Checksum is ChecksumNone
+	// makes uploads carry no checksum headers at all. Name must not be
+	// empty, Checksum must be one of the Checksum* constants, MaxKeyLength
+	// between 1 and MaxKeyLength and MaxKeySegment between 0 and
+	// MaxKeyLength: otherwise New fails with ErrInvalid. The value is
+	// copied.
+	StoreProfile *StoreProfile
 
 	// UnsignedPayload sends uploads over plain http with UNSIGNED-PAYLOAD
 	// instead of the signed SHA-256 of their bytes, which costs a second
@@ -172,6 +198,12 @@ type Client struct {
 	pool     *bufferPool
 	partSize int64
 	checksum *checksummer // nil: ChecksumNone
+	// checksumFallback: the checksum was chosen by s3kit, not by the
+	// caller, and may be dropped for a store that refuses it.
+	checksumFallback bool
+	// noChecksums: the store refused checksum headers and took the
+	// request without them; set once, never cleared.
+	noChecksums atomic.Bool
 	// uploadOptions apply to requests that carry object bytes.
 	uploadOptions func(*s3.Options)
 
@@ -216,6 +248,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	default:
 		return nil, &Error{Op: "New", Err: invalidf("Checksum %q is not %q, %q or %q", cfg.Checksum, ChecksumCRC64NVME, ChecksumCRC32C, ChecksumNone)}
 	}
+	if p := cfg.StoreProfile; p != nil {
+		if err := p.validate(); err != nil {
+			return nil, &Error{Op: "New", Err: err}
+		}
+	}
 	c := &Client{concurrency: cfg.Concurrency, log: cfg.Logger, partSize: cfg.PartSize}
 	if c.partSize == 0 {
 		c.partSize = DefaultPartSize
@@ -228,7 +265,6 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, &Error{Op: "New", Err: invalidf("MemoryLimit %d is smaller than one part (%d)", limit, c.partSize)}
 	}
 	c.pool = newBufferPool(limit)
-	c.checksum = checksummerFor(cmp.Or(cfg.Checksum, ChecksumCRC64NVME))
 	if c.concurrency == 0 {
 		c.concurrency = DefaultConcurrency
 	}
@@ -294,6 +330,16 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		c.endpoint = u
 	}
 	c.pathStyle = cfg.PathStyle || (c.endpoint != nil && isLocalHost(c.endpoint.Hostname()))
+	c.setProfile(cfg.StoreProfile)
+	storeSum := ""
+	if c.store.found {
+		storeSum = c.store.result.Checksum
+	}
+	c.checksum = checksummerFor(cmp.Or(cfg.Checksum, storeSum, ChecksumCRC64NVME))
+	c.checksumFallback = cfg.Checksum == "" && cfg.StoreProfile == nil
+	// A profile that says none is the store's word; a Checksum set is the
+	// caller's, which wins.
+	c.noChecksums.Store(cfg.Checksum == "" && storeSum == ChecksumNone)
 	// Without TLS the signed SHA-256 is what keeps the bytes from being
 	// altered in transit; with TLS it is a second pass over every byte for
 	// nothing, and the SDK itself then sends UNSIGNED-PAYLOAD. Amazon S3
@@ -336,7 +382,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		o.DisableLogOutputChecksumValidationSkipped = true
-		o.APIOptions = append(o.APIOptions, c.refuseWhenClosed)
+		o.APIOptions = append(o.APIOptions, c.refuseWhenClosed, c.dropChecksumMode, c.sdkChecksums)
 	})
 	c.presign = s3.NewPresignClient(c.s3)
 	return c, nil

@@ -270,12 +270,13 @@ func (b *Bucket) put(ctx context.Context, op, key string, r io.Reader, fallbackT
 	if sized && size <= b.c.partSize {
 		body := io.NewSectionReader(ra, off, size)
 		var crc uint64
-		if b.c.checksum != nil {
-			if crc, err = crcOfReader(b.c.checksum, body); err != nil {
+		cs := b.c.uploadChecksum()
+		if cs != nil {
+			if crc, err = crcOfReader(cs, body); err != nil {
 				return ObjectInfo{}, b.fail(op, full, err)
 			}
 		}
-		info, err := b.putBody(ctx, full, body, size, crc, opts, fallbackType)
+		info, err := b.putBody(ctx, full, body, size, cs, crc, opts, fallbackType)
 		if err != nil {
 			return ObjectInfo{}, b.putErr(op, full, opts, err)
 		}
@@ -306,18 +307,39 @@ func (b *Bucket) put(ctx context.Context, op, key string, r io.Reader, fallbackT
 	return w.Info(), nil
 }
 
-// putBody sends one PutObject of size bytes from body, with the CRC crc
-// (ignored without a checksum algorithm).
-func (b *Bucket) putBody(ctx context.Context, full string, body io.ReadSeeker, size int64, crc uint64, opts *PutOptions, fallbackType string) (ObjectInfo, error) {
+// putBody sends one PutObject of size bytes from body, with crc, their
+// CRC by cs (none if cs is nil). A store that refuses the checksum header
+// gets the body once more without it (see Client.checksumRefused).
+func (b *Bucket) putBody(ctx context.Context, full string, body io.ReadSeeker, size int64, cs *checksummer, crc uint64, opts *PutOptions, fallbackType string) (ObjectInfo, error) {
 	in := b.putInput(full, opts, fallbackType)
 	in.Body = body
 	in.ContentLength = aws.Int64(size)
 	var sum string
-	if cs := b.c.checksum; cs != nil {
+	if cs = b.c.stillSending(cs); cs != nil {
 		sum = cs.encode(crc)
 		setChecksum(cs.name, sum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C)
+	} else if md, err := b.c.contentMD5(body); err != nil {
+		return ObjectInfo{}, err
+	} else {
+		in.ContentMD5 = optString(md)
 	}
 	out, err := b.c.s3.PutObject(ctx, in, b.c.uploadOptions)
+	if sum != "" && b.c.checksumRefused(err) {
+		if _, serr := body.Seek(0, io.SeekStart); serr == nil {
+			refusal := err
+			in.ChecksumCRC64NVME, in.ChecksumCRC32C, sum = nil, nil, ""
+			// The retry carries Content-MD5, so that the store still
+			// checks the bytes.
+			if md, merr := md5Of(body); merr != nil {
+				err = merr
+			} else {
+				in.ContentMD5 = aws.String(md)
+				if out, err = b.c.s3.PutObject(ctx, in, b.c.uploadOptions); err == nil {
+					b.c.dropChecksums(refusal)
+				}
+			}
+		}
+	}
 	if err == nil && opts != nil {
 		err = opts.SSECustomerKey.echoed(out.SSECustomerKeyMD5)
 	}
@@ -336,8 +358,9 @@ func (b *Bucket) putBody(ctx context.Context, full string, body io.ReadSeeker, s
 		SSECustomerKeyMD5: aws.ToString(out.SSECustomerKeyMD5),
 	}
 	info.Checksums, info.ChecksumType = checksums(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumType)
-	if sum != "" && info.Checksums[b.c.checksum.name] == "" {
-		info.Checksums = map[string]string{b.c.checksum.name: sum}
+	if sum != "" && info.Checksums[cs.name] == "" {
+		// The store verified the header it took.
+		info.Checksums = map[string]string{cs.name: sum}
 	}
 	return info, nil
 }

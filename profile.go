@@ -2,7 +2,10 @@ package s3kit
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -10,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
@@ -19,6 +23,11 @@ const (
 	StoreMinIO     = "minio"
 	StoreVersityGW = "versitygw"
 	StoreSeaweedFS = "seaweedfs"
+	// StoreBackblazeB2 is Backblaze B2's S3-compatible API, known by its
+	// host (*.backblazeb2.com): it refuses checksum headers ("Unsupported
+	// header 'x-amz-checksum-crc32' received for this API call"), and is
+	// otherwise assumed no better than StoreGeneric.
+	StoreBackblazeB2 = "backblaze-b2"
 	// StoreGeneric is any other S3-compatible store: nothing is assumed of
 	// it that S3-compatible stores are known to get wrong.
 	StoreGeneric = "generic"
@@ -45,7 +54,11 @@ type StoreProfile struct {
 
 	// Checksum is the full-object checksum algorithm uploads to the store
 	// should carry (ChecksumCRC64NVME, ChecksumCRC32C), or ChecksumNone for
-	// a store that rejects checksum headers: a value for Config.Checksum.
+	// a store that rejects checksum headers. A Client whose profile is
+	// known when it is made (Config.StoreProfile, or a store known by its
+	// host) uploads with it unless Config.Checksum says otherwise, and with
+	// ChecksumNone sends no checksum header at all, x-amz-checksum-mode on
+	// reads included.
 	Checksum string
 
 	// FullObjectMultipartChecksums: the store takes a full-object CRC for
@@ -127,6 +140,14 @@ func knownProfile(name string) (StoreProfile, bool) {
 			ObjectACLs: true, Tagging: true, KeysVerbatim: false, MaxKeyLength: MaxKeyLength, MaxKeySegment: 255,
 			KeepAlive: true,
 		}, true
+	case StoreBackblazeB2:
+		// Users report B2 refusing checksum headers, citing the
+		// unsupported features of its S3-compatible API documentation;
+		// nothing else is assumed.
+		return StoreProfile{
+			Name: StoreBackblazeB2, Checksum: ChecksumNone,
+			ConditionalWrites: true, Tagging: true, MaxKeyLength: MaxKeyLength, KeepAlive: true,
+		}, true
 	case StoreGeneric:
 		// CRC32C rather than CRC64NVME: the older of the two full-object
 		// algorithms, which more stores know. Conditions are assumed
@@ -168,6 +189,166 @@ func isAmazonHost(host string) bool {
 		strings.HasSuffix(host, ".amazonaws.com.cn")
 }
 
+// storeFromHost returns the profile name of a store known by the host of
+// its endpoint, which needs no probe, or "".
+func storeFromHost(host string) string {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	switch {
+	case isAmazonHost(host):
+		return StoreAmazonS3
+	case host == "backblazeb2.com" || strings.HasSuffix(host, ".backblazeb2.com"):
+		return StoreBackblazeB2
+	}
+	return ""
+}
+
+// setProfile settles the Client's profile when it needs no probe: the
+// one given in Config.StoreProfile, or the one the endpoint's host names
+// (no endpoint is Amazon S3). Called by New, before the Client is shared.
+func (c *Client) setProfile(given *StoreProfile) {
+	st := c.profileState()
+	switch {
+	case given != nil:
+		st.found, st.result = true, *given
+	case c.endpoint == nil:
+		st.result, st.found = knownProfile(StoreAmazonS3)
+	default:
+		if name := storeFromHost(c.endpoint.Hostname()); name != "" {
+			st.result, st.found = knownProfile(name)
+		}
+	}
+}
+
+// dropChecksumMode keeps x-amz-checksum-mode off the reads of a Client
+// whose store takes no checksum headers (its profile says so, or it
+// refused them): Backblaze B2 refuses a GET or HEAD that carries it
+// ("Unsupported header 'x-amz-checksum-mode'"), and such a store reports
+// no checksum to ask for. A read the store refuses for it (see
+// Client.checksumRefused) is sent once more without it, and teaches the
+// Client as a refused upload does if the store then answers. A HEAD's
+// refusal has no body to say why, and a 400 to a HEAD has other causes
+// (an SSE-C object read without its key): it is not retried, and a HEAD
+// before the Client has learned fails on such a store.
+func (c *Client) dropChecksumMode(stack *middleware.Stack) error {
+	// First in Finalize: after every Build step, where reads set the
+	// header, and before the retries and the signature.
+	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("s3kitNoChecksumMode",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			req, ok := in.Request.(*smithyhttp.Request)
+			if !ok || req.Header.Get("X-Amz-Checksum-Mode") == "" {
+				return next.HandleFinalize(ctx, in)
+			}
+			if c.noChecksums.Load() {
+				req.Header.Del("X-Amz-Checksum-Mode")
+				return next.HandleFinalize(ctx, in)
+			}
+			out, md, err := next.HandleFinalize(ctx, in)
+			if !c.checksumRefused(err) || req.RewindStream() != nil {
+				return out, md, err
+			}
+			refusal := err
+			req.Header.Del("X-Amz-Checksum-Mode")
+			if out, md, err = next.HandleFinalize(ctx, in); err == nil {
+				c.dropChecksums(refusal)
+			}
+			return out, md, err
+		}), middleware.Before)
+}
+
+// sdkChecksums deals with the checksum the SDK adds by itself to the
+// operations that require one (DeleteObjects, bucket configurations): an
+// x-amz-checksum-crc32 header, which a store that takes no checksum
+// headers refuses. For such a store it becomes Content-MD5, which S3
+// required of these operations before flexible checksums and stores
+// still know; a store not yet known to refuse them gets the request once
+// more so if it refuses it (see Client.checksumRefused), as uploads do.
+// The checksums s3kit sets itself on uploads are left to the code that
+// sets them.
+func (c *Client) sdkChecksums(stack *middleware.Stack) error {
+	const computed = "AWSChecksum:ComputeInputPayloadChecksum"
+	if _, ok := stack.Finalize.Get(computed); !ok {
+		return nil
+	}
+	return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("s3kitSDKChecksums",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			req, ok := in.Request.(*smithyhttp.Request)
+			if !ok || !hasChecksumHeader(req.Header) {
+				return next.HandleFinalize(ctx, in)
+			}
+			switch awsmiddleware.GetOperationName(ctx) {
+			case "PutObject", "UploadPart", "CreateMultipartUpload", "CompleteMultipartUpload":
+				return next.HandleFinalize(ctx, in)
+			}
+			if c.noChecksums.Load() {
+				if err := toContentMD5(req); err != nil {
+					return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+				}
+				return next.HandleFinalize(ctx, in)
+			}
+			out, md, err := next.HandleFinalize(ctx, in)
+			if !c.checksumRefused(err) || toContentMD5(req) != nil {
+				return out, md, err
+			}
+			refusal := err
+			if out, md, err = next.HandleFinalize(ctx, in); err == nil {
+				c.dropChecksums(refusal)
+			}
+			return out, md, err
+		}), computed, middleware.After)
+}
+
+// hasChecksumHeader reports whether h holds a flexible checksum header.
+func hasChecksumHeader(h http.Header) bool {
+	for name := range h {
+		n := strings.ToLower(name)
+		if strings.HasPrefix(n, "x-amz-checksum-") || strings.HasPrefix(n, "x-amz-sdk-checksum-") {
+			return true
+		}
+	}
+	return false
+}
+
+// toContentMD5 replaces the flexible checksum headers of req by the
+// Content-MD5 of its body, which it leaves rewound.
+func toContentMD5(req *smithyhttp.Request) error {
+	if err := req.RewindStream(); err != nil {
+		return err
+	}
+	sum := md5.New()
+	if body := req.GetStream(); body != nil {
+		if _, err := io.Copy(sum, body); err != nil {
+			return err
+		}
+		if err := req.RewindStream(); err != nil {
+			return err
+		}
+	}
+	for name := range req.Header {
+		n := strings.ToLower(name)
+		if strings.HasPrefix(n, "x-amz-checksum-") || strings.HasPrefix(n, "x-amz-sdk-checksum-") {
+			req.Header.Del(name)
+		}
+	}
+	req.Header.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum.Sum(nil)))
+	return nil
+}
+
+// validate refuses a profile given in Config.StoreProfile that no store
+// could have.
+func (p *StoreProfile) validate() error {
+	switch {
+	case p.Name == "":
+		return invalidf("StoreProfile has no Name (start from KnownStoreProfile)")
+	case p.Checksum != ChecksumCRC64NVME && p.Checksum != ChecksumCRC32C && p.Checksum != ChecksumNone:
+		return invalidf("StoreProfile.Checksum %q is not %q, %q or %q", p.Checksum, ChecksumCRC64NVME, ChecksumCRC32C, ChecksumNone)
+	case p.MaxKeyLength < 1 || p.MaxKeyLength > MaxKeyLength:
+		return invalidf("StoreProfile.MaxKeyLength %d is not between 1 and %d", p.MaxKeyLength, MaxKeyLength)
+	case p.MaxKeySegment < 0 || p.MaxKeySegment > MaxKeyLength:
+		return invalidf("StoreProfile.MaxKeySegment %d is not between 0 and %d", p.MaxKeySegment, MaxKeyLength)
+	}
+	return nil
+}
+
 // profileState is a Client's profile, found once.
 type profileState struct {
 	mu     sync.Mutex
@@ -177,8 +358,10 @@ type profileState struct {
 
 func (c *Client) profileState() *profileState { return &c.store }
 
-// StoreProfile returns the profile of the Client's store. For Amazon S3
-// (no endpoint, or an amazonaws.com host) it sends nothing; otherwise the
+// StoreProfile returns the profile of the Client's store. For a profile
+// given in Config.StoreProfile, for Amazon S3 (no endpoint, or an
+// amazonaws.com host) and for Backblaze B2 (a backblazeb2.com host) it
+// sends nothing; otherwise the
 // first call sends one ListBuckets request (read-only; asking for at most
 // one bucket) and reads the store from its Server header, and whether it
 // keeps connections alive from its Connection header. Any HTTP answer will
@@ -211,10 +394,6 @@ func (c *Client) storeProfile(ctx context.Context) StoreProfile {
 }
 
 func (c *Client) probeProfile(ctx context.Context) (StoreProfile, error) {
-	if c.endpoint == nil || isAmazonHost(c.endpoint.Hostname()) {
-		p, _ := knownProfile(StoreAmazonS3)
-		return p, nil
-	}
 	generic, _ := knownProfile(StoreGeneric)
 	out, err := c.s3.ListBuckets(ctx, &s3.ListBucketsInput{MaxBuckets: aws.Int32(1)},
 		func(o *s3.Options) { o.RetryMaxAttempts = 1 })

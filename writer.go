@@ -134,7 +134,7 @@ func (b *Bucket) NewWriter(ctx context.Context, key string, opts *WriterOptions)
 	if err != nil {
 		return nil, b.fail("NewWriter", full, err)
 	}
-	w := &Writer{b: b, full: full, cs: b.c.checksum, fallbackType: typeBinary, aborted: make(chan struct{})}
+	w := &Writer{b: b, full: full, cs: b.c.uploadChecksum(), fallbackType: typeBinary, aborted: make(chan struct{})}
 	if opts != nil {
 		w.opts = *opts
 	}
@@ -540,6 +540,15 @@ func (w *Writer) create() error {
 	w.mu.Unlock()
 	defer w.wg.Done()
 	out, err := w.b.c.createUpload(w.ctx, in)
+	if w.cs != nil && w.b.c.checksumRefused(err) {
+		refusal := err
+		in.ChecksumAlgorithm, in.ChecksumType = "", ""
+		if out, err = w.b.c.createUpload(w.ctx, in); err == nil {
+			w.b.c.dropChecksums(refusal)
+			// No part has started: their goroutines see this.
+			w.cs = nil
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -605,9 +614,17 @@ func (w *Writer) uploadPart(num int32, body io.ReadSeeker, size int64, crc uint6
 	}
 	w.b.ssec.apply(in)
 	res := partRes{crc: crc, size: size}
+	// w.cs was settled by create: an upload the store created with a
+	// checksum algorithm needs every part's checksum (Amazon S3 and
+	// versitygw refuse a completion without them), whatever the Client
+	// has learned since.
 	if w.cs != nil {
 		res.checksum = w.cs.encode(crc)
 		setChecksum(w.cs.name, res.checksum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C)
+	} else if md, err := w.b.c.contentMD5(body); err != nil {
+		return res, err
+	} else {
+		in.ContentMD5 = optString(md)
 	}
 	out, err := w.b.c.s3.UploadPart(w.ctx, in, w.b.c.uploadOptions)
 	if err != nil {
@@ -745,7 +762,7 @@ func (w *Writer) finish(err error) {
 // putSingle writes a body of at most one part with one PUT.
 func (w *Writer) putSingle() error {
 	data := w.cur
-	info, err := w.b.putBody(w.ctx, w.full, bytes.NewReader(data), int64(len(data)), w.crcOf(data), &w.opts.PutOptions, w.fallbackType)
+	info, err := w.b.putBody(w.ctx, w.full, bytes.NewReader(data), int64(len(data)), w.cs, w.crcOf(data), &w.opts.PutOptions, w.fallbackType)
 	if err != nil {
 		return w.b.putErr("Writer", w.full, &w.opts.PutOptions, err)
 	}

@@ -225,6 +225,7 @@ type Fault struct {
 	kind   faultKind
 	status int
 	s3code string
+	msg    string // the error's Message; "" for the usual wording
 	n      int64
 	d      time.Duration
 }
@@ -290,6 +291,9 @@ func (f Fault) String() string {
 	case kindLoseResponse, kindResetRequest, kindHangAfter, kindDelayAnswer:
 		return f.extraString()
 	case kindStatus:
+		if f.msg != "" {
+			return fmt.Sprintf("StatusMessage(%d, %s, %q)", f.status, f.s3code, f.msg)
+		}
 		return fmt.Sprintf("Status(%d, %s)", f.status, f.s3code)
 	case kindOKWithError:
 		return fmt.Sprintf("OKWithError(%s)", f.s3code)
@@ -366,7 +370,7 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch f.kind {
 	case kindStatus, kindOKWithError:
 		_, _ = io.Copy(io.Discard, r.Body)
-		writeS3Error(w, f.status, f.s3code, "fault-"+strconv.FormatInt(seq, 10))
+		writeS3Error(w, f.status, f.s3code, f.msg, "fault-"+strconv.FormatInt(seq, 10))
 		return
 	case kindHang:
 		<-ctx.Done()
@@ -391,7 +395,7 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			abort(w, false, false)
 			return
 		}
-		writeS3Error(w, http.StatusBadGateway, "FaultProxyError", "fault-"+strconv.FormatInt(seq, 10))
+		writeS3Error(w, http.StatusBadGateway, "FaultProxyError", "", "fault-"+strconv.FormatInt(seq, 10))
 		return
 	}
 	defer resp.Body.Close()
@@ -559,10 +563,12 @@ type s3Error struct {
 	RequestID string `xml:"RequestId"`
 }
 
-func writeS3Error(w http.ResponseWriter, status int, code, requestID string) {
-	msg, ok := messages[code]
-	if !ok {
-		msg = "Injected by faultproxy."
+func writeS3Error(w http.ResponseWriter, status int, code, msg, requestID string) {
+	if msg == "" {
+		var ok bool
+		if msg, ok = messages[code]; !ok {
+			msg = "Injected by faultproxy."
+		}
 	}
 	body, err := xml.Marshal(s3Error{Code: code, Message: msg, RequestID: requestID})
 	if err != nil {
