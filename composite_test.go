@@ -57,7 +57,7 @@ func TestCompositeChecksum(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		newCLI(t, "aws", e.srv).run(t, "s3", "cp", "--recursive", "--checksum-algorithm", "CRC32", src, "s3://"+b+"/aws/")
+		newCLI(t, "aws", e.srv).Run(t, "s3", "cp", "--recursive", "--checksum-algorithm", "CRC32", src, "s3://"+b+"/aws/")
 		content["sdk/uneven"] = uploadParts(ctx, t, sdkClient(e), b, "sdk/uneven", uneven)
 		composite := map[string]bool{"sdk/uneven": true}
 		for _, s := range sizes {

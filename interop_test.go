@@ -10,6 +10,7 @@ package s3kit_test
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -671,9 +673,9 @@ func TestInterchangeChecksums(t *testing.T) {
 		get := func(key string) (string, error) {
 			ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, c.path, "--debug", "--endpoint-url", p.URL, "s3api", "get-object",
+			cmd := exec.CommandContext(ctx, c.Path, "--debug", "--endpoint-url", p.URL, "s3api", "get-object",
 				"--checksum-mode", "ENABLED", "--bucket", e.bucket.Name(), "--key", key, out)
-			cmd.Env = c.env
+			cmd.Env = c.Env()
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			err := cmd.Run()
@@ -701,7 +703,7 @@ func TestInterchangeChecksums(t *testing.T) {
 		// The harness itself: an object the aws CLI wrote with a CRC32 in
 		// one PUT, which it can check.
 		small := randomBytes(1 << 20)
-		c.run(t, "s3api", "put-object", "--checksum-algorithm", "CRC32", "--bucket", e.bucket.Name(), "--key", "aws.bin", "--body", writeTemp(t, small))
+		c.Run(t, "s3api", "put-object", "--checksum-algorithm", "CRC32", "--bucket", e.bucket.Name(), "--key", "aws.bin", "--body", writeTemp(t, small))
 		if ok, _ := verifies("aws.bin", small); !ok {
 			t.Fatal("the aws CLI downloaded a flipped byte of its own CRC32 object without an error")
 		}

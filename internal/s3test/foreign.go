@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +124,10 @@ func NewForeignCLI(tb testing.TB, name string, srv *Server) *ForeignCLI {
 	}
 	return c
 }
+
+// Env returns the environment the client runs in, for a test that runs
+// it itself (another endpoint, its standard error kept).
+func (c *ForeignCLI) Env() []string { return slices.Clone(c.env) }
 
 // Remote names bucket/key as rclone does: "s3:bucket/key".
 func Remote(bucket, key string) string { return "s3:" + bucket + "/" + key }
