@@ -382,6 +382,10 @@ func toolEnv(b *testing.B, tool string, ep Endpoint) (string, []string) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		if base := os.Getenv(EnvCPUProfile); base != "" {
+			// Read only by a command that tools/cliprofile.sh built.
+			environ = append(environ, fmt.Sprintf("S3KIT_CLI_CPUPROFILE=%s-s3kit-cli-%d.pprof", strings.TrimSuffix(base, ".pprof"), syncSeq.Add(1)))
+		}
 		return bin, append(environ, creds...)
 	case "s5cmd":
 		bin, err := s5cmdBinary()

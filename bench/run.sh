@@ -11,7 +11,8 @@
 # -servers null,versitygw, -clients a,b,c, -cases GROUP,... (default all:
 # transfers, small, list, rss, sync, fs-range, proc-download, sync-scale,
 # cli), -section cli (write only the command-line section, into the report
-# -o, replacing its earlier one: for a run of -cases cli),
+# -o, replacing its earlier one: for a run of -cases cli; the raw results
+# then go to bench/results/cli-MODE.txt),
 # -baseline FILE -baseline-commit C (an earlier run's raw results, shown
 # beside s3kit's in the whole-process tables), -previous FILE
 # -previous-commit C (an earlier report whose tables are appended, for a
@@ -103,6 +104,8 @@ flags+=("${extra[@]}")
 
 mkdir -p results
 raw=results/$mode.txt
+# A run of one section keeps the full run's raw results as they were.
+[[ -n $section ]] && raw=results/$section-$mode.txt
 work=$(mktemp -d "${TMPDIR:-/tmp}/s3kit-bench-run.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
 # The benchmarks' files (1 GiB sources and downloads, versitygw's data) go

@@ -164,7 +164,7 @@ func (r *report) writeCLI(w io.Writer) {
 				files = r.cell(r.rs, k, "files/s", "%.0f")
 			}
 			p("| %s | %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", cliCaseName(pm), pm["server"], c,
-				r.cell(r.rs, k, "wall-s", "%.2f"), ratio("wall-s"), r.cell(r.rs, k, "MB/s", "%.0f"), files,
+				r.cell(r.rs, k, "wall-s", "%.2f"), ratio("wall-s"), r.cell(r.rs, k, "MB/s", "%.1f"), files,
 				r.cell(r.rs, k, "cpu-s", "%.2f"), ratio("cpu-s"), r.cell(r.rs, k, "peak-RSS-MiB", "%.0f"), ratio("peak-RSS-MiB"))
 		}
 	}
