@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -114,7 +115,7 @@ func cliSmallOp(b *testing.B, s *Server, tool, op string, t *syncTree, keepForSy
 	case "cp-up":
 		for i := range b.N {
 			prefix := fmt.Sprintf("cli/%s/up/%d", tool, syncSeq.Add(1))
-			m.run(b, tool, out, cliCommand(b, tool, s.Endpoint, "cp-up", t.dir, prefix))
+			m.run(b, s, tool, out, cliCommand(b, tool, s.Endpoint, "cp-up", t.dir, prefix))
 			checkSynced(b, api, prefix, t)
 			if keepForSync && i == b.N-1 {
 				cliUploads.Lock()
@@ -145,7 +146,7 @@ func cliSmallOp(b *testing.B, s *Server, tool, op string, t *syncTree, keepForSy
 			b.Fatal(err)
 		}
 		for range b.N {
-			m.run(b, tool, out, cliCommand(b, tool, s.Endpoint, "sync", t.dir, prefix))
+			m.run(b, s, tool, out, cliCommand(b, tool, s.Endpoint, "sync", t.dir, prefix))
 			after, err := listState(ctx, api, prefix)
 			if err != nil {
 				b.Fatal(err)
@@ -162,7 +163,7 @@ func cliSmallOp(b *testing.B, s *Server, tool, op string, t *syncTree, keepForSy
 				b.Fatal(err)
 			}
 			// tmpfs is memory: the copy lives only while it is checked.
-			m.run(b, tool, out, cliCommand(b, tool, s.Endpoint, "cp-down", prefix, dir))
+			m.run(b, s, tool, out, cliCommand(b, tool, s.Endpoint, "cp-down", prefix, dir))
 			err = checkTreeCopy(dir, t)
 			os.RemoveAll(dir)
 			if err != nil {
@@ -190,7 +191,7 @@ func cliLargeOp(b *testing.B, s *Server, tool, op string, size int64) {
 		src := env.source(b)
 		for range b.N {
 			key := fmt.Sprintf("cli/%s/large/%d", tool, syncSeq.Add(1))
-			m.run(b, tool, out, cliCommand(b, tool, s.Endpoint, "cp-file", src, "s3://"+BenchBucket+"/"+key))
+			m.run(b, s, tool, out, cliCommand(b, tool, s.Endpoint, "cp-file", src, "s3://"+BenchBucket+"/"+key))
 			err := checkPatternObject(ctx, api, key, size)
 			// Deleted at once, so that the server's disk is not writing
 			// this one back while the next tool runs.
@@ -207,7 +208,7 @@ func cliLargeOp(b *testing.B, s *Server, tool, op string, size int64) {
 		env.object(b, s, key)
 		for range b.N {
 			dst := filepath.Join(dir, fmt.Sprintf("cli-dl-%s-%d", tool, syncSeq.Add(1)))
-			m.run(b, tool, out, cliCommand(b, tool, s.Endpoint, "cp-file", "s3://"+BenchBucket+"/"+key, dst))
+			m.run(b, s, tool, out, cliCommand(b, tool, s.Endpoint, "cp-file", "s3://"+BenchBucket+"/"+key, dst))
 			err := checkPatternFile(dst, size)
 			// Deleting the file drops its dirty pages unwritten: the next
 			// tool does not pay for this one's write-back.
@@ -228,17 +229,25 @@ type cliMeasure struct {
 	wall, cpu float64
 	rss       int64
 	load      float64 // sum of the 1-minute load averages at their starts
+	server    float64 // CPU seconds the server process spent meanwhile
+	serverOK  bool
 }
 
 // run times one process of tool: argv and its environment, output to the
 // file out. A process that cannot be started or exits with a non-zero
 // status fails b, with the end of its output.
-func (m *cliMeasure) run(b *testing.B, tool, out string, cmd cliCmd) {
+func (m *cliMeasure) run(b *testing.B, s *Server, tool, out string, cmd cliCmd) {
 	b.Helper()
 	m.load += loadAverage()
+	s0, err0 := s.cpuTime()
 	b.StartTimer()
 	res, err := Spawn(context.Background(), cmd.argv, cmd.env, out)
 	b.StopTimer()
+	s1, err1 := s.cpuTime()
+	if m.n == 0 {
+		m.serverOK = err0 == nil && err1 == nil
+	}
+	m.server += s1 - s0
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -264,6 +273,38 @@ func (m *cliMeasure) report(b *testing.B, files int) {
 	}
 	// The machine is shared: how busy it was is part of the result.
 	b.ReportMetric(m.load/n, "load-avg")
+	if m.serverOK {
+		// Whether a tool waits on the server, which shares the cores.
+		b.ReportMetric(m.server/n, "server-cpu-s")
+	}
+}
+
+// cpuTime returns the user and system CPU time the server process has
+// used so far, its waited-for children included (/proc/PID/stat).
+func (s *Server) cpuTime() (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which may hold spaces, in parentheses.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, errors.New("no command name in /proc/PID/stat")
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 15 {
+		return 0, fmt.Errorf("/proc/PID/stat has %d fields after the name", len(f))
+	}
+	var ticks float64
+	for _, v := range f[11:15] { // utime, stime, cutime, cstime
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, err
+		}
+		ticks += n
+	}
+	// USER_HZ, 100 on every Linux architecture Go runs on.
+	return ticks / 100, nil
 }
 
 // loadAverage returns the 1-minute load average of the machine, or 0 if
