@@ -162,13 +162,15 @@ func cliSmallOp(b *testing.B, s *Server, tool, op string, t *syncTree, keepForSy
 			if err != nil {
 				b.Fatal(err)
 			}
-			// tmpfs is memory: the copy lives only while it is checked.
-			m.run(b, s, tool, out, cliCommand(b, tool, s.Endpoint, "cp-down", prefix, dir))
-			err = checkTreeCopy(dir, t)
-			os.RemoveAll(dir)
-			if err != nil {
-				b.Fatalf("%s: %v; its output ends:\n%s", tool, err, tail(out))
-			}
+			// tmpfs is memory: the copy lives only while it is checked,
+			// also when the tool fails (b.Fatal runs deferred calls).
+			func() {
+				defer os.RemoveAll(dir)
+				m.run(b, s, tool, out, cliCommand(b, tool, s.Endpoint, "cp-down", prefix, dir))
+				if err := checkTreeCopy(dir, t); err != nil {
+					b.Fatalf("%s: %v; its output ends:\n%s", tool, err, tail(out))
+				}
+			}()
 		}
 	default:
 		b.Fatalf("unknown operation %q", op)
