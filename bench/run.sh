@@ -22,7 +22,8 @@
 # The command-line group cli (bench/cli_test.go, issue 9): the s3kit command,
 # built here once from the checkout, against s5cmd, rclone and the aws CLI
 # on versitygw and MinIO (10,000 files of 4 KiB up, no-op sync, down; 1 GiB
-# up and down), every round; about 8 minutes a round on 2 shared cores. The
+# up and down), every round; 19 to 21 minutes a round on the 2 shared cores
+# at load averages of 6 to 23 (the aws CLI takes 70-80 s per small-file copy). The
 # smoke run does it with 20 files and 16 MiB on versitygw only.
 #
 # The whole-process groups (bench/scale_test.go, issue 10): fs-range and
