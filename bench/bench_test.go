@@ -61,6 +61,7 @@ type benchEnv struct {
 	seeded  map[string]bool // "server/key" of objects written
 	dir     string          // temporary directory of source and downloaded files
 	src     string          // the upload source file, largeSize() bytes
+	cli     string          // the s3kit command built from this checkout
 }
 
 // The objects every server holds for the download and small-object cases:

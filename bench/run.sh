@@ -9,12 +9,22 @@
 #
 # Options: -rounds N (default 4 full, 1 short), -o FILE (the report),
 # -servers null,versitygw, -clients a,b,c, -cases GROUP,... (default all:
-# transfers, small, list, rss, sync, fs-range, proc-download, sync-scale),
+# transfers, small, list, rss, sync, fs-range, proc-download, sync-scale,
+# cli), -section cli (write only the command-line section, into the report
+# -o, replacing its earlier one: for a run of -cases cli; the raw results
+# then go to bench/results/cli-MODE.txt),
 # -baseline FILE -baseline-commit C (an earlier run's raw results, shown
 # beside s3kit's in the whole-process tables), -previous FILE
 # -previous-commit C (an earlier report whose tables are appended, for a
 # run of only some groups); anything after -- goes to the test binary of
 # every round.
+#
+# The command-line group cli (bench/cli_test.go, issue 9): the s3kit command,
+# built here once from the checkout, against s5cmd, rclone and the aws CLI
+# on versitygw and MinIO (10,000 files of 4 KiB up, no-op sync, down; 1 GiB
+# up and down), every round; 19 to 21 minutes a round on the 2 shared cores
+# at load averages of 6 to 23 (the aws CLI takes 70-80 s per small-file copy). The
+# smoke run does it with 20 files and 16 MiB on versitygw only.
 #
 # The whole-process groups (bench/scale_test.go, issue 10): fs-range and
 # proc-download run every round; sync-scale (10k, 100k and 1M keys against
@@ -38,7 +48,7 @@ bench=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname -- "$bench")
 cd -- "$bench"
 
-mode=full rounds="" out="" servers="" clients="" cases=all
+mode=full rounds="" out="" servers="" clients="" cases=all section=""
 baseline="" baseline_commit="" previous="" previous_commit=""
 extra=()
 while [[ $# -gt 0 ]]; do
@@ -49,12 +59,13 @@ while [[ $# -gt 0 ]]; do
 	-servers | --servers) servers=$2; shift ;;
 	-clients | --clients) clients=$2; shift ;;
 	-cases | --cases) cases=$2; shift ;;
+	-section | --section) section=$2; shift ;;
 	-baseline) baseline=$2; shift ;;
 	-baseline-commit) baseline_commit=$2; shift ;;
 	-previous) previous=$2; shift ;;
 	-previous-commit) previous_commit=$2; shift ;;
 	--) shift; extra=("$@"); break ;;
-	-h | --help) sed -n '2,36p' "${BASH_SOURCE[0]}"; exit 0 ;;
+	-h | --help) sed -n '2,45p' "${BASH_SOURCE[0]}"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
 	esac
 	shift
@@ -66,6 +77,7 @@ command="bash bench/run.sh"
 [[ -n $servers ]] && command+=" -servers $servers"
 [[ -n $clients ]] && command+=" -clients $clients"
 [[ $cases != all ]] && command+=" -cases $cases"
+[[ -n $section ]] && command+=" -section $section"
 [[ ${#extra[@]} -gt 0 ]] && command+=" -- ${extra[*]}"
 
 flags=()
@@ -76,7 +88,7 @@ if [[ $mode == short ]]; then
 	sync_unchanged_benchtime=1x
 	# The aws CLI uploads about 10 small files a second on the shared
 	# cores: the smoke run has it only list and compare.
-	flags+=(-test.short -aws-first-max 0)
+	flags+=(-test.short -aws-first-max 0 -cli-servers versitygw)
 else
 	rounds=${rounds:-4}
 	out=${out:-$repo/BENCHMARKS.md}
@@ -93,6 +105,8 @@ flags+=("${extra[@]}")
 
 mkdir -p results
 raw=results/$mode.txt
+# A run of one section keeps the full run's raw results as they were.
+[[ -n $section ]] && raw=results/$section-$mode.txt
 work=$(mktemp -d "${TMPDIR:-/tmp}/s3kit-bench-run.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
 # The benchmarks' files (1 GiB sources and downloads, versitygw's data) go
@@ -122,20 +136,25 @@ fi
 
 want() { [[ $cases == all || ",$cases," == *",$1,"* ]]; }
 
-if want sync-scale && [[ $mode != short ]]; then
+if { want sync-scale || want cli; } && [[ $mode != short ]]; then
 	echo "== installing rclone and the aws CLI"
 	if ! bash "$bench/tools/install.sh" rclone aws; then
-		echo "run.sh: installing rclone or the aws CLI failed; the sync-scale cases need them" >&2
+		echo "run.sh: installing rclone or the aws CLI failed; the sync-scale and cli cases need them" >&2
 		exit 1
 	fi
 fi
-if want proc-download; then
+if want proc-download || want cli; then
 	echo "== installing minio"
 	bash "$repo/scripts/servers.sh" install minio
 fi
 
 echo "== building the benchmark binary"
 go test -c -o "$work/bench.test" .
+if want cli; then
+	echo "== building the s3kit command"
+	go build -C "$repo" -o "$work/s3kit" ./cmd/s3kit
+	flags+=(-cli-s3kit "$work/s3kit")
+fi
 
 echo "== sanity test: every client against the null server"
 if ! TMPDIR="$work/tmp" "$work/bench.test" -test.run '^TestNullServer' -test.v -test.count=1 >"$work/sanity.txt" 2>&1; then
@@ -174,6 +193,7 @@ for round in $(seq 1 "$rounds"); do
 	fi
 	want fs-range && run 1x '^BenchmarkFSRange$'
 	want proc-download && run 1x '^BenchmarkProcDownload$' 60m
+	want cli && run 1x '^BenchmarkCLI$' 60m
 	if want sync-scale && [[ $round == 1 ]]; then
 		run 1x '^BenchmarkSyncScale$' 180m
 	fi
@@ -181,7 +201,7 @@ done
 
 echo "== benchstat"
 # One table per unit; columns are the clients, the first (s3kit) the base.
-order='s3kit s3kit-tuned sdk sdk-tuned tm tm-tuned minio minio-tuned s5cmd rclone aws raw'
+order='s3kit s3kit-tuned s3kit-cli sdk sdk-tuned tm tm-tuned minio minio-tuned s5cmd rclone aws raw'
 go run golang.org/x/perf/cmd/benchstat -col "/client@($order)" "$raw" >"$work/benchstat.txt" 2>&1 || status=1
 
 echo "== report"
@@ -189,9 +209,11 @@ commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [[ -n "$(git -C "$repo" status --porcelain -- . ':!bench' ':!BENCHMARKS.md' 2>/dev/null)" ]]; then
 	commit+=" with uncommitted changes in the working tree"
 fi
+report=(-o "$out")
+[[ -n $section ]] && report=(-section "$section" -into "$out")
 go run ./cmd/benchreport -results "$raw" -benchstat "$work/benchstat.txt" -sanity "$work/sanity.txt" \
 	-command "$command" -mode "$mode" -rounds "$rounds" -duration "$((SECONDS - start))s" \
-	-commit "$commit" -go "$(go version)" -o "$out" \
+	-commit "$commit" -go "$(go version)" "${report[@]}" \
 	${baseline:+-baseline "$baseline" -baseline-commit "$baseline_commit"} \
 	${previous:+-previous "$previous" -previous-commit "$previous_commit"}
 echo "wrote $out and bench/$raw in $((SECONDS - start))s"

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -27,7 +26,7 @@ var (
 	flagProcServers = flag.String("proc-servers", "null,versitygw,minio", "servers of the whole-process download cases, comma-separated")
 	flagProcClients = flag.String("proc-clients", "s3kit,tm,minio,sdk", "clients of the whole-process download cases, comma-separated, each at its defaults")
 	flagScaleKeys   = flag.String("scale-keys", "", "key counts of the sync-at-scale cases, comma-separated (default 10000,100000,1000000; 300 with -test.short)")
-	flagScaleTools  = flag.String("scale-clients", "s3kit,s5cmd,rclone,aws", "contenders of the sync-at-scale cases, comma-separated")
+	flagScaleTools  = flag.String("scale-clients", "s3kit,s3kit-cli,s5cmd,rclone,aws", "contenders of the sync-at-scale cases, comma-separated (s3kit: s3kit.Sync; s3kit-cli: the s3kit command)")
 	flagScaleOps    = flag.String("scale-ops", "noop,first", "sync-at-scale cases: noop (nothing to copy), first (everything to copy)")
 	flagScaleDir    = flag.String("scale-dir", "", "where the local trees of the sync-at-scale cases go (default /dev/shm if it is a directory, else the temporary directory)")
 	flagAWSMax      = flag.Int("aws-max-keys", 100000, "largest tree the aws CLI syncs (it is slow); larger cases say it is capped")
@@ -279,11 +278,10 @@ func scaleSync(b *testing.B, s *Server, tool, op, dir string, n int) {
 }
 
 // scaleCommand returns the command and environment of one sync of dir to
-// prefix of BenchBucket by tool, each at its defaults, with the
-// endpoint and credentials given on the command line or in the
-// environment and a HOME of its own (no configuration file is read). A
-// tool that is not installed fails b, or skips it with -test.short (CI
-// installs s5cmd only).
+// prefix of BenchBucket by tool, each at its defaults, with the endpoint
+// and credentials given on the command line or in the environment and a
+// HOME of its own (no configuration file is read; see toolEnv). "s3kit"
+// is s3kit.Sync in a child process, "s3kit-cli" the s3kit command's sync.
 func scaleCommand(b *testing.B, tool string, ep Endpoint, dir, prefix string) (argv, environ []string) {
 	b.Helper()
 	if tool == "s3kit" {
@@ -297,50 +295,19 @@ func scaleCommand(b *testing.B, tool string, ep Endpoint, dir, prefix string) (a
 		}
 		return argv, environ
 	}
-	missing := func(err error) {
-		b.Helper()
-		if testing.Short() {
-			b.Skipf("%s is not installed (bash bench/tools/install.sh %s): %v", tool, tool, err)
-		}
-		b.Fatalf("%s is not installed (bash bench/tools/install.sh %s): %v", tool, tool, err)
-	}
-	home := filepath.Join(env.tempDir(b), tool+"-home")
-	if err := os.MkdirAll(home, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	environ = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}
-	creds := []string{"AWS_ACCESS_KEY_ID=" + ep.AccessKey, "AWS_SECRET_ACCESS_KEY=" + ep.SecretKey,
-		"AWS_REGION=" + ep.Region, "AWS_DEFAULT_REGION=" + ep.Region, "AWS_EC2_METADATA_DISABLED=true"}
+	bin, environ := toolEnv(b, tool, ep)
 	switch tool {
+	case "s3kit-cli":
+		return []string{bin, "--endpoint", ep.URL, "sync", dir, "s3://" + BenchBucket + "/" + prefix + "/"}, environ
 	case "s5cmd":
-		bin, err := s5cmdBinary()
-		if err != nil {
-			missing(err)
-		}
 		// The trailing slash syncs the directory's content.
-		return []string{bin, "--endpoint-url", ep.URL, "sync", dir + "/", "s3://" + BenchBucket + "/" + prefix + "/"}, append(environ, creds...)
+		return []string{bin, "--endpoint-url", ep.URL, "sync", dir + "/", "s3://" + BenchBucket + "/" + prefix + "/"}, environ
 	case "rclone":
-		root, err := RepoRoot()
-		if err != nil {
-			b.Fatal(err)
-		}
-		bin := filepath.Join(root, ".tools", "bin", "rclone")
-		if _, err := os.Stat(bin); err != nil {
-			missing(err)
-		}
-		// An on-the-fly remote configured from the environment.
-		return []string{bin, "sync", dir, ":s3:" + BenchBucket + "/" + prefix},
-			append(environ, "RCLONE_CONFIG="+filepath.Join(home, "rclone.conf"), "RCLONE_S3_PROVIDER=Other",
-				"RCLONE_S3_ENDPOINT="+ep.URL, "RCLONE_S3_ACCESS_KEY_ID="+ep.AccessKey,
-				"RCLONE_S3_SECRET_ACCESS_KEY="+ep.SecretKey, "RCLONE_S3_REGION="+ep.Region)
+		return []string{bin, "sync", dir, ":s3:" + BenchBucket + "/" + prefix}, environ
 	case "aws":
-		bin, err := exec.LookPath("aws")
-		if err != nil {
-			missing(err)
-		}
-		return []string{bin, "s3", "sync", dir, "s3://" + BenchBucket + "/" + prefix, "--endpoint-url", ep.URL}, append(environ, creds...)
+		return []string{bin, "s3", "sync", dir, "s3://" + BenchBucket + "/" + prefix, "--endpoint-url", ep.URL}, environ
 	}
-	b.Fatalf("unknown sync contender %q (want s3kit, s5cmd, rclone or aws)", tool)
+	b.Fatalf("unknown sync contender %q (want s3kit, s3kit-cli, s5cmd, rclone or aws)", tool)
 	return nil, nil
 }
 

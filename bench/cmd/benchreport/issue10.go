@@ -244,9 +244,9 @@ func (r *report) writeSyncScale(w io.Writer) {
 					heads, _ := r.rs.median(k, "HEADs")
 					want := (n + 999) / 1000
 					if int(lists) != want || heads != 0 {
-						notes = append(notes, fmt.Sprintf("s3kit's no-op sync of %d keys made %.0f LISTs and %.0f HEADs (target %d and 0): missed", n, lists, heads, want))
+						notes = append(notes, fmt.Sprintf("`%s`'s no-op sync of %d keys made %.0f LISTs and %.0f HEADs (target %d and 0): missed", c, n, lists, heads, want))
 					} else {
-						notes = append(notes, fmt.Sprintf("s3kit's no-op sync of %d keys: %.0f LISTs (⌈N/1,000⌉ of the bucket side; the local side is a directory walk), 0 HEADs: **met**", n, lists))
+						notes = append(notes, fmt.Sprintf("`%s`'s no-op sync of %d keys: %.0f LISTs (⌈N/1,000⌉ of the bucket side; the local side is a directory walk), 0 HEADs: **met**", c, n, lists))
 					}
 				}
 			}

@@ -47,6 +47,9 @@ func main() {
 		previousRev   = flag.String("previous-commit", "", "the commit the earlier report measured")
 		findingsPath  = flag.String("findings", "", "markdown written after the whole-process tables: the noise of the run, what the profiles show")
 		notesPath     = flag.String("notes", "", "why some sync-at-scale cases were not measured: lines \"KEYS OP CLIENT: why\"")
+		cliFindings   = flag.String("cli-findings", "", "markdown written at the end of the command-line section: what the profiles show")
+		section       = flag.String("section", "", "write only this section (cli) into the report -into, replacing its earlier one")
+		into          = flag.String("into", "", "the report -section goes into")
 	)
 	flag.Parse()
 	log.SetFlags(0)
@@ -84,10 +87,24 @@ func main() {
 	}
 	r.notes = readNotes(read(*notesPath))
 	r.findings = read(*findingsPath)
+	r.cliFindings = read(*cliFindings)
 	if *previous != "" {
 		r.previous, r.previousCommit = read(*previous), *previousRev
 	}
 	var buf bytes.Buffer
+	if *section != "" {
+		if *section != "cli" || *into == "" {
+			log.Fatal("-section: only cli, with -into FILE")
+		}
+		if !rs.hasAny("CLI") {
+			log.Fatalf("no command-line results (BenchmarkCLI) in %s", *resultsPath)
+		}
+		r.writeCLI(&buf)
+		if err := spliceCLI(*into, buf.Bytes()); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	r.write(&buf)
 	if *out == "" {
 		os.Stdout.Write(buf.Bytes())
@@ -206,7 +223,7 @@ func (rs *results) clients(bench, params string) []string {
 	return out
 }
 
-var clientOrder = []string{"s3kit", "s3kit-tuned", "sdk", "sdk-tuned", "tm", "tm-tuned", "minio", "minio-tuned", "s5cmd", "rclone", "aws", "raw"}
+var clientOrder = []string{"s3kit", "s3kit-tuned", "s3kit-cli", "sdk", "sdk-tuned", "tm", "tm-tuned", "minio", "minio-tuned", "s5cmd", "rclone", "aws", "raw"}
 
 var clientDesc = map[string]string{
 	"s3kit":       "s3kit at its defaults: 8 MiB parts, 8 at once, 64 MiB memory budget, CRC64NVME checksum, unsigned payload",
@@ -217,9 +234,10 @@ var clientDesc = map[string]string{
 	"tm-tuned":    "transfermanager tuned-equal, downloads by ranges of the part size",
 	"minio":       "minio-go at its defaults: streaming SHA-256 chunk signatures on plain HTTP, 4 parts at once, unknown sizes cut into parts sized for a 5 TiB object, one GET per download",
 	"minio-tuned": "minio-go tuned-equal, `ConcurrentStreamParts` for streams",
-	"s5cmd":       "the s5cmd CLI's `sync` at its defaults (256 files at once, 50 MiB parts; aws-sdk-go v1: SHA-256-signed payloads and Content-MD5 on plain HTTP), one process per sync, its start-up included: directory sync only",
-	"rclone":      "the rclone CLI's `sync` at its defaults (bench/tools/rclone/go.mod), an on-the-fly `:s3:` remote of provider Other: ListObjects v1 per directory, a HEAD per object to read its modification time: sync at scale only",
-	"aws":         "the aws CLI's `s3 sync` at its defaults (v1 from Debian's awscli, or whatever `aws` is on PATH): sync at scale only",
+	"s5cmd":       "the s5cmd CLI's `sync` at its defaults (256 files at once, 50 MiB parts; aws-sdk-go v1: SHA-256-signed payloads and Content-MD5 on plain HTTP), one process per sync, its start-up included: directory sync, sync at scale and the command-line cases",
+	"rclone":      "the rclone CLI's `sync` at its defaults (bench/tools/rclone/go.mod), an on-the-fly `:s3:` remote of provider Other: ListObjects v1 per directory, a HEAD per object to read its modification time: sync at scale and the command-line cases",
+	"aws":         "the aws CLI's `s3 sync` at its defaults (v1 from Debian's awscli, or whatever `aws` is on PATH): sync at scale and the command-line cases",
+	"s3kit-cli":   "the s3kit command (`cmd/s3kit`, built from the checkout) at its defaults: sync at scale (the command-line cases call it `s3kit`)",
 	"raw":         "plain `net/http`, no signing, no checksum, one request per transfer (a file PUT goes out with sendfile): the ceiling, null server only",
 }
 
@@ -250,6 +268,7 @@ type report struct {
 	previousCommit string
 	notes          map[string]string // see readNotes
 	findings       string
+	cliFindings    string
 }
 
 var largeCases = []struct{ bench, title string }{
@@ -303,6 +322,7 @@ func (r *report) write(w io.Writer) {
 	}
 	p("\n")
 
+	r.writeCLI(w)
 	r.writeIssue10(w)
 	if r.rs.hasAny("UploadFile", "UploadStream", "DownloadFile", "DownloadWriter", "Put4K", "Get4K", "Head4K", "List", "UploadStreamRSS", "SyncSmallFiles", "SyncLargeFiles", "SyncUnchanged") {
 		r.writeTargets(w)
