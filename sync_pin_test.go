@@ -68,3 +68,61 @@ func TestSyncDownloadPinnedToListing(t *testing.T) {
 		}
 	})
 }
+
+// TestSyncNoClobberSourceReplaced: with NoClobber, a copy between buckets
+// whose source is replaced while it is copied fails with
+// ErrPreconditionFailed; it is not an "exists" skip, which would report a
+// destination that was never written as kept. Both ways a copy goes: a
+// server-side copy (one Client; Put options make it pinned to the
+// source's ETag) and a stream between two Clients (the Reader is pinned).
+func TestSyncNoClobberSourceReplaced(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+		defer cancel()
+		for _, way := range []string{"server-side", "stream"} {
+			t.Run(way, func(t *testing.T) {
+				src := e.bucket.Prefix(way + "-src/")
+				if _, err := src.PutString(ctx, "raced.txt", "listed version", nil); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := src.PutString(ctx, "calm.txt", "left alone", nil); err != nil {
+					t.Fatal(err)
+				}
+				c, p := proxied(t, e, s3kit.Config{})
+				// The racing writer replaces raced.txt just before the
+				// request that reads it: the copy's PUT, or the stream's
+				// first GET.
+				var once sync.Once
+				p.Add(faultproxy.Rule{Match: func(r *http.Request) bool {
+					reads := strings.HasSuffix(r.URL.Path, "-src/raced.txt") && r.Method == http.MethodGet ||
+						strings.HasSuffix(r.Header.Get("X-Amz-Copy-Source"), "-src/raced.txt")
+					if reads {
+						once.Do(func() {
+							if _, err := src.PutString(context.Background(), "raced.txt", "racing version", nil); err != nil {
+								t.Error(err)
+							}
+						})
+					}
+					return false
+				}})
+				from := c.Bucket(e.bucket.Name()).Prefix(way + "-src/")
+				to := c.Bucket(e.bucket.Name()).Prefix(way + "-dst/")
+				if way == "stream" {
+					to = e.client.Bucket(e.bucket.Name()).Prefix(way + "-dst/")
+				}
+				res, err := s3kit.Sync(ctx, from, to, &s3kit.SyncOptions{NoClobber: true, Put: &s3kit.PutOptions{ContentType: "text/plain"}})
+				if err == nil || res.Failed.Files != 1 || res.Skipped.Files != 0 || len(res.Failures) != 1 ||
+					res.Failures[0].Key != "raced.txt" || !errors.Is(res.Failures[0].Err, s3kit.ErrPreconditionFailed) {
+					t.Fatalf("Sync with raced.txt replaced during its copy: %v, %+v; want raced.txt failed with ErrPreconditionFailed", err, res)
+				}
+				dst := e.bucket.Prefix(way + "-dst/")
+				if got, _, err := dst.GetString(ctx, "raced.txt"); !errors.Is(err, s3kit.ErrNotExist) {
+					t.Errorf("the destination's raced.txt is %q (%v), want none", got, err)
+				}
+				if got, _, err := dst.GetString(ctx, "calm.txt"); err != nil || got != "left alone" {
+					t.Errorf("the destination's calm.txt: %q, %v", got, err)
+				}
+			})
+		}
+	})
+}

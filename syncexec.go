@@ -141,10 +141,11 @@ func (ex *syncExec) do(ctx context.Context, j syncJob) {
 	case err == nil:
 		j.Size = size
 		rep.item(SyncCopied, j.SyncItem, nil)
-	case s.opts.NoClobber && (errors.Is(err, fs.ErrExist) || s.dst.b != nil && errors.Is(err, ErrPreconditionFailed)):
-		// Written by someone else since the listing: kept, as asked. (A
-		// download's ErrPreconditionFailed is its source replaced since
-		// the listing: a failure.)
+	case s.opts.NoClobber && errors.Is(err, fs.ErrExist):
+		// Written by someone else since the listing: kept, as asked. Every
+		// write maps a create-only conflict to ErrExist; what is left as
+		// ErrPreconditionFailed is the source replaced since the listing
+		// or its HEAD (a failure), or a conflicting write in flight.
 		j.Reason = syncExists
 		rep.item(SyncSkipped, j.SyncItem, nil)
 	default:
