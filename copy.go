@@ -85,7 +85,8 @@ type CopyOptions struct {
 
 	// MultipartThreshold is the source size above which the copy is a
 	// parallel multipart copy (UploadPartCopy); 0 means MaxCopySize (5
-	// GiB), the largest a single CopyObject takes. Setting it sends a HEAD
+	// GiB), the largest a single CopyObject takes, which also bounds a
+	// larger threshold. Setting it sends a HEAD
 	// first; at 0 a single copy is tried and the HEAD is sent only if the
 	// store refuses the source as too large.
 	MultipartThreshold int64
@@ -187,7 +188,7 @@ func (b *Bucket) copy(ctx context.Context, op, src, dst string, opts *CopyOption
 			return ObjectInfo{}, err
 		}
 		head = &h
-		if h.Size > cmp.Or(opts.MultipartThreshold, single) {
+		if h.Size > min(cmp.Or(opts.MultipartThreshold, single), single) {
 			return b.multipartCopy(ctx, op, srcFull, h, dstBucket, dstFull, opts)
 		}
 	}

@@ -37,9 +37,10 @@ const downloadCopyBuffer = 256 << 10
 // store reports) is computed as the bytes pass and combined across ranges;
 // a mismatch is ErrChecksum. A composite checksum (a multipart upload's
 // CRC32 or CRC32C of its parts' CRCs, as the aws CLI writes) is verified
-// too, part by part: for one of several parts, that costs one request
-// more, made after the first GET, to learn where the parts are; if the
-// store does not tell, the bytes are not verified. ObjectInfo.Verified
+// too, part by part: for one of several parts, that costs requests made
+// after the first GET to learn where the parts are (one
+// GetObjectAttributes per 1,000 parts, or, where the store refuses it, a
+// HEAD per part); if the store does not tell, the bytes are not verified. ObjectInfo.Verified
 // names the checksum the bytes matched, and is empty if none was checked.
 //
 // On any error, including a cancelled ctx, DownloadTo returns once no

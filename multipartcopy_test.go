@@ -209,3 +209,25 @@ func TestMultipartCopyLostComplete(t *testing.T) {
 		})
 	})
 }
+
+// A MultipartThreshold above the largest single copy is bounded by it: a
+// source too large for one CopyObject is copied in parts, not sent as a
+// single copy the store refuses.
+func TestCopyThresholdAboveMaxCopySize(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		data := mpSource(t, e.bucket, "big")
+		c, p := proxied(t, e, s3kit.Config{})
+		// As S3 answers a CopyObject of more than 5 GiB.
+		plain := p.Add(faultproxy.Rule{Match: isPlainCopy, Fault: faultproxy.Status(400, "InvalidRequest")})
+		o := &s3kit.CopyOptions{MultipartThreshold: 1 << 40, PartSize: s3kit.MinPartSize}
+		s3kit.SetMaxSingleCopy(o, s3kit.MinPartSize)
+		info, err := c.Bucket(e.bucket.Name()).Copy(ctx, "big", "copied", o)
+		if err != nil || plain.Fired() != 0 || info.Size != int64(len(data)) {
+			t.Fatalf("Copy with a threshold above the largest single copy: %+v, %v, %d single copies; want a multipart copy", info, err, plain.Fired())
+		}
+		if got, _, err := e.bucket.GetBytes(ctx, "copied"); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("copied %d bytes, %v", len(got), err)
+		}
+	})
+}

@@ -55,7 +55,7 @@ type ReaderOptions struct {
 // reads exactly Size() bytes (io.ReadFull) gets the error too. A
 // composite checksum (see DownloadTo) is verified likewise; the first
 // Read or WriteTo from the object's first byte then asks the store where
-// the parts are (one request more), and if it does not tell, the object
+// the parts are (as DownloadTo does), and if it does not tell, the object
 // is read unverified. Info().Verified says what was verified.
 //
 // ReadAt is safe for concurrent use; Read, Seek and WriteTo are not. The
