@@ -339,9 +339,14 @@ func placeNew(root *os.Root, tmp, name string) error {
 	if !errors.Is(err, fs.ErrExist) {
 		var f *os.File
 		if f, err = root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666); err == nil {
+			placeholder, serr := f.Stat()
 			f.Close()
-			if err = root.Rename(tmp, name); err != nil {
-				root.Remove(name)
+			if err = root.Rename(tmp, name); err != nil && serr == nil {
+				// Only the empty placeholder goes, never a file someone
+				// else has put at name since.
+				if now, lerr := root.Lstat(name); lerr == nil && os.SameFile(now, placeholder) {
+					root.Remove(name)
+				}
 			}
 			return err
 		}
