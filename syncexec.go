@@ -239,9 +239,8 @@ func (ex *syncExec) transfer(ctx context.Context, it syncJob, topts *TransferOpt
 }
 
 // downloadNew downloads p only where no file is: into a temporary file,
-// then linked to its name, which fails if anything is there, so that a
-// file created since the listing is kept. Where the file system has no
-// hard links, the name is checked just before the rename instead.
+// then given its name by placeNew, which fails if anything is there, so
+// that a file created since the listing is kept.
 func (ex *syncExec) downloadNew(ctx context.Context, p string, listed *ObjectInfo, topts *TransferOptions) (int64, error) {
 	s := ex.s
 	root := s.dst.root
@@ -255,13 +254,7 @@ func (ex *syncExec) downloadNew(ctx context.Context, p string, listed *ObjectInf
 	if err != nil {
 		return 0, err
 	}
-	err = root.Link(tmp, p)
-	if err != nil && !errors.Is(err, fs.ErrExist) {
-		if _, lerr := root.Lstat(p); errors.Is(lerr, fs.ErrNotExist) {
-			err = root.Rename(tmp, p)
-		}
-	}
-	if err != nil {
+	if err := placeNew(root, tmp, p); err != nil {
 		return 0, s.src.b.fail("Sync", s.src.b.prefix+p, err)
 	}
 	if err := syncDir(root, path.Dir(p)); err != nil {
