@@ -3,14 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -140,16 +137,7 @@ func TestCpRecursiveDown(t *testing.T) {
 // neither the files nor temporary ones.
 func TestInterruptDownloadAll(t *testing.T) {
 	eachServer(t, func(t *testing.T, e *env) {
-		w, err := e.bucket.NewWriter(t.Context(), "d/big.bin", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.CopyN(w, rand.Reader, 64<<20); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		writeRandom(t, e, "d/big.bin", 64<<20)
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 		defer cancel()
 		dir := t.TempDir()
@@ -157,27 +145,7 @@ func TestInterruptDownloadAll(t *testing.T) {
 		c := e.cmd(ctx, "--json", "--part-size", "5MiB", "--concurrency", "1", "cp", "-r", e.url("d/"), dir)
 		var stdout, stderr bytes.Buffer
 		c.Stdout, c.Stderr = &stdout, &stderr
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		for {
-			if ctx.Err() != nil {
-				t.Fatal("no temporary file appeared")
-			}
-			if ents, _ := os.ReadDir(dir); len(ents) > 0 {
-				break
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-		c.Process.Signal(syscall.SIGINT)
-		c.Wait()
-		code := c.ProcessState.ExitCode()
-		if code == 0 {
-			t.Skip("the download finished before the interrupt")
-		}
-		if code != exitInterrupted {
-			t.Fatalf("exit %d, want 130\nstderr:\n%s", code, stderr.String())
-		}
+		interruptWhenWriting(ctx, t, c, dir, &stderr)
 		if _, sum := records(t, stdout.String()); !sum.Interrupted {
 			t.Errorf("summary %+v does not say interrupted", sum)
 		}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -162,16 +163,7 @@ func countUploads(t *testing.T, b *s3kit.Bucket) int {
 // nor a temporary one.
 func TestInterruptDownload(t *testing.T) {
 	eachServer(t, func(t *testing.T, e *env) {
-		w, err := e.bucket.NewWriter(t.Context(), "big.bin", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.CopyN(w, rand.Reader, 64<<20); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		writeRandom(t, e, "big.bin", 64<<20)
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 		defer cancel()
 		dir := t.TempDir()
@@ -179,30 +171,54 @@ func TestInterruptDownload(t *testing.T) {
 		c := e.cmd(ctx, "--part-size", "5MiB", "--concurrency", "1", "cp", e.url("big.bin"), dir+"/")
 		var stderr bytes.Buffer
 		c.Stderr = &stderr
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		// Wait until the temporary file appears, then interrupt.
-		for {
-			if ctx.Err() != nil {
-				t.Fatal("no temporary file appeared")
-			}
-			if ents, _ := os.ReadDir(dir); len(ents) > 0 {
-				break
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-		c.Process.Signal(syscall.SIGINT)
-		c.Wait()
-		code := c.ProcessState.ExitCode()
-		if code == 0 {
-			t.Skip("the download finished before the interrupt")
-		}
-		if code != exitInterrupted {
-			t.Fatalf("exit %d, want 130\nstderr:\n%s", code, stderr.String())
-		}
+		interruptWhenWriting(ctx, t, c, dir, &stderr)
 		if left, _ := os.ReadDir(dir); len(left) != 0 {
 			t.Errorf("files left after the interrupt: %v", left)
 		}
 	})
+}
+
+// writeRandom writes size random bytes to key.
+func writeRandom(t *testing.T, e *env, key string, size int64) {
+	t.Helper()
+	w, err := e.bucket.NewWriter(t.Context(), key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.CopyN(w, rand.Reader, size); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// interruptWhenWriting starts c, sends it SIGINT as soon as something (a
+// temporary file) appears in dir, and checks that it exits 130; it skips
+// t if c finished first, and fails it if nothing appears before ctx ends.
+func interruptWhenWriting(ctx context.Context, t *testing.T, c *exec.Cmd, dir string, stderr *bytes.Buffer) {
+	t.Helper()
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if ctx.Err() != nil {
+			c.Process.Kill()
+			c.Wait()
+			t.Fatal("no temporary file appeared")
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.Process.Signal(syscall.SIGINT)
+	c.Wait()
+	code := c.ProcessState.ExitCode()
+	if code == 0 {
+		t.Skip("the download finished before the interrupt")
+	}
+	if code != exitInterrupted {
+		t.Fatalf("exit %d, want 130\nstderr:\n%s", code, stderr.String())
+	}
 }
