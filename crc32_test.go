@@ -120,6 +120,19 @@ func TestUploadCRC32(t *testing.T) {
 				}
 			})
 		}
+		// A profile's CRC32 is used as Config.Checksum's is.
+		t.Run("StoreProfile", func(t *testing.T) {
+			p, _ := s3kit.KnownStoreProfile(s3kit.StoreGeneric)
+			p.Name, p.Checksum = "crc32-store", s3kit.ChecksumCRC32
+			b := newClient(t, e.srv, s3kit.Config{StoreProfile: &p}).Bucket(e.bucket.Name())
+			data := randomBytes(1000)
+			if _, err := b.Put(t.Context(), "profile", bytes.NewReader(data), nil); err != nil {
+				t.Fatal(err)
+			}
+			if info, err := b.Head(t.Context(), "profile", nil); err != nil || info.Checksums[s3kit.ChecksumCRC32] != crc32Of(data) {
+				t.Errorf("the store has %v, %v; want CRC32 %s", info.Checksums, err, crc32Of(data))
+			}
+		})
 	})
 }
 
