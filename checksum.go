@@ -22,6 +22,11 @@ const (
 	// ChecksumCRC32C is the Castagnoli CRC, hardware-accelerated on amd64
 	// and arm64, for stores that know CRC32C but not CRC64NVME.
 	ChecksumCRC32C = "CRC32C"
+	// ChecksumCRC32 is the IEEE CRC of zip and Ethernet, the SDKs' default
+	// until 2025, for clients that check only it (the aws CLI without
+	// awscrt checks CRC32 and the SHAs, not CRC32C or CRC64NVME) and for
+	// stores that know no other (Cloudflare R2 before 2025).
+	ChecksumCRC32 = "CRC32"
 	// ChecksumNone sends no checksum headers, for stores that reject them;
 	// downloads are then checked only where the store reports a checksum.
 	ChecksumNone = "none"
@@ -45,9 +50,7 @@ var (
 		func(crc uint64, p []byte) uint64 { return crc64nvme.Update(crc, p) })
 	crc32cSum = newChecksummer(ChecksumCRC32C, 32, 0x82f63b78,
 		func(crc uint64, p []byte) uint64 { return uint64(crc32.Update(uint32(crc), castagnoli, p)) })
-	// crc32Sum only verifies downloads of objects other tools stored with
-	// CRC32 (the SDKs' default until 2025).
-	crc32Sum = newChecksummer("CRC32", 32, 0xedb88320,
+	crc32Sum = newChecksummer(ChecksumCRC32, 32, 0xedb88320,
 		func(crc uint64, p []byte) uint64 { return uint64(crc32.Update(uint32(crc), crc32.IEEETable, p)) })
 )
 
@@ -59,6 +62,8 @@ func checksummerFor(name string) *checksummer {
 		return crc64nvmeSum
 	case ChecksumCRC32C:
 		return crc32cSum
+	case ChecksumCRC32:
+		return crc32Sum
 	}
 	return nil
 }

@@ -86,9 +86,11 @@ type Config struct {
 
 	// Checksum is the full-object checksum every upload carries for the
 	// store to verify, and that full downloads are verified against:
-	// ChecksumCRC64NVME (the default), ChecksumCRC32C, or ChecksumNone for
-	// stores that reject checksum headers (some older S3-compatible
-	// stores, and proxies that rewrite bodies).
+	// ChecksumCRC64NVME (the default), ChecksumCRC32C, ChecksumCRC32 (for
+	// objects that clients checking only CRC32, such as the aws CLI
+	// without awscrt, can verify), or ChecksumNone for stores that reject
+	// checksum headers (some older S3-compatible stores, and proxies that
+	// rewrite bodies).
 	//
 	// Left empty, the checksum is chosen for the store: the one of
 	// StoreProfile if set, else the one of the profile the endpoint's host
@@ -244,9 +246,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, &Error{Op: "New", Err: invalidf("PartSize %d is not between %d (5 MiB) and %d (5 GiB)", cfg.PartSize, MinPartSize, int64(MaxPartSize))}
 	}
 	switch cfg.Checksum {
-	case "", ChecksumCRC64NVME, ChecksumCRC32C, ChecksumNone:
+	case "", ChecksumCRC64NVME, ChecksumCRC32C, ChecksumCRC32, ChecksumNone:
 	default:
-		return nil, &Error{Op: "New", Err: invalidf("Checksum %q is not %q, %q or %q", cfg.Checksum, ChecksumCRC64NVME, ChecksumCRC32C, ChecksumNone)}
+		return nil, &Error{Op: "New", Err: invalidf("Checksum %q is not %q, %q, %q or %q", cfg.Checksum, ChecksumCRC64NVME, ChecksumCRC32C, ChecksumCRC32, ChecksumNone)}
 	}
 	if p := cfg.StoreProfile; p != nil {
 		if err := p.validate(); err != nil {

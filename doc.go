@@ -73,10 +73,10 @@
 //
 // # Integrity
 //
-// Every upload carries a full-object CRC64NVME checksum (Config.Checksum:
-// also CRC32C, or none for stores that reject checksum headers), computed
-// with SIMD instructions, which the store verifies before it stores the
-// object; a multipart upload combines the CRCs of its parts into the one of
+// Every upload carries a full-object CRC64NVME checksum, computed with SIMD
+// instructions (Config.Checksum: also CRC32C, CRC32 for clients that check
+// only it, or none for stores that reject checksum headers), which the
+// store verifies before it stores the object; a multipart upload combines the CRCs of its parts into the one of
 // the whole. Every read of a whole object — GetBytes, GetString, GetJSON,
 // Lines, a Reader read to the end, Download — is verified against the
 // checksum the store reports (CRC64NVME, CRC32C or CRC32 of the full

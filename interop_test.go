@@ -683,7 +683,7 @@ func TestInterchangeChecksums(t *testing.T) {
 		}
 		// verifies reports whether the aws CLI's download of key fails on
 		// a flipped byte, after a clean download of it read want.
-		verifies := func(key string, want []byte) (bool, string) {
+		verifies := func(t *testing.T, key string, want []byte) (bool, string) {
 			t.Helper()
 			p.Reset()
 			log, err := get(key)
@@ -704,10 +704,43 @@ func TestInterchangeChecksums(t *testing.T) {
 		// one PUT, which it can check.
 		small := randomBytes(1 << 20)
 		c.Run(t, "s3api", "put-object", "--checksum-algorithm", "CRC32", "--bucket", e.bucket.Name(), "--key", "aws.bin", "--body", writeTemp(t, small))
-		if ok, _ := verifies("aws.bin", small); !ok {
+		if ok, _ := verifies(t, "aws.bin", small); !ok {
 			t.Fatal("the aws CLI downloaded a flipped byte of its own CRC32 object without an error")
 		}
-		if ok, log := verifies("s3kit.bin", data); !ok {
+		// s3kit's uploads with Config.Checksum CRC32, which this aws CLI
+		// checks whatever its botocore: one PUT, and a multipart upload
+		// whose parts' CRC32s s3kit combines into the FULL_OBJECT CRC32.
+		t.Run("CRC32", func(t *testing.T) {
+			b32 := newClient(t, e.srv, s3kit.Config{Checksum: s3kit.ChecksumCRC32}).Bucket(e.bucket.Name())
+			for _, o := range []struct {
+				key   string
+				data  []byte
+				parts string // the ETag's suffix
+			}{{"s3kit-crc32-put.bin", small, ""}, {"s3kit-crc32-multipart.bin", data, "-2"}} {
+				if _, err := b32.Put(ctx, o.key, bytes.NewReader(o.data), nil); err != nil {
+					t.Fatal(err)
+				}
+				// What the store keeps: a multipart object's CRC32 must be
+				// FULL_OBJECT, as botocore skips a composite one.
+				info, err := e.bucket.Head(ctx, o.key, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				etag := strings.Trim(info.ETag, `"`)
+				if info.Checksums["CRC32"] != crc32Of(o.data) || strings.Contains(etag, "-") != (o.parts != "") || !strings.HasSuffix(etag, o.parts) ||
+					(o.parts != "" && info.ChecksumType != "FULL_OBJECT") {
+					t.Fatalf("s3kit's CRC32 upload %s: ETag %s, checksums %v %s; want ETag suffix %q and the bytes' CRC32 %s, FULL_OBJECT if multipart", o.key, info.ETag, info.Checksums, info.ChecksumType, o.parts, crc32Of(o.data))
+				}
+				ok, log := verifies(t, o.key, o.data)
+				if !ok {
+					t.Errorf("the aws CLI downloaded a flipped byte of s3kit's CRC32 object %s without an error", o.key)
+				}
+				if strings.Contains(log, "Skipping checksum validation") {
+					t.Errorf("the aws CLI did not check the CRC32 of s3kit's object %s: %s", o.key, lastLine(log))
+				}
+			}
+		})
+		if ok, log := verifies(t, "s3kit.bin", data); !ok {
 			if strings.Contains(log, "Skipping checksum validation") {
 				// Botocore without awscrt computes CRC32 and the SHAs only.
 				t.Skipf("this aws CLI cannot check CRC64NVME (botocore without awscrt): it downloaded a flipped byte of s3kit's object unverified")

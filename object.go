@@ -317,7 +317,7 @@ func (b *Bucket) putBody(ctx context.Context, full string, body io.ReadSeeker, s
 	var sum string
 	if cs = b.c.stillSending(cs); cs != nil {
 		sum = cs.encode(crc)
-		setChecksum(cs.name, sum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C)
+		setChecksum(cs.name, sum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C, &in.ChecksumCRC32)
 	} else if md, err := b.c.contentMD5(body); err != nil {
 		return ObjectInfo{}, err
 	} else {
@@ -327,7 +327,7 @@ func (b *Bucket) putBody(ctx context.Context, full string, body io.ReadSeeker, s
 	if sum != "" && b.c.checksumRefused(err) {
 		if _, serr := body.Seek(0, io.SeekStart); serr == nil {
 			refusal := err
-			in.ChecksumCRC64NVME, in.ChecksumCRC32C, sum = nil, nil, ""
+			in.ChecksumCRC64NVME, in.ChecksumCRC32C, in.ChecksumCRC32, sum = nil, nil, nil, ""
 			// The retry carries Content-MD5, so that the store still
 			// checks the bytes.
 			if md, merr := md5Of(body); merr != nil {

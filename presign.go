@@ -28,13 +28,13 @@ type PresignOptions struct {
 	// ChecksumSHA256 of no bytes).
 	ContentLength int64
 
-	// ChecksumCRC64NVME, ChecksumCRC32C and ChecksumSHA256, for
-	// PresignPut, bind the upload's content: the request must send the
-	// x-amz-checksum-crc64nvme, -crc32c or -sha256 header with this value,
-	// and the store refuses a body whose checksum differs (400 BadDigest;
-	// MinIO says XAmzContentChecksumMismatch). At
-	// most one may be set, in the form S3 uses: the standard base64
-	// encoding of the big-endian checksum (8, 4 or 32 bytes).
+	// ChecksumCRC64NVME, ChecksumCRC32C, ChecksumCRC32 and ChecksumSHA256,
+	// for PresignPut, bind the upload's content: the request must send the
+	// x-amz-checksum-crc64nvme, -crc32c, -crc32 or -sha256 header with this
+	// value, and the store refuses a body whose checksum differs (400
+	// BadDigest; MinIO says XAmzContentChecksumMismatch). At most one may
+	// be set, in the form S3 uses: the standard base64 encoding of the
+	// big-endian checksum (8, 4, 4 or 32 bytes).
 	//
 	// A CRC catches accidents, not an adversary: anyone holding the URL
 	// can compute other bytes of the same length with the same CRC in
@@ -42,6 +42,7 @@ type PresignOptions struct {
 	// ChecksumSHA256.
 	ChecksumCRC64NVME string
 	ChecksumCRC32C    string
+	ChecksumCRC32     string
 	ChecksumSHA256    string
 
 	// ResponseContentType and ResponseContentDisposition, for PresignGet,
@@ -64,7 +65,7 @@ type PresignOptions struct {
 var checksumSizes = []struct {
 	field string
 	size  int
-}{{"ChecksumCRC64NVME", 8}, {"ChecksumCRC32C", 4}, {"ChecksumSHA256", 32}}
+}{{"ChecksumCRC64NVME", 8}, {"ChecksumCRC32C", 4}, {"ChecksumCRC32", 4}, {"ChecksumSHA256", 32}}
 
 func (o *PresignOptions) validate(put bool) error {
 	if o == nil {
@@ -79,7 +80,7 @@ func (o *PresignOptions) validate(put bool) error {
 		}
 	}
 	getOnly := o.ResponseContentType != "" || o.ResponseContentDisposition != "" || o.VersionID != ""
-	sums := []string{o.ChecksumCRC64NVME, o.ChecksumCRC32C, o.ChecksumSHA256}
+	sums := []string{o.ChecksumCRC64NVME, o.ChecksumCRC32C, o.ChecksumCRC32, o.ChecksumSHA256}
 	putOnly := o.ContentType != "" || o.ContentLength != 0
 	for _, s := range sums {
 		putOnly = putOnly || s != ""
@@ -199,6 +200,7 @@ func (b *Bucket) PresignPut(ctx context.Context, key string, expires time.Durati
 	}
 	in.ChecksumCRC64NVME = optString(opts.ChecksumCRC64NVME)
 	in.ChecksumCRC32C = optString(opts.ChecksumCRC32C)
+	in.ChecksumCRC32 = optString(opts.ChecksumCRC32)
 	in.ChecksumSHA256 = optString(opts.ChecksumSHA256)
 	req, err := b.c.presign.PresignPutObject(ctx, in, s3.WithPresignExpires(expires))
 	if err != nil {

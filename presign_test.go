@@ -194,7 +194,7 @@ func presignedPut(t *testing.T, url string, header http.Header, body []byte, chu
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
-// checksumOptions are the three ways PresignOptions binds content.
+// checksumOptions are the four ways PresignOptions binds content.
 var checksumOptions = []struct {
 	name string
 	set  func(o *s3kit.PresignOptions, data []byte)
@@ -204,6 +204,9 @@ var checksumOptions = []struct {
 	}},
 	{"CRC32C", func(o *s3kit.PresignOptions, data []byte) {
 		o.ChecksumCRC32C = b64(binary.BigEndian.AppendUint32(nil, crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli))))
+	}},
+	{"CRC32", func(o *s3kit.PresignOptions, data []byte) {
+		o.ChecksumCRC32 = b64(binary.BigEndian.AppendUint32(nil, crc32.ChecksumIEEE(data)))
 	}},
 	{"SHA256", func(o *s3kit.PresignOptions, data []byte) {
 		sum := sha256.Sum256(data)
@@ -390,6 +393,8 @@ func TestPresignOptionsInvalid(t *testing.T) {
 		{"CRC32C of 8 bytes", false, s3kit.PresignOptions{ChecksumCRC32C: crc}, "ChecksumCRC32C"},
 		{"CRC32C unpadded", false, s3kit.PresignOptions{ChecksumCRC32C: "AAAAAA"}, "ChecksumCRC32C"},
 		{"CRC32C stray bits", false, s3kit.PresignOptions{ChecksumCRC32C: "AAAAAB=="}, "ChecksumCRC32C"},
+		{"CRC32 of 8 bytes", false, s3kit.PresignOptions{ChecksumCRC32: crc}, "ChecksumCRC32"},
+		{"CRC32 and CRC32C", false, s3kit.PresignOptions{ChecksumCRC32: b64(make([]byte, 4)), ChecksumCRC32C: b64(make([]byte, 4))}, "both set"},
 		{"SHA256 of 8 bytes", false, s3kit.PresignOptions{ChecksumSHA256: crc}, "ChecksumSHA256"},
 		{"two checksums", false, s3kit.PresignOptions{ChecksumCRC64NVME: crc, ChecksumCRC32C: b64(make([]byte, 4))}, "both set"},
 		{"content type control byte", false, s3kit.PresignOptions{ContentType: "a\nb"}, "ContentType"},

@@ -53,8 +53,8 @@ type StoreProfile struct {
 	Server string
 
 	// Checksum is the full-object checksum algorithm uploads to the store
-	// should carry (ChecksumCRC64NVME, ChecksumCRC32C), or ChecksumNone for
-	// a store that rejects checksum headers. A Client whose profile is
+	// should carry (ChecksumCRC64NVME, ChecksumCRC32C, ChecksumCRC32), or
+	// ChecksumNone for a store that rejects checksum headers. A Client whose profile is
 	// known when it is made (Config.StoreProfile, or a store known by its
 	// host) uploads with it unless Config.Checksum says otherwise, and with
 	// ChecksumNone sends no checksum header at all, x-amz-checksum-mode on
@@ -339,8 +339,8 @@ func (p *StoreProfile) validate() error {
 	switch {
 	case p.Name == "":
 		return invalidf("StoreProfile has no Name (start from KnownStoreProfile)")
-	case p.Checksum != ChecksumCRC64NVME && p.Checksum != ChecksumCRC32C && p.Checksum != ChecksumNone:
-		return invalidf("StoreProfile.Checksum %q is not %q, %q or %q", p.Checksum, ChecksumCRC64NVME, ChecksumCRC32C, ChecksumNone)
+	case checksummerFor(p.Checksum) == nil && p.Checksum != ChecksumNone:
+		return invalidf("StoreProfile.Checksum %q is not %q, %q, %q or %q", p.Checksum, ChecksumCRC64NVME, ChecksumCRC32C, ChecksumCRC32, ChecksumNone)
 	case p.MaxKeyLength < 1 || p.MaxKeyLength > MaxKeyLength:
 		return invalidf("StoreProfile.MaxKeyLength %d is not between 1 and %d", p.MaxKeyLength, MaxKeyLength)
 	case p.MaxKeySegment < 0 || p.MaxKeySegment > MaxKeyLength:

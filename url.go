@@ -64,7 +64,7 @@ import (
 //     (Config.PathStyle; automatic for IP addresses and localhost).
 //   - profile: a profile of the shared config and credentials files
 //     (Config.Profile).
-//   - checksum: CRC64NVME, CRC32C or none (Config.Checksum),
+//   - checksum: CRC64NVME, CRC32C, CRC32 or none (Config.Checksum),
 //     case-insensitive.
 //   - acl, cache_control, content_type, content_disposition,
 //     content_encoding, content_language, storage_class, sse,
@@ -680,13 +680,13 @@ func (u *s3URL) set(name, v string) error {
 		u.conn.profile = v
 		return validHeaderValue("profile", v)
 	case "checksum":
-		for _, c := range []string{ChecksumCRC64NVME, ChecksumCRC32C, ChecksumNone} {
+		for _, c := range []string{ChecksumCRC64NVME, ChecksumCRC32C, ChecksumCRC32, ChecksumNone} {
 			if strings.EqualFold(v, c) {
 				u.conn.checksum = c
 				return nil
 			}
 		}
-		return invalidf("checksum %q is not %s, %s or %s", v, ChecksumCRC64NVME, ChecksumCRC32C, ChecksumNone)
+		return invalidf("checksum %q is not %s, %s, %s or %s", v, ChecksumCRC64NVME, ChecksumCRC32C, ChecksumCRC32, ChecksumNone)
 	case "check_bucket":
 		return parseBool(&u.checkBucket, v)
 	}

@@ -46,6 +46,7 @@ func TestParseS3URL(t *testing.T) {
 		{"empty query", "s3://b-1/k?", true, s3URL{bucket: "b-1", path: "k", checkBucket: true}},
 		{"connection", "s3://b-1/k?region=eu-west-1&endpoint=http://127.0.0.1:9000/&path_style=true&profile=dev&checksum=crc32c&check_bucket=0", true,
 			s3URL{bucket: "b-1", path: "k", conn: connSettings{region: "eu-west-1", endpoint: "http://127.0.0.1:9000", pathStyle: true, profile: "dev", checksum: ChecksumCRC32C}}},
+		{"checksum crc32", "s3://b-1?checksum=crc32", false, s3URL{bucket: "b-1", conn: connSettings{checksum: ChecksumCRC32}, checkBucket: true}},
 		{"checksum none", "s3://b-1?checksum=NONE", false, s3URL{bucket: "b-1", conn: connSettings{checksum: ChecksumNone}, checkBucket: true}},
 		{"write options", "s3://b-1/k?acl=private&cache_control=max-age%3D60&content_type=text/plain;+charset=utf-8&storage_class=STANDARD_IA" +
 			"&content_disposition=attachment&content_encoding=gzip&content_language=de&sse=aws:kms&sse_kms_key_id=arn%3Akey%2F1", true,
@@ -108,6 +109,7 @@ func TestParseS3URLInvalid(t *testing.T) {
 		{"endpoint not URL", "s3://b-1?endpoint=127.0.0.1:9000", false, "endpoint"},
 		{"endpoint no host", "s3://b-1?endpoint=http://", false, "endpoint"},
 		{"checksum", "s3://b-1?checksum=md5", false, "checksum"},
+		{"checksum crc-32", "s3://b-1?checksum=crc-32", false, "checksum"},
 		{"acl", "s3://b-1?acl=public", false, "acl"},
 		{"storage class", "s3://b-1?storage_class=cold+storage", false, "storage_class"},
 		{"sse", "s3://b-1?sse=rot13", false, "sse"},

@@ -620,7 +620,7 @@ func (w *Writer) uploadPart(num int32, body io.ReadSeeker, size int64, crc uint6
 	// has learned since.
 	if w.cs != nil {
 		res.checksum = w.cs.encode(crc)
-		setChecksum(w.cs.name, res.checksum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C)
+		setChecksum(w.cs.name, res.checksum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C, &in.ChecksumCRC32)
 	} else if md, err := w.b.c.contentMD5(body); err != nil {
 		return res, err
 	} else {
@@ -785,7 +785,7 @@ func (w *Writer) complete() error {
 	for i, p := range parts {
 		done[i] = types.CompletedPart{ETag: aws.String(p.etag), PartNumber: aws.Int32(int32(i + 1))}
 		if w.cs != nil {
-			setChecksum(w.cs.name, p.checksum, &done[i].ChecksumCRC64NVME, &done[i].ChecksumCRC32C)
+			setChecksum(w.cs.name, p.checksum, &done[i].ChecksumCRC64NVME, &done[i].ChecksumCRC32C, &done[i].ChecksumCRC32)
 		}
 		pieces[i] = crcPiece{p.crc, p.size}
 	}
@@ -799,7 +799,7 @@ func (w *Writer) complete() error {
 	var sum string
 	if w.cs != nil {
 		sum = w.cs.encode(w.cs.combineAll(pieces))
-		setChecksum(w.cs.name, sum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C)
+		setChecksum(w.cs.name, sum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C, &in.ChecksumCRC32)
 		in.ChecksumType = types.ChecksumTypeFullObject
 	}
 	out, err := w.b.c.s3.CompleteMultipartUpload(w.ctx, in)
@@ -1034,11 +1034,14 @@ func readerAtSize(r io.Reader) (io.ReaderAt, int64, int64, bool) {
 	return nil, 0, 0, false
 }
 
-func setChecksum(alg, v string, crc64, crc32c **string) {
-	if alg == ChecksumCRC64NVME {
+func setChecksum(alg, v string, crc64, crc32c, crc32 **string) {
+	switch alg {
+	case ChecksumCRC64NVME:
 		*crc64 = aws.String(v)
-	} else {
+	case ChecksumCRC32C:
 		*crc32c = aws.String(v)
+	default:
+		*crc32 = aws.String(v)
 	}
 }
 

@@ -282,7 +282,7 @@ func TestWriterFaults(t *testing.T) {
 func TestChecksumAlgorithms(t *testing.T) {
 	eachServer(t, func(t *testing.T, e *env) {
 		ctx := t.Context()
-		for _, alg := range []string{s3kit.ChecksumCRC32C, s3kit.ChecksumNone} {
+		for _, alg := range []string{s3kit.ChecksumCRC32C, s3kit.ChecksumCRC32, s3kit.ChecksumNone} {
 			t.Run(alg, func(t *testing.T) {
 				c := newClient(t, e.srv, s3kit.Config{Checksum: alg, PartSize: 5 * mib})
 				b := c.Bucket(e.bucket.Name())

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/base64"
+	binenc "encoding/binary"
+	"hash/crc32"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,6 +50,52 @@ func TestSyncChecksumAlgorithm(t *testing.T) {
 		e.ok(t, nil, "--checksum-algorithm", "CRC32C", "--checksum", "crc32c", "cp", filepath.Join(dir, "a.txt"), e.url("cp.txt"))
 		if crc32c("cp.txt") == "" {
 			t.Errorf("cp --checksum-algorithm CRC32C: no CRC32C on the upload")
+		}
+	})
+}
+
+// --checksum CRC32 (any case) and sync's --checksum-algorithm CRC32 make
+// uploads carry the CRC32 of the whole file, FULL_OBJECT when multipart.
+func TestChecksumCRC32(t *testing.T) {
+	const part = 5 << 20
+	eachServer(t, func(t *testing.T, e *env) {
+		dir := t.TempDir()
+		for _, c := range []struct {
+			name string
+			size int
+			args func(file, key string) []string
+		}{
+			{"cp one PUT", 1, func(f, k string) []string { return []string{"--checksum", "CRC32", "cp", f, e.url(k)} }},
+			{"cp multipart", part + 1, func(f, k string) []string {
+				return []string{"--checksum", "crc32", "--part-size", "5MiB", "cp", f, e.url(k)}
+			}},
+			{"sync", part + 1, func(f, k string) []string {
+				return []string{"--part-size", "5MiB", "sync", "--checksum-algorithm", "Crc32", filepath.Dir(f), e.url(k)}
+			}},
+		} {
+			data := bytes.Repeat([]byte{byte(c.size)}, c.size)
+			data[0] = 'x'
+			sub := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
+			if err := os.MkdirAll(sub, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(sub, "f")
+			if err := os.WriteFile(file, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			key := strings.ReplaceAll(c.name, " ", "-")
+			e.ok(t, nil, c.args(file, key)...)
+			if c.name == "sync" {
+				key += "/f"
+			}
+			info, err := e.bucket.Head(t.Context(), key, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := base64.StdEncoding.EncodeToString(binenc.BigEndian.AppendUint32(nil, crc32.ChecksumIEEE(data)))
+			if got := info.Checksums[s3kit.ChecksumCRC32]; got != want || (c.size > part && info.ChecksumType != "FULL_OBJECT") {
+				t.Errorf("%s: the store has CRC32 %q (%s), want %q FULL_OBJECT; all: %v", c.name, got, info.ChecksumType, want, info.Checksums)
+			}
 		}
 	})
 }

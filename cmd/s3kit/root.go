@@ -143,7 +143,7 @@ func (a *app) rootCommand() *cobra.Command {
 	f.IntVar(&a.flags.concurrency, "concurrency", 0, "requests and transfers at once (default 8)")
 	f.Var(&a.flags.partSize, "part-size", "part size of multipart transfers, e.g. 64MiB (default 8MiB)")
 	f.Var(&a.flags.memory, "memory", "memory for part buffers and read-ahead, e.g. 256MiB (default 64MiB)")
-	f.StringVar(&a.flags.checksum, "checksum", "", "checksum algorithm of uploads: CRC64NVME (default), CRC32C or none (sync's own\n--checksum compares contents: there use --checksum-algorithm)")
+	f.StringVar(&a.flags.checksum, "checksum", "", "checksum algorithm of uploads: CRC64NVME (default), CRC32C, CRC32 or none (sync's own\n--checksum compares contents: there use --checksum-algorithm)")
 	f.StringVar(&a.flags.checksumAlgorithm, "checksum-algorithm", "", "checksum algorithm of uploads, as --checksum ALGO: the name that sync takes too")
 	f.BoolVar(&a.flags.json, "json", false, "one JSON object per line per operation, and a summary line")
 	f.BoolVarP(&a.flags.quiet, "quiet", "q", false, "print only errors")
@@ -171,7 +171,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 	if algo != "" {
 		var ok bool
 		if a.flags.checksum, ok = checksumAlgorithm(algo); !ok {
-			return usagef("%s %q: want CRC64NVME, CRC32C or none", flag, algo)
+			return usagef("%s %q: want CRC64NVME, CRC32C, CRC32 or none", flag, algo)
 		}
 	}
 	if a.flags.concurrency < 0 {
@@ -198,6 +198,8 @@ func checksumAlgorithm(s string) (string, bool) {
 		return s3kit.ChecksumCRC64NVME, true
 	case "crc32c":
 		return s3kit.ChecksumCRC32C, true
+	case "crc32":
+		return s3kit.ChecksumCRC32, true
 	case "none":
 		return s3kit.ChecksumNone, true
 	}

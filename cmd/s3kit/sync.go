@@ -37,7 +37,7 @@ finds them unchanged without a HEAD per object.
 
 In sync, --checksum is a switch that compares contents, as in rclone and
 rsync; the checksum algorithm of the uploads, --checksum ALGO in the other
-verbs, is --checksum-algorithm ALGO here (CRC64NVME, CRC32C or none):
+verbs, is --checksum-algorithm ALGO here (CRC64NVME, CRC32C, CRC32 or none):
 
   s3kit sync --checksum --checksum-algorithm CRC32C ./site s3://www/
 

@@ -22,6 +22,7 @@ func TestUsageErrors(t *testing.T) {
 			{[]string{"--part-size", "lots", "ls"}, "not a size"},
 			{[]string{"--checksum", "md5", "ls"}, "--checksum"},
 			{[]string{"--checksum-algorithm", "md5", "ls"}, `--checksum-algorithm "md5"`},
+			{[]string{"--checksum", "crc-32", "ls"}, "want CRC64NVME, CRC32C, CRC32 or none"},
 			{[]string{"sync", "--checksum-algorithm", "md5", "a", "s3://b/"}, `--checksum-algorithm "md5"`},
 			{[]string{"--checksum", "crc32c", "--checksum-algorithm", "none", "ls"}, "disagree"},
 			// sync's --checksum is a switch: an algorithm given to it is
