@@ -165,3 +165,43 @@ func TestChecksumNames(t *testing.T) {
 		}
 	}
 }
+
+// The ObjectInfo of a write says FULL_OBJECT, as a HEAD then does (where
+// it says a type), for a single PUT and a multipart upload alike, also
+// where the store's answer to the write leaves the type out (MinIO after a
+// multipart upload, SeaweedFS after a PUT).
+func TestWriteReportsChecksumType(t *testing.T) {
+	eachServer(t, func(t *testing.T, e *env) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		for _, size := range []int{1, s3kit.MinPartSize + 1} {
+			data := bytes.Repeat([]byte{'t'}, size)
+			key := fmt.Sprintf("typed-%d", size)
+			w, err := e.bucket.NewWriter(ctx, key, &s3kit.WriterOptions{PartSize: s3kit.MinPartSize})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(data); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			h, err := e.bucket.Head(ctx, key, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// SeaweedFS's HEAD of a single-part object says no type.
+			if got := w.Info().ChecksumType; got != "FULL_OBJECT" || h.ChecksumType != "" && got != h.ChecksumType {
+				t.Errorf("%d bytes: the Writer's ObjectInfo says checksum type %q, HEAD %q; want FULL_OBJECT", size, got, h.ChecksumType)
+			}
+			info, err := e.bucket.PutBytes(ctx, key, data, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.ChecksumType != "FULL_OBJECT" {
+				t.Errorf("%d bytes: PutBytes's ObjectInfo says checksum type %q, want FULL_OBJECT", size, info.ChecksumType)
+			}
+		}
+	})
+}

@@ -362,7 +362,19 @@ func (b *Bucket) putBody(ctx context.Context, full string, body io.ReadSeeker, s
 		// The store verified the header it took.
 		info.Checksums = map[string]string{cs.name: sum}
 	}
+	info.fullObject(cs, sum)
 	return info, nil
+}
+
+// fullObject sets the ChecksumType of a write the store took with the
+// full-object checksum sum of cs (which it checks) where its answer did
+// not say the type: some stores leave it out of the write's answer
+// (MinIO after a multipart upload, whose HEAD then says FULL_OBJECT;
+// SeaweedFS after a PUT).
+func (info *ObjectInfo) fullObject(cs *checksummer, sum string) {
+	if cs != nil && sum != "" && info.ChecksumType == "" && info.Checksums[cs.name] == sum {
+		info.ChecksumType = string(types.ChecksumTypeFullObject)
+	}
 }
 
 // putErr wraps the error of a write, so that a create-only write that

@@ -821,6 +821,7 @@ func (w *Writer) complete() error {
 	if w.cs != nil && w.info.Checksums[w.cs.name] == "" {
 		w.info.Checksums = map[string]string{w.cs.name: sum}
 	}
+	w.info.fullObject(w.cs, sum)
 	return nil
 }
 
