@@ -82,15 +82,8 @@ func (r *report) writeCLI(w io.Writer) {
 	}
 	p("\nCredentials and region come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION; rclone's RCLONE_S3_* for an on-the-fly `:s3:` remote of provider Other), HOME is an empty directory. Versions: s5cmd and rclone as pinned in `bench/tools`, the aws CLI v1 (Debian's awscli or whatever `aws` is on PATH).\n\n")
 
-	var met, missed int
-	verdict := func(ok bool, miss string) string {
-		if ok {
-			met++
-			return "**met**"
-		}
-		missed++
-		return "missed: " + miss
-	}
+	var tl tally
+	verdict := tl.verdict
 	p("### Targets: wall time ≤ 0.8× s5cmd and ≤ 0.8× rclone on every case; ≤ 0.2× the aws CLI on the small files, ≤ 0.5× on 1 GiB\n\n")
 	p("Medians over the rounds, with ± half the spread (max − min) as a share of the median. \"÷\" is s3kit ÷ the peer (below 1: s3kit takes less).\n\n")
 	p("| case | server | s3kit wall-s |")
@@ -133,7 +126,7 @@ func (r *report) writeCLI(w io.Writer) {
 		}
 	}
 	p("\n**Tally: %d met, %d missed.** Rounds: %d. The load average (1 minute, read before each process started) is the machine's: other engineers' tests share its 2 cores, so wall times carry their noise; CPU time is the steadier figure.\n\n",
-		met, missed, len(r.rs.sample(key{"CLI", sets[0], "s3kit"}, "wall-s")))
+		tl.met, tl.missed, len(r.rs.sample(key{"CLI", sets[0], "s3kit"}, "wall-s")))
 	r.writeCLIRSS(w)
 
 	p("### Every tool: wall time, CPU time and peak RSS\n\n")

@@ -138,15 +138,8 @@ func (r *report) writeProcDownload(w io.Writer) {
 		p(" ---: | ---: | ---: |")
 	}
 	p("\n")
-	var met, missed int
-	verdict := func(ok bool, miss string) string {
-		if ok {
-			met++
-			return "**met**"
-		}
-		missed++
-		return "missed: " + miss
-	}
+	var tl tally
+	verdict := tl.verdict
 	for _, params := range sets {
 		pm := r.rs.params[params]
 		sk := key{"ProcDownload", params, "s3kit"}
@@ -180,7 +173,7 @@ func (r *report) writeProcDownload(w io.Writer) {
 		}
 		p("\n")
 	}
-	p("\n**Tally: %d met, %d missed.** Rounds: %d.\n\n", met, missed, len(r.rs.sample(key{"ProcDownload", sets[0], "s3kit"}, "MB/s")))
+	p("\n**Tally: %d met, %d missed.** Rounds: %d.\n\n", tl.met, tl.missed, len(r.rs.sample(key{"ProcDownload", sets[0], "s3kit"}, "MB/s")))
 	p("<details><summary>every client</summary>\n\n| to | parts | server | client | MB/s | wall-s | CPU-s | peak RSS MiB |\n| --- | ---: | --- | --- | ---: | ---: | ---: | ---: |\n")
 	for _, params := range sets {
 		pm := r.rs.params[params]

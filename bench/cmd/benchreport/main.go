@@ -417,15 +417,8 @@ func (r *report) writeTargets(w io.Writer) {
 		p("> Smoke run: the verdicts below compare tiny transfers measured once. They show the report works, not whether a target is met.\n\n")
 	}
 
-	var met, missed int
-	verdict := func(ok bool, miss string) string {
-		if ok {
-			met++
-			return "**met**"
-		}
-		missed++
-		return "missed: " + miss
-	}
+	var tl tally
+	verdict := tl.verdict
 
 	// 1 and 2: large transfers against the best peer.
 	p("### 1. Large transfers: throughput ≥ the best peer, CPU-s/GiB ≤ 0.6 × the best peer\n\n")
@@ -533,7 +526,7 @@ func (r *report) writeTargets(w io.Writer) {
 			p("| %s | %s | %s | %s |\n", sc.title, pm["server"], pm["conc"], strings.Join(cells, " | "))
 		}
 	}
-	p("\n**Tally: %d met, %d missed.**\n\n", met, missed)
+	p("\n**Tally: %d met, %d missed.**\n\n", tl.met, tl.missed)
 }
 
 func (r *report) writeLarge(w io.Writer) {
@@ -807,4 +800,17 @@ func peerVersions() string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// tally counts the targets met and missed as their verdicts are written.
+type tally struct{ met, missed int }
+
+// verdict is "**met**" if ok, else "missed: " and miss; it counts which.
+func (t *tally) verdict(ok bool, miss string) string {
+	if ok {
+		t.met++
+		return "**met**"
+	}
+	t.missed++
+	return "missed: " + miss
 }
