@@ -2,15 +2,12 @@ package s3kit_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,36 +36,20 @@ func runTests(m *testing.M) int {
 	defer os.RemoveAll(tmp)
 	// Tests must never pick up the developer's own AWS setup: it could point
 	// them at a real account.
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
-			os.Unsetenv(k)
-		}
-	}
-	os.Setenv("AWS_CONFIG_FILE", filepath.Join(tmp, "no-config"))
-	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(tmp, "no-credentials"))
-	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	s3test.IsolateAWS(tmp)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	names := s3test.Names()
-	started := make([]*s3test.Server, len(names))
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Go(func() { started[i], errs[i] = s3test.Start(ctx, name) })
-	}
-	wg.Wait()
-	defer func() {
-		for _, s := range started {
-			if s != nil {
-				s.Stop()
-			}
-		}
-	}()
-	if err := errors.Join(errs...); err != nil {
+	started, err := s3test.StartAll(ctx)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "s3kit tests: starting servers:", err)
 		return 1
 	}
+	defer func() {
+		for _, s := range started {
+			s.Stop()
+		}
+	}()
 	servers = started
 	if len(servers) > 0 {
 		// The examples configure nothing: they find the first server through

@@ -341,7 +341,9 @@ func TestDownloadCrashKeepsOldFile(t *testing.T) {
 		cmd.Env = append(os.Environ(), "S3KIT_CRASH_CHILD=1", "S3KIT_TEST_SERVERS=none",
 			"S3KIT_CRASH_ENDPOINT="+p.URL, "S3KIT_CRASH_REGION="+e.srv.Region,
 			"S3KIT_CRASH_ACCESS_KEY="+e.srv.AccessKey, "S3KIT_CRASH_SECRET_KEY="+e.srv.SecretKey,
-			"S3KIT_CRASH_BUCKET="+e.bucket.Name(), "S3KIT_CRASH_DST="+dst)
+			"S3KIT_CRASH_BUCKET="+e.bucket.Name(), "S3KIT_CRASH_DST="+dst,
+			// The killed child's own temporary directory goes with the test.
+			"TMPDIR="+t.TempDir())
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {

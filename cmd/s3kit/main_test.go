@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,14 +43,7 @@ func runTests(m *testing.M) int {
 	defer os.RemoveAll(tmpRoot)
 	// The command must never pick up the developer's own AWS setup: it
 	// could point it at a real account.
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
-			os.Unsetenv(k)
-		}
-	}
-	os.Setenv("AWS_CONFIG_FILE", filepath.Join(tmpRoot, "no-config"))
-	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(tmpRoot, "no-credentials"))
-	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	s3test.IsolateAWS(tmpRoot)
 
 	binary = filepath.Join(tmpRoot, "s3kit")
 	args := []string{"build", "-o", binary}
@@ -65,25 +57,16 @@ func runTests(m *testing.M) int {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	names := s3test.Names()
-	started := make([]*s3test.Server, len(names))
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Go(func() { started[i], errs[i] = s3test.Start(ctx, name) })
-	}
-	wg.Wait()
-	defer func() {
-		for _, s := range started {
-			if s != nil {
-				s.Stop()
-			}
-		}
-	}()
-	if err := errors.Join(errs...); err != nil {
+	started, err := s3test.StartAll(ctx)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "s3kit command tests: starting servers:", err)
 		return 1
 	}
+	defer func() {
+		for _, s := range started {
+			s.Stop()
+		}
+	}()
 	servers = started
 	return m.Run()
 }
